@@ -1,0 +1,42 @@
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { configVariable, defineConfig } from "hardhat/config";
+
+// The compiler cannot be downloaded here: use the solcjs build shipped in the `solc` npm package.
+const require = createRequire(import.meta.url);
+const soljsonPath = require.resolve("solc/soljson.js");
+
+const compiler = {
+  version: "0.8.30",
+  path: soljsonPath,
+  settings: {
+    evmVersion: "cancun",
+    optimizer: { enabled: true, runs: 10_000 },
+  },
+};
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthersPlugin],
+  solidity: {
+    profiles: {
+      default: compiler,
+      production: compiler,
+    },
+  },
+  paths: {
+    tests: { mocha: "test", solidity: "contracts/test" },
+  },
+  typechain: {
+    outDir: "typechain-types",
+  },
+  networks: {
+    hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    rpc: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("OPG_RPC_URL"),
+      accounts: [configVariable("OPG_PRIVATE_KEY")],
+    },
+  },
+});

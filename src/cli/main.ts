@@ -1,0 +1,82 @@
+import { parseArgs } from "node:util";
+import { OpgError } from "../errors.ts";
+import { commands } from "./commands/index.ts";
+import { UsageError } from "./errors.ts";
+import type { CliCommand, CliIo } from "./types.ts";
+
+function helpText(): string {
+  const rows = commands.map((c) => `  opg ${c.path.join(" ").padEnd(26)} ${c.summary}`);
+  return ["Usage: opg <command> [options]", "", "Commands:", ...rows, "", "Add --help after a command for its options, --verbose for stack traces."].join("\n") + "\n";
+}
+
+function findCommand(argv: readonly string[]): { command: CliCommand; rest: string[] } | undefined {
+  let best: { command: CliCommand; rest: string[] } | undefined;
+  for (const command of commands) {
+    const matches = command.path.every((word, i) => argv[i] === word);
+    if (matches && (best === undefined || command.path.length > best.command.path.length)) {
+      best = { command, rest: argv.slice(command.path.length) };
+    }
+  }
+  return best;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const verbose = argv.includes("--verbose");
+  const args = argv.filter((a) => a !== "--verbose");
+  if (args.length === 0 || args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
+    io.stdout(helpText());
+    return args.length === 0 ? 2 : 0;
+  }
+  const found = findCommand(args);
+  if (found === undefined) {
+    io.stderr(`opg: unknown command "${args.join(" ")}" (see opg --help)\n`);
+    return 2;
+  }
+  if (found.rest.includes("--help") || found.rest.includes("-h")) {
+    io.stdout(found.command.usage.endsWith("\n") ? found.command.usage : found.command.usage + "\n");
+    return 0;
+  }
+  try {
+    return await found.command.run(found.rest, io);
+  } catch (error) {
+    io.stderr(`opg ${found.command.path.join(" ")}: ${describe(error)}\n`);
+    if (verbose && error instanceof Error && error.stack !== undefined) io.stderr(error.stack + "\n");
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof OpgError) return error.message;
+  // parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION: those are usage mistakes.
+  if (error instanceof Error) return error.message.split("\n")[0] ?? String(error);
+  return String(error);
+}
+
+/** Parses options with node:util, turning its errors into UsageError. */
+export function parseOptions<T extends NonNullable<Parameters<typeof parseArgs>[0]>["options"]>(
+  args: readonly string[],
+  options: T,
+  positionals: { min: number; max: number; names: string },
+) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max) {
+    throw new UsageError(`expected ${positionals.names}`);
+  }
+  return parsed;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    isTTY: process.stderr.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}

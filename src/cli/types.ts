@@ -1,0 +1,20 @@
+/** What a command may touch: injected so commands are pure functions that tests call directly. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** True when stderr is a terminal: long steps draw a progress bar there. */
+  readonly isTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export interface CliCommand {
+  /** Words that select the command, e.g. ["nitro", "verify"]. */
+  readonly path: readonly string[];
+  /** One line shown in `opg --help`. */
+  readonly summary: string;
+  /** Full usage shown by `opg <command> --help`. */
+  readonly usage: string;
+  /** Returns the process exit code. Throws OpgError (or UsageError) for readable failures. */
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}
