@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AttestationFacts, IAttestationVerifier} from "./interfaces/IAttestationVerifier.sol";
+import {IEnclaveRegistry} from "./interfaces/IEnclaveRegistry.sol";
+import {IEnclaveRegistryErrors} from "./interfaces/IEnclaveRegistryErrors.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+
+/// @title EnclaveRegistry
+/// @notice Registers enclave signing keys from AWS Nitro attestations. The document's user_data must
+///         bind (chain id, this registry, the operator, the enclave key), so a document replayed for
+///         another operator, chain or registry is refused; stale documents and unapproved or debug images
+///         too. A key lives `keyLifetime` after its attestation; a fresh attestation renews it.
+contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessControl {
+    /// @notice May swap the attestation verifier and change timings.
+    bytes32 public constant ENCLAVE_ADMIN_ROLE = keccak256("ENCLAVE_ADMIN_ROLE");
+
+    /// @dev keccak256 of 144 zero bytes: PCR0–2 of a debug-mode enclave.
+    bytes32 internal constant DEBUG_IMAGE = keccak256(abi.encodePacked(new bytes(144)));
+    /// @dev Tolerated clock skew for documents stamped slightly ahead of the block.
+    uint64 internal constant MAX_FUTURE_SKEW = 5 minutes;
+
+    IModelRegistry public immutable models;
+    IOperatorRegistry public immutable operators;
+    IAttestationVerifier public attestationVerifier;
+    /// @notice Oldest attestation (seconds) accepted at registration.
+    uint64 public maxAttestationAge;
+    /// @notice How long a key counts after its attestation's timestamp (seconds).
+    uint64 public keyLifetime;
+    /// @notice Attestations accepted since deployment (registrations and renewals).
+    uint256 public attestationCount;
+
+    mapping(address key => EnclaveKey) private _keys;
+
+    constructor(
+        address admin,
+        IModelRegistry models_,
+        IOperatorRegistry operators_,
+        IAttestationVerifier verifier,
+        uint64 maxAttestationAge_,
+        uint64 keyLifetime_
+    ) {
+        if (
+            admin == address(0) || address(models_) == address(0) || address(operators_) == address(0)
+                || address(verifier) == address(0)
+        ) revert EnclaveRegistryZeroAddress();
+        models = models_;
+        operators = operators_;
+        attestationVerifier = verifier;
+        _setTiming(maxAttestationAge_, keyLifetime_);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(ENCLAVE_ADMIN_ROLE, admin);
+        emit AttestationVerifierUpdated(address(verifier));
+    }
+
+    /// @notice The user_data an enclave must put in its attestation to register `key` for `operator` here.
+    function bindingOf(address operator, address key) public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), operator, key));
+    }
+
+    /// @notice Registers (or renews) the caller's enclave key from an attestation the verifier vouches for.
+    /// @param modelId A model whose approved images include this enclave's image.
+    /// @param evidence What the attestation verifier needs (for the quorum: attester signatures).
+    function registerEnclaveKey(AttestationFacts calldata facts, bytes32 modelId, bytes calldata evidence) external {
+        if (!operators.isActive(msg.sender)) revert EnclaveRegistryInactiveOperator(msg.sender);
+        if (facts.enclaveKey == address(0)) revert EnclaveRegistryZeroAddress();
+        bytes32 binding = bindingOf(msg.sender, facts.enclaveKey);
+        if (facts.userData != binding) revert EnclaveRegistryBindingMismatch(binding, facts.userData);
+
+        uint64 attestedAt = facts.timestamp / 1000;
+        if (attestedAt + maxAttestationAge < block.timestamp || attestedAt > block.timestamp + MAX_FUTURE_SKEW) {
+            revert EnclaveRegistryStaleAttestation(facts.timestamp, block.timestamp);
+        }
+        if (facts.pcrs.length != 144) revert EnclaveRegistryMalformedPcrs(facts.pcrs.length);
+        bytes32 imageId = keccak256(facts.pcrs);
+        if (imageId == DEBUG_IMAGE) revert EnclaveRegistryDebugImage();
+        if (!models.isImageApproved(modelId, imageId)) revert EnclaveRegistryImageNotApproved(modelId, imageId);
+
+        EnclaveKey storage stored = _keys[facts.enclaveKey];
+        if (stored.operator != address(0)) {
+            if (stored.operator != msg.sender) revert EnclaveRegistryKeyTaken(facts.enclaveKey, stored.operator);
+            if (attestedAt <= stored.attestedAt) revert EnclaveRegistryNotNewer(stored.attestedAt, attestedAt);
+        }
+        if (!attestationVerifier.verifyAttestation(facts, evidence)) revert EnclaveRegistryAttestationRejected();
+
+        uint64 expiresAt = attestedAt + keyLifetime;
+        _keys[facts.enclaveKey] = EnclaveKey({
+            operator: msg.sender,
+            attestedAt: attestedAt,
+            expiresAt: expiresAt,
+            imageId: imageId,
+            attestationDigest: facts.attestationDigest
+        });
+        unchecked {
+            ++attestationCount;
+        }
+        emit EnclaveKeyRegistered(
+            facts.enclaveKey, msg.sender, imageId, facts.attestationDigest, attestedAt, expiresAt, facts.pcrs
+        );
+    }
+
+    /// @notice Revokes one of the caller's enclave keys at once.
+    function revokeEnclaveKey(address key) external {
+        if (_keys[key].operator != msg.sender) revert EnclaveRegistryNotKeyOperator(key, msg.sender);
+        delete _keys[key];
+        emit EnclaveKeyRevoked(key, msg.sender);
+    }
+
+    /// @notice Swaps who vouches for attestations (e.g. on-chain P-384 verification instead of a quorum).
+    function setAttestationVerifier(IAttestationVerifier verifier) external onlyRole(ENCLAVE_ADMIN_ROLE) {
+        if (address(verifier) == address(0)) revert EnclaveRegistryZeroAddress();
+        attestationVerifier = verifier;
+        emit AttestationVerifierUpdated(address(verifier));
+    }
+
+    /// @notice Sets the maximum attestation age and the key lifetime (seconds).
+    function setTiming(uint64 maxAttestationAge_, uint64 keyLifetime_) external onlyRole(ENCLAVE_ADMIN_ROLE) {
+        _setTiming(maxAttestationAge_, keyLifetime_);
+    }
+
+    /// @inheritdoc IEnclaveRegistry
+    function enclaveKeyOf(address key) external view returns (EnclaveKey memory) {
+        return _keys[key];
+    }
+
+    function _setTiming(uint64 maxAttestationAge_, uint64 keyLifetime_) private {
+        if (maxAttestationAge_ == 0 || keyLifetime_ == 0) revert EnclaveRegistryInvalidDuration();
+        maxAttestationAge = maxAttestationAge_;
+        keyLifetime = keyLifetime_;
+        emit TimingUpdated(maxAttestationAge_, keyLifetime_);
+    }
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
+import {DataStore} from "./libraries/DataStore.sol";
+import {Tier} from "./types/Tier.sol";
+
+/// @title ModelRegistry
+/// @notice Content-addressed models: the id is keccak256(owner, weightsCommitment), so the same weights
+///         registered by another owner are another model. Models are never deleted, only deprecated;
+///         new weights are a new version linked to their predecessor.
+contract ModelRegistry is IModelRegistry, AccessControl {
+    /// @notice May approve and revoke enclave images for any model.
+    bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
+
+    /// @dev Tiers a model may accept: Signature (bit 1), TEE (bit 2), ZK (bit 3).
+    uint8 internal constant VALID_TIERS = (1 << 1) | (1 << 2) | (1 << 3);
+    uint8 internal constant ZK_BIT = 1 << 3;
+
+    struct Model {
+        // slot 0: what every receipt reads
+        address owner;
+        uint8 acceptedTiers;
+        bool deprecated;
+        uint40 registeredAt;
+        // slot 1: prices at Signature, TEE, ZK
+        uint80[3] prices;
+        // slot 2
+        address verifyingKeyStore;
+        // slots 3, 4
+        bytes32 weightsCommitment;
+        bytes32 previousVersion;
+        string metadataURI;
+    }
+
+    /// @notice Checks verifying keys before they are stored.
+    IGroth16Verifier public immutable verifier;
+
+    mapping(bytes32 modelId => Model) private _models;
+    mapping(bytes32 modelId => mapping(bytes32 imageId => bool)) private _approvedImages;
+    uint256 private _modelCount;
+
+    /// @param admin Holds DEFAULT_ADMIN_ROLE and GOVERNANCE_ROLE.
+    /// @param groth16Verifier Validates verifying keys at registration (well formed, not forgeable).
+    constructor(address admin, IGroth16Verifier groth16Verifier) {
+        if (admin == address(0) || address(groth16Verifier) == address(0)) revert ModelRegistryZeroAddress();
+        verifier = groth16Verifier;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(GOVERNANCE_ROLE, admin);
+    }
+
+    modifier onlyModelOwner(bytes32 modelId) {
+        Model storage model = _existing(modelId);
+        if (model.owner != msg.sender) revert ModelRegistryNotModelOwner(modelId, msg.sender);
+        if (model.deprecated) revert ModelRegistryDeprecated(modelId);
+        _;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function modelIdOf(address owner, bytes32 weightsCommitment) public pure returns (bytes32) {
+        return keccak256(abi.encode(owner, weightsCommitment));
+    }
+
+    /// @inheritdoc IModelRegistry
+    function registerModel(Registration calldata registration) external returns (bytes32 modelId) {
+        if (registration.weightsCommitment == bytes32(0)) revert ModelRegistryZeroCommitment();
+        _checkTiers(registration.acceptedTiers);
+        modelId = modelIdOf(msg.sender, registration.weightsCommitment);
+        Model storage model = _models[modelId];
+        if (model.owner != address(0)) revert ModelRegistryAlreadyRegistered(modelId);
+
+        bytes32 previous = registration.previousVersion;
+        if (previous != bytes32(0) && _models[previous].owner != msg.sender) {
+            revert ModelRegistryInvalidPreviousVersion(previous);
+        }
+        bool acceptsZk = registration.acceptedTiers & ZK_BIT != 0;
+        if (acceptsZk != (registration.verifyingKey.length != 0)) revert ModelRegistryVerifyingKeyMismatch(modelId);
+
+        model.owner = msg.sender;
+        model.acceptedTiers = registration.acceptedTiers;
+        model.registeredAt = uint40(block.timestamp);
+        model.prices = registration.prices;
+        model.weightsCommitment = registration.weightsCommitment;
+        model.previousVersion = previous;
+        model.metadataURI = registration.metadataURI;
+        unchecked {
+            ++_modelCount;
+        }
+        emit ModelRegistered(modelId, msg.sender, registration.weightsCommitment, previous, registration.metadataURI);
+        emit ModelPricesUpdated(modelId, registration.prices);
+        emit ModelTiersUpdated(modelId, registration.acceptedTiers);
+
+        if (acceptsZk) {
+            verifier.validateVerifyingKey(registration.verifyingKey);
+            address store = DataStore.write(registration.verifyingKey);
+            model.verifyingKeyStore = store;
+            emit ModelVerifyingKeySet(modelId, keccak256(registration.verifyingKey), store);
+        }
+    }
+
+    /// @notice Sets the OPG price of one inference at Signature, TEE and ZK.
+    function setPrices(bytes32 modelId, uint80[3] calldata prices) external onlyModelOwner(modelId) {
+        _models[modelId].prices = prices;
+        emit ModelPricesUpdated(modelId, prices);
+    }
+
+    /// @notice Sets which tiers the model accepts. ZK can only be accepted by models registered with a key.
+    function setAcceptedTiers(bytes32 modelId, uint8 acceptedTiers) external onlyModelOwner(modelId) {
+        _checkTiers(acceptedTiers);
+        Model storage model = _models[modelId];
+        if (acceptedTiers & ZK_BIT != 0 && model.verifyingKeyStore == address(0)) {
+            revert ModelRegistryVerifyingKeyMismatch(modelId);
+        }
+        model.acceptedTiers = acceptedTiers;
+        emit ModelTiersUpdated(modelId, acceptedTiers);
+    }
+
+    /// @notice Points the model at a new metadata URI (the weights, hence the id, do not change).
+    function setMetadataURI(bytes32 modelId, string calldata metadataURI) external onlyModelOwner(modelId) {
+        _models[modelId].metadataURI = metadataURI;
+        emit ModelMetadataUpdated(modelId, metadataURI);
+    }
+
+    /// @notice Hands the model to `newOwner`, who then receives its share of fees.
+    function transferModelOwnership(bytes32 modelId, address newOwner) external onlyModelOwner(modelId) {
+        if (newOwner == address(0)) revert ModelRegistryZeroAddress();
+        emit ModelOwnershipTransferred(modelId, msg.sender, newOwner);
+        _models[modelId].owner = newOwner;
+    }
+
+    /// @notice Retires the model for good: it serves no more receipts. Its record stays readable.
+    function deprecate(bytes32 modelId) external onlyModelOwner(modelId) {
+        _models[modelId].deprecated = true;
+        emit ModelDeprecated(modelId);
+    }
+
+    /// @notice Approves enclave image `imageId` = keccak256(PCR0‖PCR1‖PCR2) to serve `modelId` at TEE.
+    function approveEnclaveImage(bytes32 modelId, bytes32 imageId) external {
+        _checkImageAdmin(modelId, imageId);
+        _approvedImages[modelId][imageId] = true;
+        emit EnclaveImageApproved(modelId, imageId, msg.sender);
+    }
+
+    /// @notice Revokes an image: every enclave key attested with it stops counting for this model at once.
+    function revokeEnclaveImage(bytes32 modelId, bytes32 imageId) external {
+        _checkImageAdmin(modelId, imageId);
+        _approvedImages[modelId][imageId] = false;
+        emit EnclaveImageRevoked(modelId, imageId, msg.sender);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function termsOf(bytes32 modelId, Tier tier) external view returns (ModelTerms memory terms) {
+        Model storage model = _existing(modelId);
+        terms.owner = model.owner;
+        terms.acceptedTiers = model.acceptedTiers;
+        terms.deprecated = model.deprecated;
+        if (tier != Tier.None) terms.price = model.prices[uint8(tier) - 1];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function verifyingKeyStoreOf(bytes32 modelId) external view returns (address) {
+        return _models[modelId].verifyingKeyStore;
+    }
+
+    /// @notice The verifying key words the model was registered with (empty if none).
+    function verifyingKeyOf(bytes32 modelId) external view returns (bytes memory) {
+        return DataStore.read(_models[modelId].verifyingKeyStore);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function isImageApproved(bytes32 modelId, bytes32 imageId) external view returns (bool) {
+        return _approvedImages[modelId][imageId];
+    }
+
+    /// @notice The full record of a model.
+    function modelOf(bytes32 modelId) external view returns (Model memory) {
+        return _existing(modelId);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function modelCount() external view returns (uint256) {
+        return _modelCount;
+    }
+
+    function _existing(bytes32 modelId) private view returns (Model storage model) {
+        model = _models[modelId];
+        if (model.owner == address(0)) revert ModelRegistryUnknownModel(modelId);
+    }
+
+    function _checkTiers(uint8 acceptedTiers) private pure {
+        if (acceptedTiers == 0 || acceptedTiers & ~VALID_TIERS != 0) revert ModelRegistryInvalidTiers(acceptedTiers);
+    }
+
+    function _checkImageAdmin(bytes32 modelId, bytes32 imageId) private view {
+        Model storage model = _existing(modelId);
+        if (model.owner != msg.sender && !hasRole(GOVERNANCE_ROLE, msg.sender)) {
+            revert ModelRegistryNotOwnerOrGovernance(modelId, msg.sender);
+        }
+        if (imageId == bytes32(0)) revert ModelRegistryZeroImage();
+    }
+}

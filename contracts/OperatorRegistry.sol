@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+
+/// @title OperatorRegistry
+/// @notice Operators stake OPG and bind the keys that sign their receipts. Unbonding goes through a delay
+///         during which the stake stays slashable; only the dispute role can slash.
+contract OperatorRegistry is IOperatorRegistry, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice May slash stake (the challenge game holds it).
+    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+
+    /// @dev At most a year: a longer delay is almost certainly a unit mistake.
+    uint64 internal constant MAX_UNBONDING_DELAY = 365 days;
+
+    struct Stake {
+        uint128 bonded;
+        uint128 unbonding;
+        uint64 releaseAt;
+    }
+
+    /// @notice The staking token (OPG).
+    IERC20 public immutable stakeToken;
+    /// @notice Bonded stake an operator needs for its signers to count.
+    uint256 public immutable minimumStake;
+    /// @notice How long unbonded stake stays slashable before it can be withdrawn.
+    uint64 public immutable unbondingDelay;
+
+    mapping(address operator => Stake) private _stakes;
+    mapping(address signer => address operator) private _operatorOfSigner;
+
+    /// @param admin Holds DEFAULT_ADMIN_ROLE (grants SLASHER_ROLE).
+    constructor(address admin, IERC20 token, uint256 minimumStake_, uint64 unbondingDelay_) {
+        if (admin == address(0) || address(token) == address(0)) revert OperatorRegistryZeroAddress();
+        if (unbondingDelay_ == 0 || unbondingDelay_ > MAX_UNBONDING_DELAY) {
+            revert OperatorRegistryInvalidDelay(unbondingDelay_);
+        }
+        stakeToken = token;
+        minimumStake = minimumStake_;
+        unbondingDelay = unbondingDelay_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @notice Adds `amount` OPG (approved beforehand) to the caller's bonded stake.
+    function stake(uint256 amount) external nonReentrant {
+        _stake(amount);
+    }
+
+    /// @notice Adds stake with an ERC-2612 permit instead of a prior approval.
+    function stakeWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external nonReentrant {
+        // A front-run permit must not block the stake: the allowance is what matters.
+        // solhint-disable-next-line no-empty-blocks
+        try IERC20Permit(address(stakeToken)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        _stake(amount);
+    }
+
+    /// @notice Binds `signer` to the caller: receipts it signs count for the caller while it is staked.
+    function registerSigner(address signer) public {
+        if (signer == address(0)) revert OperatorRegistryZeroAddress();
+        address current = _operatorOfSigner[signer];
+        if (current != address(0)) revert OperatorRegistrySignerTaken(signer, current);
+        _operatorOfSigner[signer] = msg.sender;
+        emit SignerRegistered(msg.sender, signer);
+    }
+
+    /// @notice Unbinds one of the caller's signers.
+    function removeSigner(address signer) public {
+        if (_operatorOfSigner[signer] != msg.sender) revert OperatorRegistryNotSignerOwner(signer, msg.sender);
+        delete _operatorOfSigner[signer];
+        emit SignerRemoved(msg.sender, signer);
+    }
+
+    /// @notice Replaces `oldSigner` with `newSigner` in one call.
+    function rotateSigner(address oldSigner, address newSigner) external {
+        removeSigner(oldSigner);
+        registerSigner(newSigner);
+    }
+
+    /// @notice Starts unbonding `amount`: it stops counting as bonded now and can be withdrawn after the
+    ///         delay. A new request restarts the delay for everything unbonding.
+    function requestUnbond(uint256 amount) external {
+        if (amount == 0) revert OperatorRegistryZeroAmount();
+        Stake storage s = _stakes[msg.sender];
+        if (amount > s.bonded) revert OperatorRegistryInsufficientStake(amount, s.bonded);
+        uint64 releaseAt = uint64(block.timestamp) + unbondingDelay;
+        s.bonded -= uint128(amount);
+        s.unbonding += uint128(amount);
+        s.releaseAt = releaseAt;
+        emit UnbondingRequested(msg.sender, amount, releaseAt);
+    }
+
+    /// @notice Moves everything unbonding back to bonded stake.
+    function cancelUnbond() external {
+        Stake storage s = _stakes[msg.sender];
+        uint128 amount = s.unbonding;
+        if (amount == 0) revert OperatorRegistryZeroAmount();
+        s.bonded += amount;
+        s.unbonding = 0;
+        s.releaseAt = 0;
+        emit UnbondingCancelled(msg.sender, amount);
+    }
+
+    /// @notice Sends the caller's unbonded stake to `to` once the delay has passed.
+    function withdraw(address to) external nonReentrant {
+        if (to == address(0)) revert OperatorRegistryZeroAddress();
+        Stake storage s = _stakes[msg.sender];
+        uint128 amount = s.unbonding;
+        if (amount == 0 || block.timestamp < s.releaseAt) revert OperatorRegistryNotReleasable(s.releaseAt);
+        s.unbonding = 0;
+        s.releaseAt = 0;
+        stakeToken.safeTransfer(to, amount);
+        emit StakeWithdrawn(msg.sender, to, amount);
+    }
+
+    /// @notice Takes `amount` of `operator`'s stake (bonded first, then unbonding) and sends it to `recipient`.
+    /// @param reason An opaque reference to the dispute that justifies it.
+    function slash(address operator, uint256 amount, address recipient, bytes32 reason)
+        external
+        onlyRole(SLASHER_ROLE)
+        nonReentrant
+    {
+        if (amount == 0) revert OperatorRegistryZeroAmount();
+        if (recipient == address(0)) revert OperatorRegistryZeroAddress();
+        Stake storage s = _stakes[operator];
+        uint256 total = uint256(s.bonded) + s.unbonding;
+        if (amount > total) revert OperatorRegistryInsufficientStake(amount, total);
+        uint128 fromBonded = uint128(amount < s.bonded ? amount : s.bonded);
+        s.bonded -= fromBonded;
+        s.unbonding -= uint128(amount) - fromBonded;
+        stakeToken.safeTransfer(recipient, amount);
+        emit Slashed(operator, amount, recipient, reason);
+    }
+
+    /// @inheritdoc IOperatorRegistry
+    function activeOperatorOf(address signer) external view returns (address operator) {
+        operator = _operatorOfSigner[signer];
+        if (operator != address(0) && !_isStaked(_stakes[operator].bonded)) operator = address(0);
+    }
+
+    /// @inheritdoc IOperatorRegistry
+    function isActive(address operator) external view returns (bool) {
+        return operator != address(0) && _isStaked(_stakes[operator].bonded);
+    }
+
+    /// @notice The operator `signer` is bound to, staked or not.
+    function operatorOfSigner(address signer) external view returns (address) {
+        return _operatorOfSigner[signer];
+    }
+
+    /// @notice Bonded and unbonding stake of `operator`, and when the unbonding part is released.
+    function stakeOf(address operator) external view returns (Stake memory) {
+        return _stakes[operator];
+    }
+
+    function _isStaked(uint128 bonded) private view returns (bool) {
+        return bonded != 0 && bonded >= minimumStake;
+    }
+
+    function _stake(uint256 amount) private {
+        if (amount == 0) revert OperatorRegistryZeroAmount();
+        stakeToken.safeTransferFrom(msg.sender, address(this), amount);
+        Stake storage s = _stakes[msg.sender];
+        s.bonded += SafeCast.toUint128(amount);
+        emit Staked(msg.sender, amount, s.bonded);
+    }
+}

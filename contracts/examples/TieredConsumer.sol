@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IVerifiedInference} from "../interfaces/IVerifiedInference.sol";
+import {Tier} from "../types/Tier.sol";
+
+/// @title TieredConsumer
+/// @notice Example dApp: acts on an inference result only if it was verified strongly enough. Single
+///         receipts must reach `minTier`; operations must meet the policy "every step at least
+///         `minEachStep`, the final step at least `minFinalStep`" (e.g. TEE everywhere, ZK last).
+contract TieredConsumer {
+    /// @notice The result was not verified at the tier this consumer requires.
+    error TieredConsumerInsufficientTier(bytes32 id);
+    /// @notice The result was already used.
+    error TieredConsumerAlreadyAccepted(bytes32 id);
+
+    /// @notice A result was accepted.
+    event ResultAccepted(bytes32 indexed id, Tier tier, bytes32 outputCommitment);
+
+    IVerifiedInference public immutable hub;
+    Tier public immutable minEachStep;
+    Tier public immutable minFinalStep;
+
+    /// @notice Output commitments this consumer accepted, by receipt or operation id.
+    mapping(bytes32 id => bytes32 outputCommitment) public accepted;
+
+    constructor(IVerifiedInference hub_, Tier minEachStep_, Tier minFinalStep_) {
+        hub = hub_;
+        minEachStep = minEachStep_;
+        minFinalStep = minFinalStep_;
+    }
+
+    /// @notice Accepts the result of `id` if it meets this consumer's policy, and returns its output.
+    function accept(bytes32 id) external returns (bytes32 outputCommitment) {
+        if (accepted[id] != bytes32(0)) revert TieredConsumerAlreadyAccepted(id);
+        if (!hub.meetsPolicy(id, minEachStep, minFinalStep)) revert TieredConsumerInsufficientTier(id);
+        outputCommitment = hub.verifiedOutput(id, minEachStep);
+        accepted[id] = outputCommitment;
+        emit ResultAccepted(id, hub.verifiedTier(id), outputCommitment);
+    }
+}

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @notice Verifies Groth16 (BN254) proofs against a verifying key passed as data.
+/// @dev Key layout (uint256 words): alpha.x, alpha.y, beta (x1, x0, y1, y0), gamma (4), delta (4),
+///      then IC[0..n] as (x, y): 14 + 2(n+1) words for n public signals. Proof layout:
+///      [a.x, a.y, b.x1, b.x0, b.y1, b.y0, c.x, c.y]. Produced by src/zkml (encodeVerifyingKey,
+///      encodeProofForEvm).
+interface IGroth16Verifier {
+    /// @notice The key is not 14 + 2(n+1) words for some n ≥ 1.
+    error Groth16MalformedVerifyingKey(uint256 length);
+    /// @notice delta == gamma: anyone can forge proofs for such a key.
+    error Groth16ForgeableVerifyingKey();
+    /// @notice The number of public signals does not match the key.
+    error Groth16SignalCountMismatch(uint256 expected, uint256 actual);
+    /// @notice A public signal is not below the scalar field order.
+    error Groth16SignalOutOfField(uint256 index);
+
+    /// @notice Reverts unless `verifyingKey` is well formed and not forgeable; returns its public signal count.
+    function validateVerifyingKey(bytes calldata verifyingKey) external pure returns (uint256 publicSignals);
+
+    /// @notice Whether `proof` is valid for `publicSignals` under `verifyingKey`.
+    /// @dev Reverts for malformed keys, a wrong signal count or signals outside the field; returns
+    ///      false for proofs that do not verify (including points not on the curve).
+    function verifyProof(bytes calldata verifyingKey, uint256[8] calldata proof, uint256[] calldata publicSignals)
+        external
+        view
+        returns (bool);
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @notice Staked inference operators, the keys that sign for them, unbonding and slashing.
+interface IOperatorRegistry {
+    /// @notice The amount is zero.
+    error OperatorRegistryZeroAmount();
+    /// @notice A zero address was given where an account is required.
+    error OperatorRegistryZeroAddress();
+    /// @notice The signer key is already bound to an operator.
+    error OperatorRegistrySignerTaken(address signer, address operator);
+    /// @notice The signer key is not bound to the caller.
+    error OperatorRegistryNotSignerOwner(address signer, address caller);
+    /// @notice More stake was asked to unbond than is bonded.
+    error OperatorRegistryInsufficientStake(uint256 requested, uint256 bonded);
+    /// @notice An unbonding request is already pending (withdraw or cancel it first).
+    error OperatorRegistryUnbondingPending(uint64 releaseAt);
+    /// @notice Nothing is unbonding, or the delay has not passed.
+    error OperatorRegistryNotReleasable(uint64 releaseAt);
+    /// @notice The unbonding delay is zero or unreasonably long.
+    error OperatorRegistryInvalidDelay(uint64 delay);
+
+    /// @notice Stake was added.
+    event Staked(address indexed operator, uint256 amount, uint256 bonded);
+    /// @notice A signer key was bound to an operator.
+    event SignerRegistered(address indexed operator, address indexed signer);
+    /// @notice A signer key was unbound.
+    event SignerRemoved(address indexed operator, address indexed signer);
+    /// @notice Unbonding started; the amount stays slashable until `releaseAt`.
+    event UnbondingRequested(address indexed operator, uint256 amount, uint64 releaseAt);
+    /// @notice A pending unbonding went back to bonded stake.
+    event UnbondingCancelled(address indexed operator, uint256 amount);
+    /// @notice Unbonded stake was withdrawn.
+    event StakeWithdrawn(address indexed operator, address indexed to, uint256 amount);
+    /// @notice Stake was slashed by the dispute role.
+    event Slashed(address indexed operator, uint256 amount, address indexed recipient, bytes32 indexed reason);
+    /// @notice The minimum stake changed.
+    event MinimumStakeUpdated(uint256 minimumStake);
+
+    /// @notice The operator whose active (staked, not unbonded) signer `signer` is; zero otherwise.
+    function activeOperatorOf(address signer) external view returns (address operator);
+
+    /// @notice Whether `operator` has at least the minimum stake bonded.
+    function isActive(address operator) external view returns (bool);
+}

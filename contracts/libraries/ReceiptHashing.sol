@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Receipt} from "../types/Receipt.sol";
+
+/// @notice EIP-712 struct hash and identifiers of receipts. Mirrored by src/receipts/eip712.ts.
+library ReceiptHashing {
+    bytes32 internal constant RECEIPT_TYPEHASH = keccak256(
+        "Receipt(bytes32 modelId,bytes32 inputCommitment,bytes32 outputCommitment,address requester,address operator,uint256 nonce,uint64 deadline,uint8 tier)"
+    );
+
+    /// @dev BN254 scalar field order: ZK binding values and commitments live below it.
+    uint256 internal constant SNARK_SCALAR_FIELD =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    /// @notice The EIP-712 struct hash of `receipt` (the calldata is hashed in place, no copy).
+    function hashStruct(Receipt calldata receipt) internal pure returns (bytes32 digest) {
+        bytes32 typehash = RECEIPT_TYPEHASH;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typehash)
+            calldatacopy(add(ptr, 0x20), receipt, 0x100)
+            digest := keccak256(ptr, 0x120)
+        }
+    }
+
+    /// @notice A receipt's id: unique per chain, hub, requester, model and nonce.
+    function receiptId(address hub, address requester, bytes32 modelId, uint256 nonce)
+        internal
+        view
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(block.chainid, hub, requester, modelId, nonce));
+    }
+
+    /// @notice The value a ZK proof must carry as its public `binding` input for this receipt id.
+    function bindingOf(bytes32 id) internal pure returns (uint256) {
+        return uint256(id) % SNARK_SCALAR_FIELD;
+    }
+}
