@@ -1,4 +1,5 @@
 import type { CliCommand } from "../types.ts";
+import { nitroCommands } from "./nitro.ts";
 
 /** Every subcommand of `opg`; each module adds its own. */
-export const commands: readonly CliCommand[] = [];
+export const commands: readonly CliCommand[] = [...nitroCommands];
