@@ -1,0 +1,12 @@
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { importOnnx } from "../../src/zkml/onnx.ts";
+import { quantize } from "../../src/zkml/quantize.ts";
+import { generateCircom, compileCircuit } from "../../src/zkml/circuit.ts";
+const d = process.argv[2]!; const s = Number(process.argv[3] ?? 12);
+const g = importOnnx(readFileSync(`../shared/fixtures/onnx/${d}/model.onnx`));
+const m = quantize(g, { scaleBits: s });
+const dir = `/tmp/cx/${d}`; mkdirSync(dir, { recursive: true });
+writeFileSync(`${dir}/model.circom`, generateCircom(m, d));
+const t = Date.now();
+const r = await compileCircuit(dir);
+console.log(r.log, Date.now() - t, "ms");
