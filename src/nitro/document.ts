@@ -55,7 +55,7 @@ export function parseAttestationDocument(document: Uint8Array): ParsedAttestatio
   }
   const r = new CborReader(document, "NITRO_COSE_MALFORMED");
   r.readOptionalTag(18);
-  const arity = r.readArrayStart("COSE_Sign1", 4);
+  const arity = r.readArrayStart("COSE_Sign1", 16);
   if (arity !== 4) {
     throw new NitroError("NITRO_COSE_MALFORMED", `COSE_Sign1 must be a definite array of 4 items, found ${arity < 0 ? "an indefinite array" : arity}`);
   }
