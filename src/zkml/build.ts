@@ -1,0 +1,289 @@
+/**
+ * `buildCircuit`: ONNX model → quantized model → circom circuit → Groth16 proving and verifying keys.
+ *
+ * The output directory holds everything `prove` and `verify` need:
+ *   model.circom, circuits/            generated circuit and the templates it includes
+ *   model.r1cs, model.sym, model_js/   compiled constraint system, symbols, witness generator (wasm)
+ *   model.zkey                         proving key (after a phase-2 contribution with random entropy)
+ *   verification_key.json              snarkjs verifying key
+ *   model.json                         metadata + the quantized model (see ZkModelMetadata)
+ *   model.onnx                         the source model, the float reference for error reports
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import * as snarkjs from "snarkjs";
+import type { ProgressListener } from "../cli/progress.ts";
+import { commitQuantized, type Commitment } from "../commitments/index.ts";
+import { CIRCUIT_NAME, compileCircuit, generateCircom, publicSignalNames } from "./circuit.ts";
+import { CircuitBuildError, ZkArtifactError } from "./errors.ts";
+import { assertNotForgeable, verifyingKeyHash } from "./evm.ts";
+import { importOnnx, type FloatGraph } from "./onnx.ts";
+import { ensureDevPtau, readPtauInfo, requiredPtauPower } from "./ptau.ts";
+import { snarkjsLogger, step } from "./progress.ts";
+import {
+  modelConstants,
+  neuronCount,
+  quantize,
+  quantizedModelFromJson,
+  quantizedModelToJson,
+  type QuantizedModel,
+} from "./quantize.ts";
+
+export const METADATA_FORMAT = "opg-zkml/1";
+
+export const BUILD_FILES = {
+  circom: `${CIRCUIT_NAME}.circom`,
+  r1cs: `${CIRCUIT_NAME}.r1cs`,
+  sym: `${CIRCUIT_NAME}.sym`,
+  wasm: join(`${CIRCUIT_NAME}_js`, `${CIRCUIT_NAME}.wasm`),
+  zkey: `${CIRCUIT_NAME}.zkey`,
+  verificationKey: "verification_key.json",
+  metadata: "model.json",
+  onnx: "model.onnx",
+} as const;
+
+export interface R1csInfo {
+  readonly constraints: number;
+  readonly wires: number;
+  readonly outputs: number;
+  readonly publicInputs: number;
+  readonly privateInputs: number;
+}
+
+/** model.json */
+export interface ZkModelMetadata {
+  readonly format: typeof METADATA_FORMAT;
+  readonly name: string;
+  readonly source: { readonly sha256: string; readonly producer: string; readonly opset: number; readonly irVersion: number };
+  readonly scaleBits: number;
+  readonly inputIntBits: number;
+  readonly input: { readonly name: string; readonly shape: readonly number[] };
+  readonly output: { readonly name: string; readonly shape: readonly number[] };
+  /** Names of the public signals, in order. */
+  readonly publicSignals: readonly string[];
+  /** commitQuantized over every weight, bias and constant in layer order (scale of the model). */
+  readonly weightsCommitment: Commitment;
+  /** keccak256 of encodeVerifyingKey(verification_key.json). */
+  readonly verifyingKeyHash: string;
+  /** True when the setup used a locally generated ptau: not for production. */
+  readonly developmentOnly: boolean;
+  readonly ptau: { readonly power: number; readonly origin: "local-development" | "provided"; readonly file: string };
+  readonly circuit: R1csInfo & { readonly compiler: string; readonly optimization: string };
+  readonly parameterCount: number;
+  readonly neuronCount: number;
+  readonly createdAt: string;
+  readonly quantized: unknown;
+}
+
+export interface BuildOptions {
+  readonly outDir: string;
+  readonly scaleBits?: number;
+  readonly inputIntBits?: number;
+  /** A prepared powers-of-tau file; without one a local development ptau is used (and cached). */
+  readonly ptauPath?: string;
+  /** Where local ptaus are cached (default: ptauCacheDir()). */
+  readonly ptauCacheDir?: string;
+  /** Model name recorded in the metadata (default: the file name). */
+  readonly name?: string;
+  readonly onProgress?: ProgressListener;
+}
+
+export interface BuildResult {
+  readonly dir: string;
+  readonly metadata: ZkModelMetadata;
+  readonly model: QuantizedModel;
+  readonly graph: FloatGraph;
+  /** Milliseconds per phase. */
+  readonly timings: { readonly compile: number; readonly ptau: number; readonly setup: number; readonly total: number };
+}
+
+/** Reads the header of an .r1cs file (iden3 binary format). */
+export async function readR1csInfo(path: string): Promise<R1csInfo> {
+  const handle = await open(path, "r");
+  try {
+    const head = Buffer.alloc(12);
+    await handle.read(head, 0, 12, 0);
+    if (head.toString("latin1", 0, 4) !== "r1cs") throw new CircuitBuildError(`${path} is not an r1cs file`);
+    const nSections = head.readUInt32LE(8);
+    let offset = 12;
+    const sectionHead = Buffer.alloc(12);
+    for (let i = 0; i < nSections; i++) {
+      await handle.read(sectionHead, 0, 12, offset);
+      const type = sectionHead.readUInt32LE(0);
+      const size = Number(sectionHead.readBigUInt64LE(4));
+      if (type === 1) {
+        const body = Buffer.alloc(size);
+        await handle.read(body, 0, size, offset + 12);
+        const n8 = body.readUInt32LE(0);
+        let p = 4 + n8;
+        const u32 = (): number => {
+          const v = body.readUInt32LE(p);
+          p += 4;
+          return v;
+        };
+        const wires = u32();
+        const outputs = u32();
+        const publicInputs = u32();
+        const privateInputs = u32();
+        p += 8; // labels (u64)
+        const constraints = u32();
+        return { constraints, wires, outputs, publicInputs, privateInputs };
+      }
+      offset += 12 + size;
+    }
+    throw new CircuitBuildError(`${path} has no header section`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Builds circuit, keys and metadata for an ONNX model (bytes or a file path) into `options.outDir`. */
+export async function buildCircuit(source: Uint8Array | string, options: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const onProgress = options.onProgress;
+  const bytes = typeof source === "string" ? await readModelFile(source) : source;
+  const name = options.name ?? (typeof source === "string" ? basename(source).replace(/\.onnx$/i, "") : "model");
+  const dir = resolve(options.outDir);
+  await mkdir(dir, { recursive: true });
+
+  const graph = importOnnx(bytes);
+  const quantizeOptions: { scaleBits?: number; inputIntBits?: number } = {};
+  if (options.scaleBits !== undefined) quantizeOptions.scaleBits = options.scaleBits;
+  if (options.inputIntBits !== undefined) quantizeOptions.inputIntBits = options.inputIntBits;
+  const model = quantize(graph, quantizeOptions);
+  await writeFile(join(dir, BUILD_FILES.onnx), bytes);
+  await writeFile(join(dir, BUILD_FILES.circom), generateCircom(model, name));
+
+  const compileStart = Date.now();
+  await compileCircuit(dir, onProgress === undefined ? {} : { onProgress });
+  const compileMs = Date.now() - compileStart;
+  const info = await readR1csInfo(join(dir, BUILD_FILES.r1cs));
+  const power = requiredPtauPower(info.constraints, info.outputs + info.publicInputs);
+
+  const ptauStart = Date.now();
+  let ptau: { path: string; power: number; origin: "local-development" | "provided" };
+  if (options.ptauPath !== undefined) {
+    const provided = await readPtauInfo(options.ptauPath);
+    if (!provided.prepared) throw new CircuitBuildError(`${options.ptauPath} is not prepared for phase 2 (run prepare phase2)`);
+    if (provided.power < power) {
+      throw new CircuitBuildError(`the circuit needs a ptau of power ${power}, ${options.ptauPath} has power ${provided.power}`);
+    }
+    ptau = { path: resolve(options.ptauPath), power: provided.power, origin: "provided" };
+  } else {
+    const local = await ensureDevPtau(power, {
+      ...(options.ptauCacheDir === undefined ? {} : { cacheDir: options.ptauCacheDir }),
+      ...(onProgress === undefined ? {} : { onProgress }),
+    });
+    ptau = { ...local, origin: "local-development" };
+  }
+  const ptauMs = Date.now() - ptauStart;
+
+  const setupStart = Date.now();
+  const zkeyPath = join(dir, BUILD_FILES.zkey);
+  const initialZkey = join(dir, `${CIRCUIT_NAME}_0000.zkey`);
+  try {
+    await step("setup: groth16", onProgress, () =>
+      snarkjs.zKey.newZKey(join(dir, BUILD_FILES.r1cs), ptau.path, initialZkey, snarkjsLogger("setup: groth16", onProgress)),
+    );
+    // Phase 2: without this contribution delta = gamma and proofs are forgeable.
+    await step("setup: phase-2 contribution", onProgress, () =>
+      snarkjs.zKey.contribute(
+        initialZkey,
+        zkeyPath,
+        "opg-verifier build contribution",
+        randomBytes(64).toString("hex"),
+        snarkjsLogger("setup: phase-2 contribution", onProgress),
+      ),
+    );
+  } catch (error) {
+    throw new CircuitBuildError("Groth16 setup failed", { cause: error });
+  } finally {
+    await rm(initialZkey, { force: true });
+  }
+  const vk = await snarkjs.zKey.exportVerificationKey(zkeyPath);
+  assertNotForgeable(vk, zkeyPath);
+  await writeFile(join(dir, BUILD_FILES.verificationKey), JSON.stringify(vk, null, 1) + "\n");
+  const setupMs = Date.now() - setupStart;
+
+  const metadata: ZkModelMetadata = {
+    format: METADATA_FORMAT,
+    name,
+    source: {
+      sha256: `0x${createHash("sha256").update(bytes).digest("hex")}`,
+      producer: graph.producer,
+      opset: graph.opset,
+      irVersion: graph.irVersion,
+    },
+    scaleBits: model.scaleBits,
+    inputIntBits: model.inputIntBits,
+    input: { name: model.input.name, shape: model.input.shape },
+    output: { name: model.output.name, shape: model.output.shape },
+    publicSignals: publicSignalNames(model.output.size),
+    weightsCommitment: await weightsCommitment(model),
+    verifyingKeyHash: verifyingKeyHash(vk),
+    developmentOnly: ptau.origin === "local-development",
+    ptau: { power: ptau.power, origin: ptau.origin, file: basename(ptau.path) },
+    circuit: { ...info, compiler: "circom2 (wasm) 2.2.x", optimization: "O2" },
+    parameterCount: model.parameterCount,
+    neuronCount: neuronCount(model),
+    createdAt: new Date().toISOString(),
+    quantized: quantizedModelToJson(model),
+  };
+  const metadataPath = join(dir, BUILD_FILES.metadata);
+  await writeFile(`${metadataPath}.tmp`, JSON.stringify(metadata, null, 1) + "\n");
+  await rename(`${metadataPath}.tmp`, metadataPath);
+
+  return {
+    dir,
+    metadata,
+    model,
+    graph,
+    timings: { compile: compileMs, ptau: ptauMs, setup: setupMs, total: Date.now() - started },
+  };
+}
+
+/**
+ * commitQuantized over the model's constants (dense weights row-major then biases, layer by layer, then
+ * additive constants), with the model's scale in the domain tag. A model without constants commits to [0].
+ */
+export async function weightsCommitment(model: QuantizedModel): Promise<Commitment> {
+  const constants = modelConstants(model);
+  return commitQuantized(constants.length > 0 ? constants : [0n], model.scaleBits);
+}
+
+async function readModelFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new ZkArtifactError(`cannot read model ${path}`, { cause: error });
+  }
+}
+
+/** A loaded build directory. */
+export interface ZkBuild {
+  readonly dir: string;
+  readonly metadata: ZkModelMetadata;
+  readonly model: QuantizedModel;
+  readonly paths: { readonly [K in keyof typeof BUILD_FILES]: string };
+}
+
+/** Loads model.json of a build directory and checks the files prove/verify need. */
+export async function loadBuild(dir: string): Promise<ZkBuild> {
+  const root = resolve(dir);
+  const paths = Object.fromEntries(Object.entries(BUILD_FILES).map(([k, v]) => [k, join(root, v)])) as {
+    [K in keyof typeof BUILD_FILES]: string;
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(paths.metadata, "utf8"));
+  } catch (error) {
+    throw new ZkArtifactError(`${root} is not a zk build directory (cannot read ${BUILD_FILES.metadata})`, { cause: error });
+  }
+  const metadata = raw as ZkModelMetadata;
+  if (typeof raw !== "object" || raw === null || metadata.format !== METADATA_FORMAT) {
+    throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
+  }
+  const model = quantizedModelFromJson(metadata.quantized);
+  return { dir: root, metadata, model, paths };
+}

@@ -1,0 +1,145 @@
+/**
+ * Groth16 keys and proofs in the form the on-chain universal verifier consumes, and the delta ≠ gamma
+ * safety check.
+ *
+ * G2 points: snarkjs writes an Fq2 element as [c0, c1]; the EVM pairing precompile (EIP-197) expects
+ * (c1, c0), i.e. the imaginary part first. Hence the swapped order x1, x0, y1, y0 below.
+ */
+import { readFile } from "node:fs/promises";
+import { keccak256 } from "ethers";
+import type { Groth16Proof, Groth16VerificationKey } from "snarkjs";
+import * as snarkjs from "snarkjs";
+import { SNARK_SCALAR_FIELD } from "../commitments/index.ts";
+import { ForgeableKeyError, ZkArtifactError, ZkProofFormatError } from "./errors.ts";
+
+export type { Groth16Proof, Groth16VerificationKey } from "snarkjs";
+
+/** Base field modulus of BN254: every coordinate is below it. */
+export const BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+
+function coordinate(value: unknown, what: string): bigint {
+  if (typeof value !== "string" && typeof value !== "bigint" && typeof value !== "number") {
+    throw new ZkProofFormatError(`${what} is not a number`);
+  }
+  let n: bigint;
+  try {
+    n = BigInt(value);
+  } catch (error) {
+    throw new ZkProofFormatError(`${what} is not a number`, { cause: error });
+  }
+  if (n < 0n || n >= BN254_BASE_FIELD) throw new ZkProofFormatError(`${what} is not a field element`);
+  return n;
+}
+
+function g1(point: unknown, what: string): [bigint, bigint] {
+  if (!Array.isArray(point) || point.length < 2) throw new ZkProofFormatError(`${what} is not a G1 point`);
+  if (point.length > 2 && String(point[2]) !== "1") throw new ZkProofFormatError(`${what} is not in affine form`);
+  return [coordinate(point[0], `${what}.x`), coordinate(point[1], `${what}.y`)];
+}
+
+/** A G2 point as EVM words: [x1, x0, y1, y0]. */
+function g2(point: unknown, what: string): [bigint, bigint, bigint, bigint] {
+  if (!Array.isArray(point) || point.length < 2 || !Array.isArray(point[0]) || !Array.isArray(point[1])) {
+    throw new ZkProofFormatError(`${what} is not a G2 point`);
+  }
+  const [x, y] = point as unknown[][];
+  if (point.length > 2) {
+    const z = point[2];
+    if (!Array.isArray(z) || String(z[0]) !== "1" || String(z[1]) !== "0") throw new ZkProofFormatError(`${what} is not in affine form`);
+  }
+  return [
+    coordinate(x?.[1], `${what}.x1`),
+    coordinate(x?.[0], `${what}.x0`),
+    coordinate(y?.[1], `${what}.y1`),
+    coordinate(y?.[0], `${what}.y0`),
+  ];
+}
+
+/** A proof as the verifier's uint256[8]: [a.x, a.y, b.x1, b.x0, b.y1, b.y0, c.x, c.y]. */
+export function encodeProofForEvm(proof: Groth16Proof): [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint] {
+  return [...g1(proof.pi_a, "proof.a"), ...g2(proof.pi_b, "proof.b"), ...g1(proof.pi_c, "proof.c")];
+}
+
+/** The verifying key as uint256 words: alpha, beta, gamma, delta, then IC[0..nPublic]. */
+export function verifyingKeyWords(vk: Groth16VerificationKey): bigint[] {
+  if (!Array.isArray(vk.IC) || vk.IC.length !== vk.nPublic + 1) {
+    throw new ZkProofFormatError(`verifying key has ${vk.IC?.length ?? 0} IC points for ${vk.nPublic} public signals`);
+  }
+  return [
+    ...g1(vk.vk_alpha_1, "vk.alpha"),
+    ...g2(vk.vk_beta_2, "vk.beta"),
+    ...g2(vk.vk_gamma_2, "vk.gamma"),
+    ...g2(vk.vk_delta_2, "vk.delta"),
+    ...vk.IC.flatMap((p, i) => g1(p, `vk.IC[${i}]`)),
+  ];
+}
+
+/**
+ * abi.encodePacked of the verifying key words (14 + 2·(nPublic+1) uint256 words), as 0x-hex:
+ * alpha.x, alpha.y, beta.x1, beta.x0, beta.y1, beta.y0, gamma (4), delta (4), IC[0].x, IC[0].y, …
+ */
+export function encodeVerifyingKey(vk: Groth16VerificationKey): `0x${string}` {
+  assertNotForgeable(vk);
+  return `0x${verifyingKeyWords(vk)
+    .map((w) => w.toString(16).padStart(64, "0"))
+    .join("")}`;
+}
+
+/** keccak256 of encodeVerifyingKey: what a registry binds a model id to. */
+export function verifyingKeyHash(vk: Groth16VerificationKey): `0x${string}` {
+  return keccak256(encodeVerifyingKey(vk)) as `0x${string}`;
+}
+
+/**
+ * Throws ForgeableKeyError when delta equals gamma. Without a phase-2 contribution, snarkjs leaves
+ * delta = gamma = the G2 generator, and then anyone can build a proof for any public signals.
+ */
+export function assertNotForgeable(vk: Groth16VerificationKey, where = "verifying key"): void {
+  const gamma = g2(vk.vk_gamma_2, `${where}.gamma`);
+  const delta = g2(vk.vk_delta_2, `${where}.delta`);
+  if (gamma.every((v, i) => v === delta[i])) throw new ForgeableKeyError(where);
+}
+
+/** Reads a snarkjs verification_key.json, checking its shape and that it is not forgeable. */
+export async function loadVerificationKey(path: string): Promise<Groth16VerificationKey> {
+  let vk: unknown;
+  try {
+    vk = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new ZkArtifactError(`cannot read verifying key ${path}`, { cause: error });
+  }
+  return checkVerificationKey(vk, path);
+}
+
+/** Validates a parsed verifying key (Groth16 over BN254, consistent IC count, delta ≠ gamma). */
+export function checkVerificationKey(vk: unknown, where = "verifying key"): Groth16VerificationKey {
+  if (typeof vk !== "object" || vk === null) throw new ZkArtifactError(`${where} is not a JSON object`);
+  const key = vk as Groth16VerificationKey;
+  if (key.protocol !== "groth16" || key.curve !== "bn128") {
+    throw new ZkArtifactError(`${where} is not a Groth16 BN254 verifying key`);
+  }
+  verifyingKeyWords(key);
+  assertNotForgeable(key, where);
+  return key;
+}
+
+/** Reads the verifying key out of a zkey file and refuses it if it is forgeable. */
+export async function loadZkeyVerificationKey(zkeyPath: string): Promise<Groth16VerificationKey> {
+  let vk: Groth16VerificationKey;
+  try {
+    vk = await snarkjs.zKey.exportVerificationKey(zkeyPath);
+  } catch (error) {
+    throw new ZkArtifactError(`cannot read zkey ${zkeyPath}`, { cause: error });
+  }
+  return checkVerificationKey(vk, zkeyPath);
+}
+
+/** Public signals as uint256 for the chain; refuses values ≥ the scalar field modulus. */
+export function encodePublicSignals(publicSignals: readonly string[]): bigint[] {
+  return publicSignals.map((s, i) => {
+    if (!/^[0-9]+$/.test(s)) throw new ZkProofFormatError(`public signal ${i} is not a decimal number`);
+    const v = BigInt(s);
+    if (v >= SNARK_SCALAR_FIELD) throw new ZkProofFormatError(`public signal ${i} is not below the field modulus`);
+    return v;
+  });
+}

@@ -1,0 +1,53 @@
+/**
+ * ZK tier: ONNX model → fixed-point circuit → Groth16 proof of an inference.
+ *
+ *   importOnnx(bytes)                 ONNX → float IR (opset ≥ 7; Gemm, MatMul, Add, Relu, Flatten, Reshape, …)
+ *   quantize(graph, {scaleBits})      float IR → fixed-point model (value = round(x · 2^s))
+ *   inferQuantized(model, input)      integer reference inference, equal to the circuit's witness
+ *   buildCircuit(onnx, {outDir, …})   circom circuit, Groth16 keys (with phase-2 contribution), model.json
+ *   prove(dir, input, {binding})      proof + public signals + decoded outputs
+ *   verify(dir, proofJson)            { valid, reason }
+ *   encodeProofForEvm / encodeVerifyingKey / assertNotForgeable   for the on-chain verifier
+ */
+export * from "./errors.ts";
+export { importOnnx, evaluateFloat, MIN_OPSET } from "./onnx.ts";
+export type { FloatGraph, FloatOp, LinearOp, ReluOp, AddOp, AddConstOp, TensorInfo } from "./onnx.ts";
+export {
+  quantize,
+  quantizeInput,
+  quantizeValue,
+  inferQuantized,
+  dequantize,
+  rescale,
+  signedBits,
+  modelConstants,
+  neuronCount,
+  quantizedModelToJson,
+  quantizedModelFromJson,
+  DEFAULT_SCALE_BITS,
+  DEFAULT_INPUT_INT_BITS,
+  QUANTIZATION_TOLERANCE,
+} from "./quantize.ts";
+export type { QuantizedModel, QuantizedLayer, QuantizedDense, QuantizedRelu, QuantizedAdd, QuantizedAddConst, QuantizedTensor, QuantizeOptions, QuantizedInference } from "./quantize.ts";
+export { generateCircom, compileCircuit, publicSignalNames, readSymbols, CIRCUIT_NAME } from "./circuit.ts";
+export { buildCircuit, loadBuild, readR1csInfo, weightsCommitment, BUILD_FILES, METADATA_FORMAT } from "./build.ts";
+export type { BuildOptions, BuildResult, ZkBuild, ZkModelMetadata, R1csInfo } from "./build.ts";
+export { prove, verify, verifyGroth16, parseBinding, readInputValues, decodeOutputs, releaseZkResources, PROOF_FORMAT } from "./prove.ts";
+export type { ZkProofBundle, ProveOptions, VerifyResult } from "./prove.ts";
+export {
+  encodeProofForEvm,
+  encodeVerifyingKey,
+  encodePublicSignals,
+  verifyingKeyWords,
+  verifyingKeyHash,
+  assertNotForgeable,
+  checkVerificationKey,
+  loadVerificationKey,
+  loadZkeyVerificationKey,
+  BN254_BASE_FIELD,
+} from "./evm.ts";
+export type { Groth16Proof, Groth16VerificationKey } from "./evm.ts";
+export { ensureDevPtau, findCachedPtau, ptauCacheDir, readPtauInfo, requiredPtauPower, MAX_LOCAL_PTAU_POWER } from "./ptau.ts";
+export { calculateWitness, readWitness, encodeWitness, checkWitness, circuitInput } from "./witness.ts";
+export { flattenNested, nestValues } from "./tensor.ts";
+export type { NestedNumbers } from "./tensor.ts";

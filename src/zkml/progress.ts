@@ -1,0 +1,44 @@
+/** Bridges snarkjs's logger to the toolkit's ProgressListener. */
+import type { SnarkjsLogger } from "snarkjs";
+import type { ProgressListener } from "../cli/progress.ts";
+
+/**
+ * A logger for one long snarkjs step: messages that carry an "i/n" counter become progress fractions
+ * (snarkjs reports e.g. "Computing C 1/4" or "... 512/8192"), everything else is ignored.
+ */
+export function snarkjsLogger(step: string, onProgress: ProgressListener | undefined): SnarkjsLogger {
+  const report = (message: string): void => {
+    if (onProgress === undefined) return;
+    const match = /(\d+)\s*\/\s*(\d+)/.exec(message);
+    if (match !== null) {
+      const done = Number(match[1]);
+      const total = Number(match[2]);
+      if (total > 0 && done <= total) {
+        onProgress({ step, fraction: done / total });
+        return;
+      }
+    }
+    onProgress({ step });
+  };
+  return { debug: report, info: report, warn: () => undefined, error: () => undefined };
+}
+
+/** Runs `work` as one named step: a start event, then a done event (also reported on failure's absence). */
+export async function step<T>(name: string, onProgress: ProgressListener | undefined, work: () => Promise<T>): Promise<T> {
+  onProgress?.({ step: name, fraction: 0 });
+  const result = await work();
+  onProgress?.({ step: name, fraction: 1, done: true });
+  return result;
+}
+
+/** A logger that records warnings, for snarkjs calls (wtns check) that report failures only through it. */
+export function collectingLogger(): SnarkjsLogger & { readonly warnings: string[] } {
+  const warnings: string[] = [];
+  return {
+    warnings,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message: string) => void warnings.push(message),
+    error: (message: string) => void warnings.push(message),
+  };
+}
