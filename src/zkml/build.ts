@@ -11,7 +11,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import * as snarkjs from "snarkjs";
 import type { ProgressListener } from "../cli/progress.ts";
 import { commitQuantized, type Commitment } from "../commitments/index.ts";
@@ -143,7 +143,7 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
   const started = Date.now();
   const onProgress = options.onProgress;
   const bytes = typeof source === "string" ? await readModelFile(source) : source;
-  const name = options.name ?? (typeof source === "string" ? basename(source).replace(/\.onnx$/i, "") : "model");
+  const name = options.name ?? modelNameFromPath(source);
   const dir = resolve(options.outDir);
   await mkdir(dir, { recursive: true });
 
@@ -250,6 +250,14 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
 export async function weightsCommitment(model: QuantizedModel): Promise<Commitment> {
   const constants = modelConstants(model);
   return commitQuantized(constants.length > 0 ? constants : [0n], model.scaleBits);
+}
+
+/** "…/mlp/model.onnx" → "mlp" (generic file names take the folder's name), "…/mlp.onnx" → "mlp". */
+function modelNameFromPath(source: Uint8Array | string): string {
+  if (typeof source !== "string") return "model";
+  const stem = basename(source).replace(/\.onnx$/i, "");
+  const folder = basename(dirname(resolve(source)));
+  return ["model", "network"].includes(stem) && folder !== "" && folder !== "/" ? folder : stem;
 }
 
 async function readModelFile(path: string): Promise<Uint8Array> {

@@ -1,0 +1,160 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { buildCircuit, prove, releaseZkResources, verify, ZkArtifactError, ZkProofFormatError } from "../../zkml/index.ts";
+import { UsageError } from "../errors.ts";
+import { parseOptions } from "../main.ts";
+import { progressReporter } from "../progress.ts";
+import type { CliCommand } from "../types.ts";
+
+const BUILD_USAGE = `Usage: opg zk build <model.onnx> --out <dir> [--scale-bits N] [--ptau <file>]
+
+Turns an ONNX model (opset >= 7; Gemm, MatMul, Add, Relu, Flatten, Reshape, Identity, Cast) into a Groth16
+circuit with the weights as constants. <dir> receives the circuit (model.circom, .r1cs, wasm), the proving key
+(model.zkey, after a phase-2 contribution), verification_key.json (snarkjs format) and model.json.
+
+Options:
+  --out <dir>         output directory (created if missing)
+  --scale-bits <N>    fixed-point scale: values are round(x * 2^N) (default 12)
+  --ptau <file>       prepared powers-of-tau file from a ceremony; without it a local one is generated and
+                      cached ($OPG_CACHE_DIR/ptau or ~/.cache/opg-verifier/ptau) and the build is marked
+                      development-only
+`;
+
+const PROVE_USAGE = `Usage: opg zk prove <dir> --input <input.json> --out <proof.json> [--binding <hex>]
+
+Proves one inference of the model built in <dir>. input.json is {"input": <nested array>}. proof.json holds the
+proof, the public signals [inputCommitment, outputCommitment, out_0..out_n-1, binding] and the decoded float
+outputs ("output", nested like the model's output shape).
+
+Options:
+  --input <file>      input JSON
+  --out <file>        where to write proof.json
+  --binding <hex>     receipt id the proof is bound to (reduced mod the BN254 scalar field; default 0)
+`;
+
+const VERIFY_USAGE = `Usage: opg zk verify <dir> <proof.json>
+
+Verifies proof.json against the verifying key in <dir>. Exit code 0 only if the proof is valid.
+`;
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const reason = error instanceof Error && "code" in error ? String(error.code) : String(error);
+    throw new ZkArtifactError(`cannot read ${what} ${path} (${reason})`, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ZkProofFormatError(`${what} ${path} is not valid JSON`, { cause: error });
+  }
+}
+
+/** `opg zk build`. */
+export const zkBuildCommand: CliCommand = {
+  path: ["zk", "build"],
+  summary: "Compile an ONNX model into a Groth16 circuit and keys",
+  usage: BUILD_USAGE,
+  async run(args, io) {
+    const { values, positionals } = parseOptions(
+      args,
+      { out: { type: "string" }, "scale-bits": { type: "string" }, ptau: { type: "string" } },
+      { min: 1, max: 1, names: "<model.onnx>" },
+    );
+    if (values.out === undefined) throw new UsageError("--out <dir> is required");
+    let scaleBits: number | undefined;
+    if (values["scale-bits"] !== undefined) {
+      if (!/^\d+$/.test(values["scale-bits"])) throw new UsageError(`--scale-bits: expected an integer, got "${values["scale-bits"]}"`);
+      scaleBits = Number(values["scale-bits"]);
+    }
+    try {
+      const result = await buildCircuit(resolve(io.cwd, positionals[0] ?? ""), {
+        outDir: resolve(io.cwd, values.out),
+        ...(scaleBits === undefined ? {} : { scaleBits }),
+        ...(values.ptau === undefined ? {} : { ptauPath: resolve(io.cwd, values.ptau) }),
+        onProgress: progressReporter(io),
+      });
+      const m = result.metadata;
+      io.stdout(
+        [
+          `built ${m.name} into ${result.dir}`,
+          `  constraints        ${m.circuit.constraints} (ptau power ${m.ptau.power}, ${m.ptau.origin})`,
+          `  scale              2^${m.scaleBits}, input range [-${2 ** m.inputIntBits}, ${2 ** m.inputIntBits})`,
+          `  public signals     ${m.publicSignals.length} (${m.publicSignals[0]}, ${m.publicSignals[1]}, ${m.publicSignals.length - 3} outputs, binding)`,
+          `  weights            ${m.weightsCommitment}`,
+          `  verifying key hash ${m.verifyingKeyHash}`,
+          ...(m.developmentOnly ? ["  DEVELOPMENT ONLY: local powers of tau (pass --ptau <ceremony file> for production)"] : []),
+          "",
+        ].join("\n"),
+      );
+      return 0;
+    } finally {
+      await releaseZkResources();
+    }
+  },
+};
+
+/** `opg zk prove`. */
+export const zkProveCommand: CliCommand = {
+  path: ["zk", "prove"],
+  summary: "Prove one inference of a built model",
+  usage: PROVE_USAGE,
+  async run(args, io) {
+    const { values, positionals } = parseOptions(
+      args,
+      { input: { type: "string" }, out: { type: "string" }, binding: { type: "string" } },
+      { min: 1, max: 1, names: "<dir>" },
+    );
+    if (values.input === undefined) throw new UsageError("--input <input.json> is required");
+    if (values.out === undefined) throw new UsageError("--out <proof.json> is required");
+    try {
+      const input = await readJson(resolve(io.cwd, values.input), "input");
+      const bundle = await prove(resolve(io.cwd, positionals[0] ?? ""), input, {
+        ...(values.binding === undefined ? {} : { binding: values.binding }),
+        onProgress: progressReporter(io),
+      });
+      const outPath = resolve(io.cwd, values.out);
+      await writeFile(outPath, JSON.stringify(bundle, null, 1) + "\n");
+      io.stdout(
+        [
+          `proof written to ${outPath}`,
+          `  output             ${JSON.stringify(bundle.output)}`,
+          ...(bundle.quantizationError === undefined ? [] : [`  |output - float|   ${bundle.quantizationError.toExponential(2)}`]),
+          `  input commitment   ${bundle.inputCommitment}`,
+          `  output commitment  ${bundle.outputCommitment}`,
+          `  binding            ${bundle.binding}`,
+          "",
+        ].join("\n"),
+      );
+      return 0;
+    } finally {
+      await releaseZkResources();
+    }
+  },
+};
+
+/** `opg zk verify`. */
+export const zkVerifyCommand: CliCommand = {
+  path: ["zk", "verify"],
+  summary: "Verify a proof.json against a built model",
+  usage: VERIFY_USAGE,
+  async run(args, io) {
+    const { positionals } = parseOptions(args, {}, { min: 2, max: 2, names: "<dir> <proof.json>" });
+    try {
+      const proofJson = await readJson(resolve(io.cwd, positionals[1] ?? ""), "proof");
+      const result = await verify(resolve(io.cwd, positionals[0] ?? ""), proofJson);
+      if (result.valid) {
+        io.stdout("valid\n");
+        return 0;
+      }
+      io.stdout(`invalid: ${result.reason ?? "the proof does not verify"}\n`);
+      return 1;
+    } finally {
+      await releaseZkResources();
+    }
+  },
+};
+
+export const zkCommands: readonly CliCommand[] = [zkBuildCommand, zkProveCommand, zkVerifyCommand];
