@@ -17,7 +17,7 @@ import type { ProgressListener } from "../cli/progress.ts";
 import { commitQuantized, type Commitment } from "../commitments/index.ts";
 import { CIRCUIT_NAME, compileCircuit, generateCircom, publicSignalNames } from "./circuit.ts";
 import { CircuitBuildError, ZkArtifactError } from "./errors.ts";
-import { assertNotForgeable, verifyingKeyHash } from "./evm.ts";
+import { assertNotForgeable, loadVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { importOnnx, type FloatGraph } from "./onnx.ts";
 import { ensureDevPtau, readPtauInfo, requiredPtauPower } from "./ptau.ts";
 import { snarkjsLogger, step } from "./progress.ts";
@@ -273,10 +273,15 @@ export interface ZkBuild {
   readonly dir: string;
   readonly metadata: ZkModelMetadata;
   readonly model: QuantizedModel;
+  /** verification_key.json, checked: Groth16 BN254, consistent, delta ≠ gamma. */
+  readonly verificationKey: Groth16VerificationKey;
   readonly paths: { readonly [K in keyof typeof BUILD_FILES]: string };
 }
 
-/** Loads model.json of a build directory and checks the files prove/verify need. */
+/**
+ * Loads a build directory: model.json and verification_key.json, refusing a forgeable key
+ * (delta = gamma) or a key that does not match the metadata.
+ */
 export async function loadBuild(dir: string): Promise<ZkBuild> {
   const root = resolve(dir);
   const paths = Object.fromEntries(Object.entries(BUILD_FILES).map(([k, v]) => [k, join(root, v)])) as {
@@ -293,5 +298,9 @@ export async function loadBuild(dir: string): Promise<ZkBuild> {
     throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
   }
   const model = quantizedModelFromJson(metadata.quantized);
-  return { dir: root, metadata, model, paths };
+  const verificationKey = await loadVerificationKey(paths.verificationKey);
+  if (verificationKey.nPublic !== metadata.publicSignals.length) {
+    throw new ZkArtifactError(`${paths.verificationKey} has ${verificationKey.nPublic} public signals, the model ${metadata.publicSignals.length}`);
+  }
+  return { dir: root, metadata, model, verificationKey, paths };
 }

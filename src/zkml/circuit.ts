@@ -222,12 +222,15 @@ export interface CompileResult {
  * model.r1cs, model.sym and model_js/model.wasm next to it. Runs in a child process so the compiler's
  * output is captured and the event loop stays free for progress reporting.
  */
-export async function compileCircuit(dir: string, options: { onProgress?: ProgressListener } = {}): Promise<CompileResult> {
+export async function compileCircuit(
+  dir: string,
+  options: { onProgress?: ProgressListener; optimization?: "O0" | "O1" | "O2" } = {},
+): Promise<CompileResult> {
   const require = createRequire(import.meta.url);
   const cli = require.resolve("circom2/cli.js");
   await copyCircuitSources(dir);
   // Relative paths only: the WASM compiler sees the file system through WASI preopens of the cwd.
-  const args = [cli, `${CIRCUIT_NAME}.circom`, "--r1cs", "--wasm", "--sym", "--O2", "-l", "circuits", "-o", "."];
+  const args = [cli, `${CIRCUIT_NAME}.circom`, "--r1cs", "--wasm", "--sym", `--${options.optimization ?? "O2"}`, "-l", "circuits", "-o", "."];
   const stepName = "compile circuit";
   options.onProgress?.({ step: stepName });
   const ticker = setInterval(() => options.onProgress?.({ step: stepName }), 500);

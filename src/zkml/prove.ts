@@ -13,8 +13,8 @@ import type { ProgressListener } from "../cli/progress.ts";
 import { InvalidInputError } from "../errors.ts";
 import { commitQuantized, fromField, SNARK_SCALAR_FIELD, toCommitment, type Commitment } from "../commitments/index.ts";
 import { loadBuild, type ZkBuild } from "./build.ts";
-import { ZkProofFormatError, ZkProveError } from "./errors.ts";
-import { checkVerificationKey, loadVerificationKey, loadZkeyVerificationKey, type Groth16VerificationKey } from "./evm.ts";
+import { ZkArtifactError, ZkProofFormatError, ZkProveError } from "./errors.ts";
+import { checkVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { evaluateFloat, importOnnx } from "./onnx.ts";
 import { snarkjsLogger, step } from "./progress.ts";
 import { dequantize, fieldString, inferQuantized, quantizeInput, type QuantizedModel } from "./quantize.ts";
@@ -79,9 +79,11 @@ export async function prove(dir: string | ZkBuild, input: unknown, options: Prov
   const build = typeof dir === "string" ? await loadBuild(dir) : dir;
   const { model, paths, metadata } = build;
   const onProgress = options.onProgress;
-  // Refuse forgeable keys before doing any work.
-  checkVerificationKey(await loadVerificationKey(paths.verificationKey), paths.verificationKey);
-  await loadZkeyVerificationKey(paths.zkey);
+  // loadBuild refused a forgeable verification_key.json; the proving key must not be forgeable either.
+  const zkeyVk = await loadZkeyVerificationKey(paths.zkey);
+  if (verifyingKeyHash(zkeyVk) !== verifyingKeyHash(build.verificationKey)) {
+    throw new ZkArtifactError(`${paths.zkey} does not belong to ${paths.verificationKey}`);
+  }
 
   const binding = parseBinding(options.binding);
   const quantizedInput = quantizeInput(model, readInputValues(input, model));
@@ -162,7 +164,7 @@ export async function verifyGroth16(vk: Groth16VerificationKey, publicSignals: r
 /** Verifies a proof.json (parsed object or JSON text) against the build in `dir`. */
 export async function verify(dir: string | ZkBuild, proofJson: unknown): Promise<VerifyResult> {
   const build = typeof dir === "string" ? await loadBuild(dir) : dir;
-  const vk = await loadVerificationKey(build.paths.verificationKey);
+  const vk = build.verificationKey;
   let bundle: unknown = proofJson;
   if (typeof proofJson === "string") {
     try {

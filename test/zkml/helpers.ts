@@ -1,0 +1,78 @@
+/**
+ * Shared fixtures for the zkml tests: the ONNX fixtures, one cached local ptau, and circuits built once
+ * per test run (in a temp dir) and reused by every test file.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildCircuit, ensureDevPtau, flattenNested, releaseZkResources, type BuildResult } from "../../src/zkml/index.ts";
+
+export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/fixtures/onnx");
+
+/** Every fixture except the conv net (a stretch goal). */
+export const FIXTURES = ["gemm-relu-3x4", "linreg-hummingbird-2x1", "linear-41x1", "sklearn-mlp-3-3-5", "mlp-41-82-82-1"] as const;
+export type FixtureName = (typeof FIXTURES)[number];
+
+/** Power of the shared local ptau: the largest default-scale fixture (mlp, 8,144 constraints) needs 13. */
+export const TEST_PTAU_POWER = 13;
+
+export interface Fixture {
+  readonly name: string;
+  readonly dir: string;
+  readonly onnx: Uint8Array;
+  readonly input: unknown;
+  readonly inputValues: number[];
+  readonly expected: number[];
+  readonly expectedShape: number[];
+  readonly expectedNested: unknown;
+}
+
+export function fixture(name: string): Fixture {
+  const dir = join(FIXTURES_DIR, name);
+  const input = JSON.parse(readFileSync(join(dir, "input.json"), "utf8")) as { input: unknown };
+  const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as { output: unknown; shape: number[] };
+  return {
+    name,
+    dir,
+    onnx: readFileSync(join(dir, "model.onnx")),
+    input,
+    inputValues: flattenNested(input.input).values,
+    expected: flattenNested(expected.output).values,
+    expectedShape: expected.shape,
+    expectedNested: expected.output,
+  };
+}
+
+export const TEMP_ROOT = mkdtempSync(join(tmpdir(), "opg-zkml-test-"));
+
+let ptau: Promise<{ path: string; power: number }> | undefined;
+/** One local ptau for the whole run, cached outside the repository (see ptauCacheDir). */
+export function sharedPtau(): Promise<{ path: string; power: number }> {
+  ptau ??= ensureDevPtau(TEST_PTAU_POWER);
+  return ptau;
+}
+
+const builds = new Map<string, Promise<BuildResult>>();
+/** Builds a fixture once per run (default scale, shared ptau). */
+export function builtFixture(name: FixtureName): Promise<BuildResult> {
+  let build = builds.get(name);
+  if (build === undefined) {
+    build = sharedPtau().then(() => buildCircuit(fixture(name).onnx, { outDir: join(TEMP_ROOT, name), name }));
+    builds.set(name, build);
+  }
+  return build;
+}
+
+/** Builds every fixture sequentially (2 cores: parallel builds only contend). */
+export async function buildAllFixtures(): Promise<Map<FixtureName, BuildResult>> {
+  const out = new Map<FixtureName, BuildResult>();
+  for (const name of FIXTURES) out.set(name, await builtFixture(name));
+  return out;
+}
+
+// Root-level hook: stop snarkjs's worker threads and remove the temp builds after the whole run.
+after(async () => {
+  await releaseZkResources();
+  rmSync(TEMP_ROOT, { recursive: true, force: true });
+});
