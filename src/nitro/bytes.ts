@@ -21,6 +21,7 @@ export function bytesLike(value: Uint8Array | string, what: string): Uint8Array 
   throw new NitroError("NITRO_INPUT_INVALID", `${what} must be bytes or hex`, { details: { field: what } });
 }
 
+/** Length and content equality (Buffer.equals, without copying either side). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));

@@ -1,6 +1,6 @@
 import { bytesEqual } from "./bytes.ts";
 import { CborReader } from "./cbor.ts";
-import { NitroError } from "./errors.ts";
+import { NitroError, wrapUnexpected } from "./errors.ts";
 
 /**
  * Size limits. The payload, certificate, PCR and optional-field limits are the ones AWS documents
@@ -48,6 +48,11 @@ export interface ParsedAttestationDocument {
  * Byte fields are views into `document`. Throws NitroError only.
  */
 export function parseAttestationDocument(document: Uint8Array): ParsedAttestationDocument {
+  return wrapUnexpected("attestation parsing", () => parseUnwrapped(document));
+}
+
+function parseUnwrapped(document: Uint8Array): ParsedAttestationDocument {
+  if (!(document instanceof Uint8Array)) throw new NitroError("NITRO_INPUT_INVALID", "document must be a Uint8Array");
   if (document.length > NITRO_LIMITS.document) {
     throw new NitroError("NITRO_TOO_LARGE", `document is ${document.length} bytes, at most ${NITRO_LIMITS.document} allowed`, {
       details: { field: "document", length: document.length, max: NITRO_LIMITS.document },

@@ -1,6 +1,10 @@
 /**
  * Off-chain verification of AWS Nitro Enclave attestation documents (the TEE tier), plus the helpers that tie a
  * verified document to the on-chain EnclaveRegistry: image ids and the user_data binding.
+ *
+ * Hex convention: every hex string this module produces is lowercase with a 0x prefix (facts, JSON, image ids);
+ * hex it accepts may omit the prefix. The development generator lives in ./dev.ts and is deliberately not
+ * re-exported here, so production imports never load test-CA code.
  */
 export { verifyAttestation, factsToJson } from "./verify.ts";
 export type { NitroVerifyOptions, NitroAttestationFacts, NitroFactsJson, AllowedImage } from "./verify.ts";

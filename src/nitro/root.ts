@@ -35,6 +35,7 @@ export interface TrustedRoot {
   readonly sha256: string;
 }
 
+/** SHA-256 as lowercase hex without prefix: the cache key of a certificate and the form fingerprints are pinned in. */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(view(bytes)).digest("hex");
 }

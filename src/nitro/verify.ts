@@ -96,15 +96,16 @@ function verifyUnwrapped(document: Uint8Array, options: NitroVerifyOptions): Nit
   const root = resolveRoot(options.root);
   const doc = parseAttestationDocument(document);
 
-  const skew = options.clockSkewMs ?? 60_000;
+  const skew = nonNegative(options.clockSkewMs, "clockSkewMs") ?? 60_000;
+  const maxAge = nonNegative(options.maxAgeMs, "maxAgeMs");
   if (doc.timestamp > at + skew) {
     throw new NitroError("NITRO_TIMESTAMP_IN_FUTURE", `document timestamp ${iso(doc.timestamp)} is after the verification time ${iso(at)}`, {
       details: { field: "timestamp", timestamp: doc.timestamp, at },
     });
   }
-  if (options.maxAgeMs !== undefined && at - doc.timestamp > options.maxAgeMs) {
-    throw new NitroError("NITRO_TOO_OLD", `document is ${Math.round((at - doc.timestamp) / 1000)} s old, at most ${Math.round(options.maxAgeMs / 1000)} s allowed`, {
-      details: { field: "timestamp", timestamp: doc.timestamp, at, maxAgeMs: options.maxAgeMs },
+  if (maxAge !== undefined && at - doc.timestamp > maxAge) {
+    throw new NitroError("NITRO_TOO_OLD", `document is ${Math.round((at - doc.timestamp) / 1000)} s old, at most ${Math.round(maxAge / 1000)} s allowed`, {
+      details: { field: "timestamp", timestamp: doc.timestamp, at, maxAgeMs: maxAge },
     });
   }
 
@@ -201,6 +202,12 @@ export function factsToJson(f: NitroAttestationFacts): NitroFactsJson {
     nonce: hex(f.nonce),
     attestationDigest: f.attestationDigest,
   };
+}
+
+function nonNegative(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !(value >= 0)) throw new NitroError("NITRO_INPUT_INVALID", `${name} must be a non-negative number of milliseconds`);
+  return value;
 }
 
 function resolveTime(at: Date | number | undefined): number {

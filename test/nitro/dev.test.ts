@@ -145,6 +145,20 @@ describe("nitro: development generator and policy", () => {
       expectNitroError(() => enclaveBinding({ chainId: -1, registry, operator, enclaveKey }), "NITRO_INPUT_INVALID");
     });
 
+    it("refuses unusable options instead of silently ignoring them", () => {
+      const doc = createDevAttestation(chain);
+      const bad: Parameters<typeof verifyAttestation>[1][] = [
+        { root: chain.root, at: Number.NaN },
+        { root: chain.root, at, maxAgeMs: -1 },
+        { root: chain.root, at, maxAgeMs: Number.NaN },
+        { root: chain.root, at, clockSkewMs: -5 },
+        { root: "not a pem", at },
+        { root: chain.root, at, expectedUserData: "0x01" as unknown as Uint8Array },
+      ];
+      for (const options of bad) expectNitroError(() => verifyAttestation(doc, options), "NITRO_INPUT_INVALID");
+      expectNitroError(() => parseAttestationDocument([1, 2] as unknown as Uint8Array), "NITRO_INPUT_INVALID");
+    });
+
     it("checks an expected nonce", () => {
       const doc = createDevAttestation(chain, { nonce: Uint8Array.of(1, 2, 3, 4) });
       verifyAttestation(doc, { root: chain.root, at, expectedNonce: Uint8Array.of(1, 2, 3, 4) });
