@@ -12,6 +12,8 @@ import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {IVerifiedInference} from "./interfaces/IVerifiedInference.sol";
 import {DataStore} from "./libraries/DataStore.sol";
 import {ReceiptHashing} from "./libraries/ReceiptHashing.sol";
+import {ResultPacking} from "./libraries/ResultPacking.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {FeeEscrow} from "./settlement/FeeEscrow.sol";
 import {Receipt, VerifiedResult} from "./types/Receipt.sol";
 import {Tier, TierLib} from "./types/Tier.sol";
@@ -37,7 +39,10 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
     /// @notice Groth16 verification.
     IGroth16Verifier public immutable verifier;
 
-    mapping(bytes32 id => VerifiedResult) private _results;
+    /// @dev Receipt or operation id => tier and output commitment in one word (ResultPacking).
+    mapping(bytes32 id => uint256) private _results;
+    /// @dev Operation id => step count (low 8 bits) and 4-bit step tiers above them. Empty for receipts.
+    mapping(bytes32 id => uint256) private _operationSteps;
     mapping(address requester => mapping(address submitter => bool)) private _approvedSubmitters;
 
     /// @notice Wiring of the hub; the fee split is in basis points, the treasury gets the remainder.
@@ -114,61 +119,59 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     /// @notice Verifies an operation of several steps, each at its own tier, in one transaction.
     /// @dev Steps share requester, nonce and deadline; step i's output commitment must be step i+1's
-    ///      input commitment and step 0's input must be `requestedInput`. Everything is checked before
+    ///      input commitment and step 0's input must be the requested one. Everything is checked before
     ///      anything is charged: any failure reverts the whole operation.
-    /// @param minEachStep The requester's policy: the least tier any step may have.
-    /// @param minFinalStep The requester's policy: the least tier of the final step.
+    /// @param request The requested input, the requester's tier policy and the most it accepts to pay.
     /// @return operationId keccak256 of the steps' receipt ids, in order.
-    function submitOperation(
-        Receipt[] calldata steps,
-        Evidence[] calldata evidence,
-        bytes32 requestedInput,
-        Tier minEachStep,
-        Tier minFinalStep,
-        uint256 maxFee
-    ) external returns (bytes32 operationId) {
-        (bytes32[] memory ids, uint64 stepTiers, Tier weakest) =
-            _checkOperation(steps, evidence.length, requestedInput, minEachStep, minFinalStep);
+    function submitOperation(Receipt[] calldata steps, Evidence[] calldata evidence, OperationRequest calldata request)
+        external
+        returns (bytes32 operationId)
+    {
+        (bytes32[] memory ids, uint64 stepTiers, Tier weakest) = _checkOperation(steps, evidence.length, request);
         operationId = keccak256(abi.encodePacked(ids));
-        if (_results[operationId].tier != Tier.None) revert InferenceHubAlreadyVerified(operationId);
+        if (_results[operationId] != 0) revert InferenceHubAlreadyVerified(operationId);
 
         uint256 total = _verifySteps(steps, evidence, ids);
-        if (total > maxFee) revert InferenceHubFeeAboveMaximum(total, maxFee);
-        address requester = steps[0].requester;
-        _debit(requester, total);
-        _results[operationId] = VerifiedResult({
-            tier: weakest,
-            verifiedAt: uint40(block.timestamp),
-            stepCount: uint8(ids.length),
-            stepTiers: stepTiers,
-            outputCommitment: steps[ids.length - 1].outputCommitment
-        });
-        emit OperationVerified(operationId, requester, ids.length, stepTiers, total);
+        if (total > request.maxFee) revert InferenceHubFeeAboveMaximum(total, request.maxFee);
+        _debit(steps[0].requester, total);
+        _recordOperation(operationId, weakest, stepTiers, ids.length, steps[ids.length - 1].outputCommitment);
+        emit OperationVerified(operationId, steps[0].requester, ids.length, stepTiers, total);
     }
 
     // ---------------------------------------------------------------- consumer interface
 
     /// @inheritdoc IVerifiedInference
     function verifiedTier(bytes32 id) external view returns (Tier) {
-        return _results[id].tier;
+        return ResultPacking.tierOf(_results[id]);
     }
 
     /// @inheritdoc IVerifiedInference
-    function resultOf(bytes32 id) external view returns (VerifiedResult memory) {
-        return _results[id];
+    function resultOf(bytes32 id) public view returns (VerifiedResult memory result) {
+        uint256 packed = _results[id];
+        result.tier = ResultPacking.tierOf(packed);
+        result.outputCommitment = ResultPacking.outputOf(packed);
+        if (packed == 0) return result;
+        uint256 steps = _operationSteps[id];
+        if (steps == 0) {
+            result.stepCount = 1;
+            result.stepTiers = uint64(uint8(result.tier));
+        } else {
+            result.stepCount = uint8(steps);
+            result.stepTiers = uint64(steps >> 8);
+        }
     }
 
     /// @inheritdoc IVerifiedInference
     function verifiedOutput(bytes32 id, Tier minTier) external view returns (bytes32) {
-        VerifiedResult storage result = _results[id];
-        Tier tier = result.tier;
+        uint256 packed = _results[id];
+        Tier tier = ResultPacking.tierOf(packed);
         if (tier == Tier.None || tier < minTier) revert InferenceHubBelowTier(id, tier, minTier);
-        return result.outputCommitment;
+        return ResultPacking.outputOf(packed);
     }
 
     /// @inheritdoc IVerifiedInference
     function meetsPolicy(bytes32 id, Tier minEachStep, Tier minFinalStep) external view returns (bool) {
-        VerifiedResult memory result = _results[id];
+        VerifiedResult memory result = resultOf(id);
         if (result.tier == Tier.None || result.tier < minEachStep) return false;
         return TierLib.at(result.stepTiers, result.stepCount - 1) >= minFinalStep;
     }
@@ -209,7 +212,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     function _freshId(Receipt calldata receipt) private view returns (bytes32 id) {
         id = ReceiptHashing.receiptId(address(this), receipt.requester, receipt.modelId, receipt.nonce);
-        if (_results[id].tier != Tier.None) revert InferenceHubAlreadyVerified(id);
+        if (_results[id] != 0) revert InferenceHubAlreadyVerified(id);
     }
 
     function _terms(Receipt calldata receipt) private view returns (IModelRegistry.ModelTerms memory terms) {
@@ -236,7 +239,10 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
             if (!operators.isActive(receipt.operator)) revert InferenceHubInactiveOperator(receipt.operator);
         }
         bytes32 digest = _hashTypedDataV4(receipt.hashStruct());
-        if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) {
+        // ECDSA first: an EOA signer then costs no EXTCODESIZE on a cold account (2,600 gas).
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return;
+        if (!SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature)) {
             revert InferenceHubInvalidSignature(signer);
         }
     }
@@ -260,21 +266,19 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
     }
 
     /// @dev Checks an operation's shape, chain of commitments and policy before any evidence is verified.
-    function _checkOperation(
-        Receipt[] calldata steps,
-        uint256 evidenceCount,
-        bytes32 requestedInput,
-        Tier minEachStep,
-        Tier minFinalStep
-    ) private view returns (bytes32[] memory ids, uint64 stepTiers, Tier weakest) {
+    function _checkOperation(Receipt[] calldata steps, uint256 evidenceCount, OperationRequest calldata request)
+        private
+        view
+        returns (bytes32[] memory ids, uint64 stepTiers, Tier weakest)
+    {
         uint256 count = steps.length;
         if (count == 0 || count > MAX_STEPS || evidenceCount != count) {
             revert InferenceHubInvalidStepCount(count, evidenceCount);
         }
         Receipt calldata first = steps[0];
         _checkRequest(first.requester, first.deadline);
-        if (first.inputCommitment != requestedInput) {
-            revert InferenceHubInputMismatch(requestedInput, first.inputCommitment);
+        if (first.inputCommitment != request.inputCommitment) {
+            revert InferenceHubInputMismatch(request.inputCommitment, first.inputCommitment);
         }
         ids = new bytes32[](count);
         weakest = Tier.ZK;
@@ -286,7 +290,9 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
                 }
                 if (step.inputCommitment != steps[i - 1].outputCommitment) revert InferenceHubBrokenChain(i);
             }
-            Tier required = i == count - 1 && minFinalStep > minEachStep ? minFinalStep : minEachStep;
+            Tier required = i == count - 1 && request.minFinalStep > request.minEachStep
+                ? request.minFinalStep
+                : request.minEachStep;
             if (step.tier < required) revert InferenceHubPolicyNotMet(i, step.tier, required);
             if (step.tier < weakest) weakest = step.tier;
             stepTiers |= uint64(uint256(uint8(step.tier)) << (i * 4));
@@ -326,10 +332,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         }
         fee = terms.price;
         _count(acc, step.tier);
-        _credit(acc, id, step.requester, fee, step.operator, terms.owner);
-        emit ReceiptVerified(
-            id, step.modelId, step.operator, step.requester, step.tier, step.inputCommitment, step.outputCommitment, fee
-        );
+        _recordSettlement(acc, id, step, fee, terms.owner);
     }
 
     function _settleSingle(bytes32 id, Receipt calldata receipt, IModelRegistry.ModelTerms memory terms) private {
@@ -337,15 +340,21 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         _debit(receipt.requester, fee);
         Accounting memory acc = _accounting;
         _count(acc, receipt.tier);
-        _credit(acc, id, receipt.requester, fee, receipt.operator, terms.owner);
+        _recordSettlement(acc, id, receipt, fee, terms.owner);
         _accounting = acc;
-        _results[id] = VerifiedResult({
-            tier: receipt.tier,
-            verifiedAt: uint40(block.timestamp),
-            stepCount: 1,
-            stepTiers: uint64(uint8(receipt.tier)),
-            outputCommitment: receipt.outputCommitment
-        });
+        _results[id] = ResultPacking.pack(receipt.tier, _fieldCommitment(receipt.outputCommitment));
+    }
+
+    /// @dev Credits the fee's shares and emits the one event that describes the verified receipt.
+    function _recordSettlement(
+        Accounting memory acc,
+        bytes32 id,
+        Receipt calldata receipt,
+        uint256 fee,
+        address modelOwner
+    ) private {
+        (uint256 operatorShare, uint256 ownerShare, uint256 treasuryShare) =
+            _credit(acc, fee, receipt.operator, modelOwner);
         emit ReceiptVerified(
             id,
             receipt.modelId,
@@ -354,8 +363,24 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
             receipt.tier,
             receipt.inputCommitment,
             receipt.outputCommitment,
-            fee
+            fee,
+            operatorShare,
+            ownerShare,
+            treasuryShare
         );
+    }
+
+    function _recordOperation(bytes32 operationId, Tier weakest, uint64 stepTiers, uint256 count, bytes32 output)
+        private
+    {
+        _results[operationId] = ResultPacking.pack(weakest, _fieldCommitment(output));
+        _operationSteps[operationId] = count | (uint256(stepTiers) << 8);
+    }
+
+    /// @dev Output commitments are BN254 field elements; that is what lets a result fit one word.
+    function _fieldCommitment(bytes32 commitment) private pure returns (bytes32) {
+        if (uint256(commitment) >= ReceiptHashing.SNARK_SCALAR_FIELD) revert InferenceHubCommitmentOutOfField(commitment);
+        return commitment;
     }
 
     function _count(Accounting memory acc, Tier tier) private pure {

@@ -19,14 +19,17 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     uint8 internal constant VALID_TIERS = (1 << 1) | (1 << 2) | (1 << 3);
     uint8 internal constant ZK_BIT = 1 << 3;
 
+    /// @dev Slot 0 is all a signature-tier receipt reads; TEE and ZK receipts read slot 1 too.
     struct Model {
-        // slot 0: what every receipt reads
+        // slot 0
         address owner;
         uint8 acceptedTiers;
         bool deprecated;
+        uint80 signaturePrice;
+        // slot 1
+        uint80 teePrice;
+        uint80 zkPrice;
         uint40 registeredAt;
-        // slot 1: prices at Signature, TEE, ZK
-        uint80[3] prices;
         // slot 2
         address verifyingKeyStore;
         // slots 3, 4
@@ -81,7 +84,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         model.owner = msg.sender;
         model.acceptedTiers = registration.acceptedTiers;
         model.registeredAt = uint40(block.timestamp);
-        model.prices = registration.prices;
+        _setPrices(model, registration.prices);
         model.weightsCommitment = registration.weightsCommitment;
         model.previousVersion = previous;
         model.metadataURI = registration.metadataURI;
@@ -102,7 +105,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
 
     /// @notice Sets the OPG price of one inference at Signature, TEE and ZK.
     function setPrices(bytes32 modelId, uint80[3] calldata prices) external onlyModelOwner(modelId) {
-        _models[modelId].prices = prices;
+        _setPrices(_models[modelId], prices);
         emit ModelPricesUpdated(modelId, prices);
     }
 
@@ -156,7 +159,9 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         terms.owner = model.owner;
         terms.acceptedTiers = model.acceptedTiers;
         terms.deprecated = model.deprecated;
-        if (tier != Tier.None) terms.price = model.prices[uint8(tier) - 1];
+        if (tier == Tier.Signature) terms.price = model.signaturePrice;
+        else if (tier == Tier.TEE) terms.price = model.teePrice;
+        else if (tier == Tier.ZK) terms.price = model.zkPrice;
     }
 
     /// @inheritdoc IModelRegistry
@@ -182,6 +187,18 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     /// @inheritdoc IModelRegistry
     function modelCount() external view returns (uint256) {
         return _modelCount;
+    }
+
+    /// @notice The prices at Signature, TEE and ZK.
+    function pricesOf(bytes32 modelId) external view returns (uint80[3] memory prices) {
+        Model storage model = _existing(modelId);
+        prices = [model.signaturePrice, model.teePrice, model.zkPrice];
+    }
+
+    function _setPrices(Model storage model, uint80[3] memory prices) private {
+        model.signaturePrice = prices[0];
+        model.teePrice = prices[1];
+        model.zkPrice = prices[2];
     }
 
     function _existing(bytes32 modelId) private view returns (Model storage model) {

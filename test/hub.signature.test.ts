@@ -31,8 +31,7 @@ describe("InferenceHub — signature tier", () => {
     const tx = s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, signature, PRICES[0]);
     await expect(tx)
       .to.emit(s.hub, "ReceiptVerified")
-      .withArgs(id, s.modelId, s.operator.address, s.requester.address, Tier.Signature, receipt.inputCommitment, receipt.outputCommitment, PRICES[0]);
-    await expect(tx).to.emit(s.hub, "FeeSettled").withArgs(id, s.requester.address, PRICES[0], (PRICES[0] * 7000n) / 10000n, (PRICES[0] * 2000n) / 10000n, PRICES[0] / 10n);
+      .withArgs(id, s.modelId, s.operator.address, s.requester.address, Tier.Signature, receipt.inputCommitment, receipt.outputCommitment, PRICES[0], (PRICES[0] * 7000n) / 10000n, (PRICES[0] * 2000n) / 10000n, PRICES[0] / 10n);
 
     expect(await s.hub.verifiedTier(id)).to.equal(Tier.Signature);
     expect(await s.hub.verifiedOutput(id, Tier.Signature)).to.equal(receipt.outputCommitment);
@@ -51,7 +50,7 @@ describe("InferenceHub — signature tier", () => {
     const modelId = await registerModel(s, { prices: [odd, odd, odd] });
     const receipt = await makeReceipt(s, modelId);
     const tx = s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), odd);
-    await expect(tx).to.emit(s.hub, "FeeSettled").withArgs(anyValue, s.requester.address, odd, 8641n, 2469n, 1235n);
+    await expect(tx).to.emit(s.hub, "ReceiptVerified").withArgs(anyValue, modelId, s.operator.address, s.requester.address, Tier.Signature, anyValue, anyValue, odd, 8641n, 2469n, 1235n);
     expect(8641n + 2469n + 1235n).to.equal(odd);
   });
 
@@ -201,6 +200,12 @@ describe("InferenceHub — signature tier", () => {
       for (const bad of ["0x", good.slice(0, 130), good + "00", "0x" + "ff".repeat(65)]) {
         await expectRefused(s, s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, bad, PRICES[0]), "InferenceHubInvalidSignature");
       }
+    });
+
+    it("an output commitment outside the scalar field", async () => {
+      const s = await networkHelpers.loadFixture(ready);
+      const receipt = await makeReceipt(s, s.modelId, { outputCommitment: "0x" + "ff".repeat(32) });
+      await expectRefused(s, s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0]), "InferenceHubCommitmentOutOfField");
     });
 
     it("a requester without enough escrow", async () => {

@@ -16,7 +16,7 @@ describe("ModelRegistry", () => {
     const model = await s.models.modelOf(id);
     expect(model.owner).to.equal(s.modelOwner.address);
     expect(model.weightsCommitment).to.equal(weights);
-    expect(model.prices).to.deep.equal(PRICES);
+    expect(await s.models.pricesOf(id)).to.deep.equal(PRICES);
     expect(await s.models.modelCount()).to.equal(1n);
 
     // Same weights, other owner: another model.

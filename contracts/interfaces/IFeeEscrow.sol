@@ -17,15 +17,6 @@ interface IFeeEscrow {
     event Deposited(address indexed from, address indexed account, uint256 amount);
     /// @notice OPG left `account`'s balance to `to`.
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
-    /// @notice A fee was split: `requester` paid `fee` for `id`.
-    event FeeSettled(
-        bytes32 indexed id,
-        address indexed requester,
-        uint256 fee,
-        uint256 operatorShare,
-        uint256 modelOwnerShare,
-        uint256 treasuryShare
-    );
     /// @notice The split changed.
     event FeeSplitUpdated(uint16 operatorBps, uint16 modelOwnerBps);
     /// @notice The treasury address changed.

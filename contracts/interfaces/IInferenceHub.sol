@@ -17,6 +17,18 @@ interface IInferenceHub {
         uint256[] outputs;
     }
 
+    /// @notice What the requester asks of a multi-step operation.
+    /// @param inputCommitment Commitment to the input the first step must consume.
+    /// @param minEachStep The least tier any step may have.
+    /// @param minFinalStep The least tier of the final step.
+    /// @param maxFee The most the requester accepts to pay for all steps together.
+    struct OperationRequest {
+        bytes32 inputCommitment;
+        Tier minEachStep;
+        Tier minFinalStep;
+        uint256 maxFee;
+    }
+
     /// @notice The id (receipt or operation) was already verified.
     error InferenceHubAlreadyVerified(bytes32 id);
     /// @notice The deadline has passed.
@@ -59,8 +71,11 @@ interface IInferenceHub {
     error InferenceHubBelowTier(bytes32 id, Tier tier, Tier required);
     /// @notice A zero address was given where an account is required.
     error InferenceHubZeroAddress();
+    /// @notice An output commitment is not a BN254 field element (the one commitment scheme's range).
+    error InferenceHubCommitmentOutOfField(bytes32 commitment);
 
-    /// @notice A receipt (or an operation step) was verified and its fee charged.
+    /// @notice A receipt (or an operation step) was verified and `requester` paid `fee`, split exactly
+    ///         into the operator's, the model owner's and the treasury's shares.
     event ReceiptVerified(
         bytes32 indexed id,
         bytes32 indexed modelId,
@@ -69,7 +84,10 @@ interface IInferenceHub {
         Tier tier,
         bytes32 inputCommitment,
         bytes32 outputCommitment,
-        uint256 fee
+        uint256 fee,
+        uint256 operatorShare,
+        uint256 modelOwnerShare,
+        uint256 treasuryShare
     );
     /// @notice A ZK step's quantized outputs (field elements), for readers of the values.
     event ProofVerified(bytes32 indexed id, bytes32 indexed modelId, uint256[] outputs);

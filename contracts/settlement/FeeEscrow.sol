@@ -123,15 +123,15 @@ abstract contract FeeEscrow is IFeeEscrow, AccessControl, ReentrancyGuardTransie
 
     /// @dev Credits the operator and model-owner shares of `fee` and adds the treasury share to `acc`
     ///      (the caller writes `acc` back once). The requester is debited separately, once per call.
-    function _credit(Accounting memory acc, bytes32 id, address requester, uint256 fee, address operator, address owner)
+    ///      A fee is a model price (uint80), so a treasury share always fits the uint96 accumulator.
+    function _credit(Accounting memory acc, uint256 fee, address operator, address owner)
         internal
+        returns (uint256 operatorShare, uint256 ownerShare, uint256 treasuryShare)
     {
-        (uint256 operatorShare, uint256 ownerShare, uint256 treasuryShare) =
-            FeeSplit.split(fee, acc.operatorBps, acc.modelOwnerBps);
+        (operatorShare, ownerShare, treasuryShare) = FeeSplit.split(fee, acc.operatorBps, acc.modelOwnerBps);
         if (operatorShare != 0) _balances[operator] += operatorShare;
         if (ownerShare != 0) _balances[owner] += ownerShare;
         acc.treasuryAccrued += uint96(treasuryShare);
-        emit FeeSettled(id, requester, fee, operatorShare, ownerShare, treasuryShare);
     }
 
     /// @dev Takes `amount` from `account`'s internal balance.

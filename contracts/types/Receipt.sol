@@ -20,13 +20,11 @@ struct Receipt {
 
 /// @notice What a dApp reads back about a receipt or an operation.
 /// @param tier The weakest tier among its steps (`None` when unknown).
-/// @param verifiedAt Block timestamp of verification.
 /// @param stepCount 1 for a single receipt, the number of steps for an operation.
 /// @param stepTiers Packed 4 bits per step, step 0 in the lowest bits (see TierLib.at).
 /// @param outputCommitment The (final step's) output commitment.
 struct VerifiedResult {
     Tier tier;
-    uint40 verifiedAt;
     uint8 stepCount;
     uint64 stepTiers;
     bytes32 outputCommitment;

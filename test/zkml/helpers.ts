@@ -6,7 +6,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildCircuit, ensureDevPtau, flattenNested, releaseZkResources, type BuildResult } from "../../src/zkml/index.ts";
+import {
+  buildCircuit,
+  ensureDevPtau,
+  flattenNested,
+  QUANTIZATION_TOLERANCE,
+  releaseZkResources,
+  type BuildResult,
+} from "../../src/zkml/index.ts";
 
 export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/fixtures/onnx");
 
@@ -41,6 +48,24 @@ export function fixture(name: string): Fixture {
     expected: flattenNested(expected.output).values,
     expectedShape: expected.shape,
     expectedNested: expected.output,
+  };
+}
+
+/** The documented tolerance: |quantized − float| ≤ absolute + relative · |float|. */
+export function withinTolerance(actual: number, expected: number): boolean {
+  return Math.abs(actual - expected) <= QUANTIZATION_TOLERANCE.absolute + QUANTIZATION_TOLERANCE.relative * Math.abs(expected);
+}
+
+/** Deterministic pseudo-random numbers in [0, 1) (xorshift32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
   };
 }
 

@@ -1,0 +1,20 @@
+/**
+ * The whole flow on Hardhat's embedded chain: deploy, register a model, stake an operator, deposit
+ * with a permit, submit receipts at each tier, settle fees, and print a summary (or one JSON object
+ * with --json). Run: `npm run demo` or `npm run -s demo -- --json`.
+ */
+import { network } from "hardhat";
+import { runDemo, type DemoReport } from "./demo/flow.ts";
+
+const json = process.argv.includes("--json");
+const log = json ? () => {} : (line: string) => console.log(line);
+
+try {
+  const connection = await network.create();
+  const report: DemoReport = await runDemo(connection, log);
+  if (json) console.log(JSON.stringify(report));
+} catch (error) {
+  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.argv.includes("--verbose") && error instanceof Error) console.error(error.stack);
+  process.exitCode = 1;
+}

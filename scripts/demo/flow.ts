@@ -1,0 +1,149 @@
+import type { network } from "hardhat";
+import { formatEther } from "ethers";
+import OpgSystem from "../../ignition/modules/OpgSystem.ts";
+import { commitBytes } from "../../src/commitments/index.ts";
+import { buildReceipt, hubDomain, signReceipt } from "../../src/receipts/index.ts";
+import { Tier, tierName } from "../../src/receipts/tier.ts";
+import {
+  connect,
+  depositWithPermit,
+  readResult,
+  registerModel,
+  splitFee,
+  stakeOperator,
+  submitSigned,
+  type Deployment,
+  type FeeParts,
+  type Settlement,
+} from "../../src/settlement/index.ts";
+
+type Connection = Awaited<ReturnType<typeof network.create>>;
+
+const OPG = 10n ** 18n;
+
+export interface DemoReceipt {
+  id: string;
+  tier: string;
+  verified: boolean;
+  gasUsed: number;
+  fee: string;
+  steps?: { tier: string; gasUsed?: number; fee: string; modelId: string }[];
+}
+
+export interface DemoReport {
+  chainId: number;
+  receipts: DemoReceipt[];
+  fees: { paid: string; operator: string; modelOwner: string; treasury: string };
+}
+
+/** Runs the demo on `connection` and returns the report; `log` receives human-readable lines. */
+export async function runDemo(connection: Connection, log: (line: string) => void): Promise<DemoReport> {
+  const { ethers, ignition } = connection;
+  const [admin, modelOwner, operator, requester, treasury, ...attesters] = await ethers.getSigners();
+  if (!admin || !modelOwner || !operator || !requester || !treasury || attesters.length < 3) {
+    throw new Error("the embedded chain needs at least eight accounts");
+  }
+  const { chainId } = await ethers.provider.getNetwork();
+
+  log("1. Deploying the system with Ignition (token, registries, quorum, hub)…");
+  const deployed = await ignition.deploy(OpgSystem, {
+    parameters: {
+      OpgSystem: { treasury: treasury.address, attesters: attesters.slice(0, 3).map((a) => a.address), attesterThreshold: 2 },
+    },
+  });
+  const deployment: Deployment = {
+    token: await deployed.token.getAddress(),
+    hub: await deployed.hub.getAddress(),
+    models: await deployed.models.getAddress(),
+    operators: await deployed.operators.getAddress(),
+    enclaves: await deployed.enclaves.getAddress(),
+    quorum: await deployed.quorum.getAddress(),
+    verifier: await deployed.verifier.getAddress(),
+  };
+  log(`   hub ${deployment.hub} on chain ${chainId}`);
+
+  const asAdmin = connect(deployment, admin);
+  for (const who of [modelOwner, operator, requester]) {
+    await (await asAdmin.token.getFunction("transfer")(who.address, 10_000n * OPG)).wait();
+  }
+  const latest = await ethers.provider.getBlock("latest");
+  const deadline = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000)) + 3600n;
+
+  log("2. Registering a content-addressed model (signature + TEE tiers)…");
+  const prices = [1n * OPG, 5n * OPG, 50n * OPG] as const;
+  const weights = ethers.keccak256(ethers.toUtf8Bytes("demo sentiment model v1 weights"));
+  const { modelId } = await registerModel(connect(deployment, modelOwner), {
+    weightsCommitment: weights as `0x${string}`,
+    metadataURI: "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+    prices,
+    tiers: [Tier.Signature, Tier.TEE],
+  });
+  log(`   model ${modelId}`);
+
+  log("3. Staking the operator with a permit and binding its signer key…");
+  const minimumStake = (await connect(deployment, operator).operators.getFunction("minimumStake")()) as bigint;
+  await stakeOperator(connect(deployment, operator), operator, minimumStake, operator.address, deadline);
+
+  log("4. Requester deposits 100 OPG into escrow with a permit (no approve transaction)…");
+  await depositWithPermit(connect(deployment, requester), requester, 100n * OPG, deadline);
+
+  const hub = connect(deployment, requester).hub;
+  const domain = hubDomain(chainId, deployment.hub);
+  const receipts: DemoReceipt[] = [];
+  const settlements: Settlement[] = [];
+
+  log("5. Operator serves two inferences; the requester submits the signed receipts…");
+  const prompts = ["The movie was wonderful.", "The service was slow."];
+  for (const [i, prompt] of prompts.entries()) {
+    const receipt = buildReceipt({
+      modelId,
+      inputCommitment: await commitBytes(new TextEncoder().encode(prompt)),
+      outputCommitment: await commitBytes(new TextEncoder().encode(i === 0 ? "positive" : "negative")),
+      requester: requester.address,
+      operator: operator.address,
+      nonce: BigInt(i + 1),
+      deadline,
+      tier: Tier.Signature,
+    });
+    const signature = await signReceipt(receipt, domain, operator);
+    const settled = await submitSigned(hub, receipt, operator.address, signature, prices[0]);
+    settlements.push(settled);
+    receipts.push(await describe(hub, settled, Tier.Signature));
+  }
+
+  const report: DemoReport = { chainId: Number(chainId), receipts, fees: totals(settlements) };
+  printSummary(report, log);
+  return report;
+}
+
+async function describe(hub: ReturnType<typeof connect>["hub"], settled: Settlement, tier: Tier): Promise<DemoReceipt> {
+  const result = await readResult(hub, settled.id);
+  return {
+    id: settled.id,
+    tier: tierName(tier),
+    verified: result.tier === tier,
+    gasUsed: Number(settled.gasUsed),
+    fee: settled.fee.fee.toString(),
+  };
+}
+
+function totals(settlements: readonly Settlement[]): DemoReport["fees"] {
+  const sum = (pick: (f: FeeParts) => bigint) => settlements.reduce((acc, s) => acc + pick(s.fee), 0n).toString();
+  return { paid: sum((f) => f.fee), operator: sum((f) => f.operator), modelOwner: sum((f) => f.modelOwner), treasury: sum((f) => f.treasury) };
+}
+
+function printSummary(report: DemoReport, log: (line: string) => void): void {
+  log("");
+  log("receipt                                                              tier        verified       gas   fee (OPG)");
+  for (const r of report.receipts) {
+    log(`${r.id}   ${r.tier.padEnd(10)}  ${String(r.verified).padEnd(8)} ${String(r.gasUsed).padStart(9)}   ${formatEther(r.fee)}`);
+    for (const step of r.steps ?? []) {
+      log(`  └ step ${step.tier.padEnd(10)} model ${step.modelId.slice(0, 10)}…  ${step.gasUsed === undefined ? "" : `gas ${step.gasUsed}`}  fee ${formatEther(step.fee)}`);
+    }
+  }
+  const f = report.fees;
+  log("");
+  log(`fees paid ${formatEther(f.paid)} OPG → operator ${formatEther(f.operator)}, model owner ${formatEther(f.modelOwner)}, treasury ${formatEther(f.treasury)}`);
+  const check = splitFee(BigInt(f.paid), 0n, 0n);
+  if (BigInt(f.operator) + BigInt(f.modelOwner) + BigInt(f.treasury) !== check.fee) throw new Error("fee parts do not sum to the fees paid");
+}

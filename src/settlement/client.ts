@@ -1,0 +1,191 @@
+/**
+ * Talking to a deployment: register models, stake, deposit with a permit, submit receipts, read results.
+ * Every function takes ethers contracts (see `connect`) and returns plain data; reverts come back as
+ * ContractRevertError naming the contract's custom error.
+ */
+import { Signature, type Contract, type Log, type Signer, type TransactionReceipt } from "ethers";
+import { OpgError } from "../errors.ts";
+import type { Hex, Receipt } from "../receipts/receipt.ts";
+import { Tier, tierMask } from "../receipts/tier.ts";
+import type { Contracts } from "./deployment.ts";
+import { onChain } from "./errors.ts";
+
+export const BPS = 10_000n;
+
+/** The three parts of a fee, as the hub splits it: shares round down, the treasury takes the rest. */
+export interface FeeParts {
+  readonly fee: bigint;
+  readonly operator: bigint;
+  readonly modelOwner: bigint;
+  readonly treasury: bigint;
+}
+
+export function splitFee(fee: bigint, operatorBps: bigint, modelOwnerBps: bigint): FeeParts {
+  const operator = (fee * operatorBps) / BPS;
+  const modelOwner = (fee * modelOwnerBps) / BPS;
+  return { fee, operator, modelOwner, treasury: fee - operator - modelOwner };
+}
+
+/** What one submission cost and settled. */
+export interface Settlement {
+  readonly id: Hex;
+  readonly gasUsed: bigint;
+  readonly fee: FeeParts;
+  readonly transactionHash: string;
+}
+
+async function mined(tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<TransactionReceipt> {
+  const receipt = await (await tx).wait();
+  if (receipt === null) throw new OpgError("TX_DROPPED", "the transaction was dropped before it was mined");
+  return receipt;
+}
+
+function eventsOf(contract: Contract, logs: readonly Log[], name: string) {
+  const address = (contract.target as string).toLowerCase();
+  return logs
+    .filter((log) => log.address.toLowerCase() === address)
+    .map((log) => contract.interface.parseLog(log))
+    .filter((parsed) => parsed !== null && parsed.name === name);
+}
+
+function feeOf(hub: Contract, logs: readonly Log[]): FeeParts {
+  const parts = { fee: 0n, operator: 0n, modelOwner: 0n, treasury: 0n };
+  for (const event of eventsOf(hub, logs, "ReceiptVerified")) {
+    parts.fee += event!.args.getValue("fee") as bigint;
+    parts.operator += event!.args.getValue("operatorShare") as bigint;
+    parts.modelOwner += event!.args.getValue("modelOwnerShare") as bigint;
+    parts.treasury += event!.args.getValue("treasuryShare") as bigint;
+  }
+  return parts;
+}
+
+export interface ModelRegistration {
+  readonly weightsCommitment: Hex;
+  readonly metadataURI: string;
+  /** OPG wei per inference at Signature, TEE, ZK. */
+  readonly prices: readonly [bigint, bigint, bigint];
+  readonly tiers: readonly Exclude<Tier, 0>[];
+  readonly previousVersion?: Hex;
+  /** Verifying key words (src/zkml encodeVerifyingKey), required when ZK is accepted. */
+  readonly verifyingKey?: Hex;
+}
+
+/** Registers a model owned by the contracts' signer; returns its id and the gas used. */
+export async function registerModel(c: Contracts, registration: ModelRegistration): Promise<{ modelId: Hex; gasUsed: bigint }> {
+  const args = {
+    weightsCommitment: registration.weightsCommitment,
+    metadataURI: registration.metadataURI,
+    prices: [...registration.prices],
+    acceptedTiers: tierMask(registration.tiers),
+    previousVersion: registration.previousVersion ?? `0x${"00".repeat(32)}`,
+    verifyingKey: registration.verifyingKey ?? "0x",
+  };
+  const receipt = await onChain(() => mined(c.models.getFunction("registerModel")(args)));
+  const [event] = eventsOf(c.models, receipt.logs, "ModelRegistered");
+  if (event === undefined || event === null) throw new OpgError("EVENT_MISSING", "ModelRegistered was not emitted");
+  return { modelId: event.args.getValue("modelId") as Hex, gasUsed: receipt.gasUsed };
+}
+
+/** Signs an ERC-2612 permit for `spender` and returns its parts. */
+export async function signPermit(token: Contract, owner: Signer, spender: string, value: bigint, deadline: bigint) {
+  const ownerAddress = await owner.getAddress();
+  const [, name, version, chainId, verifyingContract] = (await token.getFunction("eip712Domain")()) as [string, string, string, bigint, string];
+  const nonce = (await token.getFunction("nonces")(ownerAddress)) as bigint;
+  const signature = await owner.signTypedData(
+    { name, version, chainId, verifyingContract },
+    {
+      Permit: [
+        { name: "owner", type: "address" },
+        { name: "spender", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    { owner: ownerAddress, spender, value, nonce, deadline },
+  );
+  const { v, r, s } = Signature.from(signature);
+  return { v, r, s, deadline };
+}
+
+/** Deposits into the signer's escrow with a permit: one transaction, no approve. */
+export async function depositWithPermit(c: Contracts, requester: Signer, amount: bigint, deadline: bigint): Promise<bigint> {
+  const permit = await signPermit(c.token, requester, c.hub.target as string, amount, deadline);
+  const hub = c.hub.connect(requester) as Contract;
+  const receipt = await onChain(() =>
+    mined(hub.getFunction("depositWithPermit")(requester.getAddress(), amount, permit.deadline, permit.v, permit.r, permit.s)),
+  );
+  return receipt.gasUsed;
+}
+
+/** Stakes with a permit and binds `signerAddress` (an operator key, or an enclave-independent signer). */
+export async function stakeOperator(c: Contracts, operator: Signer, amount: bigint, signerAddress: string, deadline: bigint): Promise<bigint> {
+  const permit = await signPermit(c.token, operator, c.operators.target as string, amount, deadline);
+  const registry = c.operators.connect(operator) as Contract;
+  const staked = await onChain(() => mined(registry.getFunction("stakeWithPermit")(amount, permit.deadline, permit.v, permit.r, permit.s)));
+  const bound = await onChain(() => mined(registry.getFunction("registerSigner")(signerAddress)));
+  return staked.gasUsed + bound.gasUsed;
+}
+
+async function settlementOf(hub: Contract, receipt: TransactionReceipt, eventName: string, idField: string): Promise<Settlement> {
+  const [event] = eventsOf(hub, receipt.logs, eventName);
+  if (event === undefined || event === null) throw new OpgError("EVENT_MISSING", `${eventName} was not emitted`);
+  return { id: event.args.getValue(idField) as Hex, gasUsed: receipt.gasUsed, fee: feeOf(hub, receipt.logs), transactionHash: receipt.hash };
+}
+
+/** Submits a Signature- or TEE-tier receipt signed by `signer`. */
+export async function submitSigned(hub: Contract, receipt: Receipt, signer: string, signature: string, maxFee: bigint): Promise<Settlement> {
+  const mined_ = await onChain(() => mined(hub.getFunction("submitSigned")(receipt, signer, signature, maxFee)));
+  return settlementOf(hub, mined_, "ReceiptVerified", "id");
+}
+
+/** Submits a ZK-tier receipt with its Groth16 proof (EVM order) and quantized outputs (field elements). */
+export async function submitProven(
+  hub: Contract,
+  receipt: Receipt,
+  proof: readonly bigint[],
+  outputs: readonly bigint[],
+  maxFee: bigint,
+): Promise<Settlement> {
+  const mined_ = await onChain(() => mined(hub.getFunction("submitProven")(receipt, [...proof], [...outputs], maxFee)));
+  return settlementOf(hub, mined_, "ReceiptVerified", "id");
+}
+
+/** One step's evidence in an operation (see IInferenceHub.Evidence). */
+export interface StepEvidence {
+  readonly signer: string;
+  readonly signature: string;
+  readonly proof: readonly bigint[];
+  readonly outputs: readonly bigint[];
+}
+
+/** Submits a multi-step operation; the policy is the requester's minimum tiers. */
+export async function submitOperation(
+  hub: Contract,
+  steps: readonly Receipt[],
+  evidence: readonly StepEvidence[],
+  policy: { minEachStep: Tier; minFinalStep: Tier },
+  maxFee: bigint,
+): Promise<Settlement> {
+  const first = steps[0];
+  if (first === undefined) throw new OpgError("INVALID_INPUT", "an operation needs at least one step");
+  const args = evidence.map((e) => ({ signer: e.signer, signature: e.signature, proof: [...e.proof], outputs: [...e.outputs] }));
+  const request = { inputCommitment: first.inputCommitment, minEachStep: policy.minEachStep, minFinalStep: policy.minFinalStep, maxFee };
+  const mined_ = await onChain(() => mined(hub.getFunction("submitOperation")([...steps], args, request)));
+  return settlementOf(hub, mined_, "OperationVerified", "operationId");
+}
+
+/** What the hub recorded for a receipt or operation id. */
+export interface VerifiedResult {
+  readonly tier: Tier;
+  readonly stepTiers: readonly Tier[];
+  readonly outputCommitment: Hex;
+}
+
+export async function readResult(hub: Contract, id: string): Promise<VerifiedResult> {
+  const [tier, stepCount, stepTiers, outputCommitment] = (await hub.getFunction("resultOf")(id)) as [bigint, bigint, bigint, string];
+  const steps = Array.from({ length: Number(stepCount) }, (_, i) => Number((stepTiers >> BigInt(4 * i)) & 0xfn) as Tier);
+  return { tier: Number(tier) as Tier, stepTiers: steps, outputCommitment: outputCommitment as Hex };
+}
+
+export { Tier };

@@ -1,0 +1,85 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Contract, type ContractRunner } from "ethers";
+import { InvalidInputError, OpgError } from "../errors.ts";
+import { checkAddress } from "../receipts/receipt.ts";
+import { ATTESTER_QUORUM_ABI, ENCLAVE_REGISTRY_ABI, HUB_ABI, MODEL_REGISTRY_ABI, OPERATOR_REGISTRY_ABI, TOKEN_ABI } from "./abi.ts";
+
+/** Addresses of one deployment of the system. */
+export interface Deployment {
+  readonly token: string;
+  readonly hub: string;
+  readonly models: string;
+  readonly operators: string;
+  readonly enclaves: string;
+  readonly quorum: string;
+  readonly verifier: string;
+}
+
+/** ethers contracts for a deployment, bound to a runner (a provider to read, a signer to write). */
+export interface Contracts {
+  readonly token: Contract;
+  readonly hub: Contract;
+  readonly models: Contract;
+  readonly operators: Contract;
+  readonly enclaves: Contract;
+  readonly quorum: Contract;
+}
+
+export function connect(deployment: Deployment, runner: ContractRunner): Contracts {
+  return {
+    token: new Contract(deployment.token, TOKEN_ABI, runner),
+    hub: new Contract(deployment.hub, HUB_ABI, runner),
+    models: new Contract(deployment.models, MODEL_REGISTRY_ABI, runner),
+    operators: new Contract(deployment.operators, OPERATOR_REGISTRY_ABI, runner),
+    enclaves: new Contract(deployment.enclaves, ENCLAVE_REGISTRY_ABI, runner),
+    quorum: new Contract(deployment.quorum, ATTESTER_QUORUM_ABI, runner),
+  };
+}
+
+const IGNITION_KEYS: Record<keyof Deployment, string> = {
+  token: "OpgSystem#OPGToken",
+  hub: "OpgSystem#InferenceHub",
+  models: "OpgSystem#ModelRegistry",
+  operators: "OpgSystem#OperatorRegistry",
+  enclaves: "OpgSystem#EnclaveRegistry",
+  quorum: "OpgSystem#AttesterQuorum",
+  verifier: "OpgSystem#Groth16Verifier",
+};
+
+/** Reads the addresses Ignition recorded (ignition/deployments/chain-<id>/deployed_addresses.json). */
+export function deploymentFromIgnition(addresses: Record<string, unknown>): Deployment {
+  const entries = Object.entries(IGNITION_KEYS).map(([field, key]) => {
+    const value = addresses[key];
+    if (typeof value !== "string") throw new InvalidInputError(`the deployment has no ${key}`);
+    return [field, checkAddress(value, key)];
+  });
+  return Object.fromEntries(entries) as unknown as Deployment;
+}
+
+/**
+ * Loads a deployment from a file: either Ignition's deployed_addresses.json or a plain
+ * `{"hub": "0x…", "token": "0x…", …}` object.
+ */
+export async function loadDeployment(path: string): Promise<Deployment> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8"));
+  } catch (cause) {
+    throw new OpgError("DEPLOYMENT_UNREADABLE", `cannot read deployment file ${path}`, { cause });
+  }
+  if (typeof parsed !== "object" || parsed === null) throw new InvalidInputError(`${path} is not a JSON object`);
+  const record = parsed as Record<string, unknown>;
+  if (IGNITION_KEYS.hub in record) return deploymentFromIgnition(record);
+  const entries = (Object.keys(IGNITION_KEYS) as (keyof Deployment)[]).map((field) => {
+    const value = record[field];
+    if (typeof value !== "string") throw new InvalidInputError(`${path} has no "${field}" address`);
+    return [field, checkAddress(value, field)];
+  });
+  return Object.fromEntries(entries) as unknown as Deployment;
+}
+
+/** Where `hardhat ignition deploy` writes the addresses for `chainId`. */
+export function ignitionAddressesPath(root: string, chainId: bigint | number): string {
+  return join(root, "ignition", "deployments", `chain-${chainId}`, "deployed_addresses.json");
+}

@@ -1,0 +1,57 @@
+import { Interface, isCallException } from "ethers";
+import { OpgError } from "../errors.ts";
+import { ENCLAVE_REGISTRY_ABI, HUB_ABI, MODEL_REGISTRY_ABI, OPERATOR_REGISTRY_ABI, TOKEN_ABI } from "./abi.ts";
+
+const KNOWN_ERRORS = new Interface([
+  ...new Set([...HUB_ABI, ...MODEL_REGISTRY_ABI, ...OPERATOR_REGISTRY_ABI, ...ENCLAVE_REGISTRY_ABI, ...TOKEN_ABI].filter((f) => f.startsWith("error "))),
+]);
+
+/** A transaction or call the chain refused, with the contract's custom error decoded. */
+export class ContractRevertError extends OpgError {
+  override readonly name = "ContractRevertError";
+  readonly errorName: string | undefined;
+  readonly args: readonly unknown[];
+
+  constructor(errorName: string | undefined, args: readonly unknown[], cause: unknown) {
+    const shown = errorName === undefined ? "the transaction reverted" : `${errorName}(${args.map(String).join(", ")})`;
+    super("CONTRACT_REVERT", `refused on-chain: ${shown}`, { cause, details: { errorName, args } });
+    this.errorName = errorName;
+    this.args = args;
+  }
+}
+
+/** Finds revert data in the error shapes ethers and JSON-RPC providers produce. */
+function revertData(error: unknown, depth = 0): string | undefined {
+  if (typeof error !== "object" || error === null || depth > 4) return undefined;
+  const record = error as Record<string, unknown>;
+  const data = record["data"];
+  if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
+  for (const key of ["error", "info", "cause", "data"]) {
+    const found = revertData(record[key], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Turns a reverted call into a ContractRevertError naming the custom error; rethrows other errors. */
+export function decodeRevert(error: unknown): never {
+  if (isCallException(error) && error.revert) {
+    throw new ContractRevertError(error.revert.name, [...error.revert.args], error);
+  }
+  const data = revertData(error);
+  if (data !== undefined) {
+    const parsed = KNOWN_ERRORS.parseError(data);
+    throw new ContractRevertError(parsed?.name, parsed === null ? [] : [...parsed.args], error);
+  }
+  if (isCallException(error)) throw new ContractRevertError(undefined, [], error);
+  throw error;
+}
+
+/** Runs a contract call, decoding any revert into a ContractRevertError. */
+export async function onChain<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    decodeRevert(error);
+  }
+}
