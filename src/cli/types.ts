@@ -1,3 +1,5 @@
+import type { Provider } from "ethers";
+
 /** What a command may touch: injected so commands are pure functions that tests call directly. */
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -6,6 +8,8 @@ export interface CliIo {
   readonly isTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** A chain connection to use instead of --rpc (tests inject the in-process Hardhat chain). */
+  readonly provider?: Provider;
 }
 
 export interface CliCommand {
