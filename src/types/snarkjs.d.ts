@@ -43,6 +43,8 @@ declare module "snarkjs" {
       proof: Groth16Proof,
       logger?: SnarkjsLogger,
     ): Promise<boolean>;
+    /** Solidity calldata text: `[a], [[b]], [c], [inputs]` with 0x-hex numbers. */
+    function exportSolidityCallData(proof: Groth16Proof, publicSignals: readonly string[]): Promise<string>;
   }
 
   export namespace powersOfTau {

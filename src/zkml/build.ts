@@ -94,6 +94,8 @@ export interface BuildResult {
   readonly metadata: ZkModelMetadata;
   readonly model: QuantizedModel;
   readonly graph: FloatGraph;
+  /** The exported verifying key (also in verification_key.json). */
+  readonly verificationKey: Groth16VerificationKey;
   /** Milliseconds per phase. */
   readonly timings: { readonly compile: number; readonly ptau: number; readonly setup: number; readonly total: number };
 }
@@ -239,6 +241,7 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
     metadata,
     model,
     graph,
+    verificationKey: vk,
     timings: { compile: compileMs, ptau: ptauMs, setup: setupMs, total: Date.now() - started },
   };
 }

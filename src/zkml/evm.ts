@@ -95,6 +95,7 @@ export function verifyingKeyHash(vk: Groth16VerificationKey): `0x${string}` {
  * delta = gamma = the G2 generator, and then anyone can build a proof for any public signals.
  */
 export function assertNotForgeable(vk: Groth16VerificationKey, where = "verifying key"): void {
+  if (typeof vk !== "object" || vk === null) throw new ZkProofFormatError(`${where} is not a verifying key object`);
   const gamma = g2(vk.vk_gamma_2, `${where}.gamma`);
   const delta = g2(vk.vk_delta_2, `${where}.delta`);
   if (gamma.every((v, i) => v === delta[i])) throw new ForgeableKeyError(where);
