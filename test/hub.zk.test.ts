@@ -1,0 +1,144 @@
+import { expect } from "chai";
+import { loadBuild, prove, type ZkBuild, type ZkProofBundle } from "../src/zkml/index.ts";
+import { zkEvidence, zkRegistrationFields } from "../src/pipeline/zk.ts";
+import { receiptId } from "../src/receipts/index.ts";
+import { Tier } from "../src/receipts/tier.ts";
+import { PRICES, depositWithPermit, fund, makeReceipt, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
+import { OPG, deployOn, newChain } from "./helpers/system.ts";
+import { builtFixture, fixture } from "./zkml/helpers.ts";
+
+const chain = await newChain();
+let build: ZkBuild;
+let input: unknown;
+
+async function ready(): Promise<System & { modelId: string }> {
+  const s = await deployOn(chain);
+  const fields = zkRegistrationFields(build);
+  const modelId = await registerModel(s, { tiers: [Tier.Signature, Tier.ZK], weights: fields.weightsCommitment, verifyingKey: fields.verifyingKey });
+  await stakeOperator(s);
+  await fund(s, s.requester, 1_000n * OPG);
+  await depositWithPermit(s, s.requester, 1_000n * OPG);
+  return { ...s, modelId };
+}
+
+/** A ZK receipt for `modelId` with a proof bound to its id. */
+async function provenReceipt(s: System, modelId: string, nonce?: bigint) {
+  const { chainId } = await s.ethers.provider.getNetwork();
+  const draft = await makeReceipt(s, modelId, { tier: Tier.ZK, ...(nonce === undefined ? {} : { nonce }) });
+  const id = receiptId(chainId, await s.hub.getAddress(), draft.requester, modelId, draft.nonce);
+  const bundle: ZkProofBundle = await prove(build, input, { binding: id });
+  const receipt = { ...draft, inputCommitment: bundle.inputCommitment, outputCommitment: bundle.outputCommitment };
+  return { receipt, id, bundle, evidence: zkEvidence(bundle, receipt, id) };
+}
+
+describe("InferenceHub — ZK tier", function () {
+  this.timeout(600_000);
+
+  before(async () => {
+    await builtFixture("gemm-relu-3x4");
+    build = await loadBuild((await builtFixture("gemm-relu-3x4")).dir);
+    input = fixture("gemm-relu-3x4").input;
+  });
+
+  it("verifies a Groth16 proof on-chain, records tier ZK and charges the ZK price", async () => {
+    const s = await chain.networkHelpers.loadFixture(ready);
+    const { receipt, id, evidence } = await provenReceipt(s, s.modelId);
+    const tx = s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], [...evidence.outputs], PRICES[2]);
+    await expect(tx).to.emit(s.hub, "ProofVerified").withArgs(id, s.modelId, [...evidence.outputs]);
+    await expect(tx).to.emit(s.hub, "ReceiptVerified");
+    expect(await s.hub.verifiedTier(id)).to.equal(Tier.ZK);
+    expect(await s.hub.verifiedOutput(id, Tier.ZK)).to.equal(receipt.outputCommitment);
+    expect(await s.hub.balanceOf(s.requester.address)).to.equal(1_000n * OPG - PRICES[2]);
+    const [, , zk] = await s.hub.stats();
+    expect(zk).to.equal(1n);
+  });
+
+  describe("refuses, charging nothing", () => {
+    async function refused(s: System, call: Promise<unknown>, error: string, on: { interface: unknown } = s.hub) {
+      const before = await s.hub.balanceOf(s.requester.address);
+      await expect(call).to.be.revertedWithCustomError(on as typeof s.hub, error);
+      expect(await s.hub.balanceOf(s.requester.address)).to.equal(before);
+    }
+
+    it("a proof resubmitted for another receipt (binding)", async () => {
+      const s = await chain.networkHelpers.loadFixture(ready);
+      const { receipt, evidence } = await provenReceipt(s, s.modelId);
+      const stolen = { ...receipt, nonce: receipt.nonce + 1000n };
+      await refused(s, s.hub.connect(s.requester).submitProven(stolen, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubInvalidProof");
+    });
+
+    it("altered outputs, output commitment or input commitment", async () => {
+      const s = await chain.networkHelpers.loadFixture(ready);
+      const { receipt, evidence } = await provenReceipt(s, s.modelId);
+      const outputs = [...evidence.outputs];
+      outputs[0] = (outputs[0] ?? 0n) + 1n;
+      await refused(s, s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], outputs, PRICES[2]), "InferenceHubInvalidProof");
+      const otherOutput = { ...receipt, outputCommitment: `0x${"00".repeat(31)}01` as const };
+      await refused(s, s.hub.connect(s.requester).submitProven(otherOutput, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubInvalidProof");
+      const otherInput = { ...receipt, inputCommitment: `0x${"00".repeat(31)}02` as const };
+      await refused(s, s.hub.connect(s.requester).submitProven(otherInput, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubInvalidProof");
+      const proof = [...evidence.proof];
+      proof[0] = (proof[0] ?? 0n) ^ 1n;
+      await refused(s, s.hub.connect(s.requester).submitProven(receipt, proof, [...evidence.outputs], PRICES[2]), "InferenceHubInvalidProof");
+      // And the real one still goes through afterwards: nothing was consumed by the refusals.
+      await expect(s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], [...evidence.outputs], PRICES[2])).to.emit(s.hub, "ProofVerified");
+      await refused(s, s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubAlreadyVerified");
+    });
+
+    it("a proof for another model", async () => {
+      const s = await chain.networkHelpers.loadFixture(ready);
+      const other = await builtFixture("linreg-hummingbird-2x1");
+      const fields = zkRegistrationFields(await loadBuild(other.dir));
+      const otherModel = await registerModel(s, { tiers: [Tier.ZK], weights: fields.weightsCommitment, verifyingKey: fields.verifyingKey });
+      const { chainId } = await s.ethers.provider.getNetwork();
+      const draft = await makeReceipt(s, otherModel, { tier: Tier.ZK });
+      const id = receiptId(chainId, await s.hub.getAddress(), draft.requester, otherModel, draft.nonce);
+      const bundle = await prove(build, input, { binding: id });
+      const receipt = { ...draft, inputCommitment: bundle.inputCommitment, outputCommitment: bundle.outputCommitment };
+      const evidence = zkEvidence(bundle, receipt, id);
+      // gemm-relu has 4 outputs, linreg 1: the other model's key expects another signal count.
+      await refused(s, s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], [...evidence.outputs], PRICES[2]), "Groth16SignalCountMismatch", s.verifier);
+      await refused(s, s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], [...evidence.outputs].slice(0, 1), PRICES[2]), "InferenceHubInvalidProof");
+    });
+
+    it("public signals at or above the field modulus", async () => {
+      const s = await chain.networkHelpers.loadFixture(ready);
+      const { receipt, evidence } = await provenReceipt(s, s.modelId);
+      const r = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+      const outputs = [...evidence.outputs];
+      outputs[1] = (outputs[1] ?? 0n) + r; // same value mod r: must not be accepted as an alias
+      await refused(s, s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], outputs, PRICES[2]), "Groth16SignalOutOfField", s.verifier);
+    });
+
+    it("a model that does not accept ZK, and the wrong entry point", async () => {
+      const s = await chain.networkHelpers.loadFixture(ready);
+      const sigOnly = await registerModel(s, { tiers: [Tier.Signature] });
+      const { receipt, evidence } = await provenReceipt(s, sigOnly);
+      await refused(s, s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubTierNotAccepted");
+      const signed = { ...receipt, tier: Tier.Signature } as const;
+      await refused(s, s.hub.connect(s.requester).submitProven(signed, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubWrongTier");
+    });
+
+    it("an operator without stake", async () => {
+      const s = await chain.networkHelpers.loadFixture(ready);
+      const { receipt, evidence } = await provenReceipt(s, s.modelId);
+      const unstaked = { ...receipt, operator: s.stranger.address };
+      await refused(s, s.hub.connect(s.requester).submitProven(unstaked, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubInactiveOperator");
+    });
+  });
+
+  it("refuses to register a forgeable verifying key (delta == gamma) or a malformed one", async () => {
+    const s = await chain.networkHelpers.loadFixture(ready);
+    const key = zkRegistrationFields(build).verifyingKey.slice(2);
+    const words = key.match(/.{64}/g) ?? [];
+    const forged = "0x" + [...words.slice(0, 10), ...words.slice(6, 10), ...words.slice(14)].join("");
+    await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: forged })).to.be.revertedWithCustomError(s.verifier, "Groth16ForgeableVerifyingKey");
+    await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: "0x" + key.slice(0, -64) })).to.be.revertedWithCustomError(s.verifier, "Groth16MalformedVerifyingKey");
+  });
+
+  it("keeps the registered key readable and bound to the model", async () => {
+    const s = await chain.networkHelpers.loadFixture(ready);
+    expect(await s.models.verifyingKeyOf(s.modelId)).to.equal(zkRegistrationFields(build).verifyingKey);
+    expect((await s.models.modelOf(s.modelId)).weightsCommitment).to.equal(build.metadata.weightsCommitment);
+  });
+});
