@@ -85,6 +85,8 @@ export const MODEL_REGISTRY_ABI = [
   "function approveEnclaveImage(bytes32 modelId, bytes32 imageId)",
   "function revokeEnclaveImage(bytes32 modelId, bytes32 imageId)",
   "function isImageApproved(bytes32 modelId, bytes32 imageId) view returns (bool)",
+  "event EnclaveImageApproved(bytes32 indexed modelId, bytes32 indexed imageId, address indexed by)",
+  "event EnclaveImageRevoked(bytes32 indexed modelId, bytes32 indexed imageId, address indexed by)",
   "function modelCount() view returns (uint256)",
   "function verifyingKeyOf(bytes32 modelId) view returns (bytes)",
   "function pricesOf(bytes32 modelId) view returns (uint80[3] prices)",
@@ -119,6 +121,9 @@ export const ENCLAVE_REGISTRY_ABI = [
   "function bindingOf(address operator, address key) view returns (bytes32)",
   "function attestationVerifier() view returns (address)",
   "function attestationCount() view returns (uint256)",
+  "function maxAttestationAge() view returns (uint64)",
+  "function keyLifetime() view returns (uint64)",
+  "function revokeEnclaveKey(address key)",
   "function enclaveKeyOf(address key) view returns ((address operator, uint64 attestedAt, uint64 expiresAt, bytes32 imageId, bytes32 attestationDigest))",
   "event EnclaveKeyRegistered(address indexed key, address indexed operator, bytes32 indexed imageId, bytes32 attestationDigest, uint64 attestedAt, uint64 expiresAt, bytes pcrs)",
   "error EnclaveRegistryBindingMismatch(bytes32 expected, bytes32 actual)",
@@ -130,14 +135,21 @@ export const ENCLAVE_REGISTRY_ABI = [
   "error EnclaveRegistryKeyTaken(address key, address operator)",
   "error EnclaveRegistryNotNewer(uint64 storedAt, uint64 givenAt)",
   "error EnclaveRegistryInactiveOperator(address operator)",
+  "error EnclaveRegistryNotKeyOperator(address key, address caller)",
+  "error EnclaveRegistryZeroAddress()",
   "error AttesterQuorumUnsortedOrDuplicate(address attester)",
   "error AttesterQuorumUnknownAttester(address recovered)",
   "error AttesterQuorumBelowThreshold(uint256 signatures, uint256 threshold)",
+  // Raised by the quorum's ECDSA.recover for a malformed signature in the evidence.
+  "error ECDSAInvalidSignature()",
+  "error ECDSAInvalidSignatureLength(uint256 length)",
+  "error ECDSAInvalidSignatureS(bytes32 s)",
 ] as const;
 
 export const ATTESTER_QUORUM_ABI = [
   `function statementDigest(${FACTS} facts) view returns (bytes32)`,
   "function threshold() view returns (uint256)",
   "function isAttester(address) view returns (bool)",
+  "function attesterCount() view returns (uint256)",
   "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
 ] as const;
