@@ -67,6 +67,24 @@ export function imageIdOf(facts: Pick<AttestationFacts, "pcrs">): Hex {
   return keccak256(facts.pcrs) as Hex;
 }
 
+/**
+ * The image id of a document, read without verifying it (a model owner deciding what to approve reads the PCRs it
+ * built; trusting the document is the attesters' and the registry's business).
+ */
+export function documentImageId(document: Uint8Array): Hex {
+  const parsed = parseAttestationDocument(document);
+  return imageIdOf({ pcrs: toHex(Buffer.concat([0, 1, 2].map((i) => checkPcr(i, parsed.pcrs.get(i))))) as Hex });
+}
+
+function checkPcr(index: number, value: Uint8Array | undefined): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.length !== PCR_LENGTH) {
+    throw new EnclaveError("ENCLAVE_PCRS_INVALID", `PCR${index} is ${value instanceof Uint8Array ? `${value.length} bytes` : "missing"}, the registry needs ${PCR_LENGTH}-byte (SHA-384) PCRs`, {
+      details: { field: `pcrs[${index}]`, length: value instanceof Uint8Array ? value.length : null },
+    });
+  }
+  return value;
+}
+
 function documentDigest(document: Uint8Array): Hex {
   if (!(document instanceof Uint8Array)) throw new EnclaveError("ENCLAVE_DIGEST_MISMATCH", "document must be a Uint8Array");
   return ("0x" + createHash("sha256").update(view(document)).digest("hex")) as Hex;
@@ -79,15 +97,7 @@ function onChainFacts(
   userData: Uint8Array | null,
   timestamp: number,
 ): AttestationFacts {
-  const pcrs = [0, 1, 2].map((i) => {
-    const value = pcr(i);
-    if (!(value instanceof Uint8Array) || value.length !== PCR_LENGTH) {
-      throw new EnclaveError("ENCLAVE_PCRS_INVALID", `PCR${i} is ${value instanceof Uint8Array ? `${value.length} bytes` : "missing"}, the registry needs ${PCR_LENGTH}-byte (SHA-384) PCRs`, {
-        details: { field: `pcrs[${i}]`, length: value instanceof Uint8Array ? value.length : null },
-      });
-    }
-    return value;
-  });
+  const pcrs = [0, 1, 2].map((i) => checkPcr(i, pcr(i)));
   if (userData === null || userData.length !== 32) {
     throw new EnclaveError(
       "ENCLAVE_USER_DATA_INVALID",

@@ -7,7 +7,7 @@
  */
 export { EnclaveError } from "./errors.ts";
 export type { EnclaveErrorCode } from "./errors.ts";
-export { attestationFactsOf, unverifiedFactsOf, imageIdOf, DEBUG_IMAGE_ID, PCR_LENGTH } from "./facts.ts";
+export { attestationFactsOf, unverifiedFactsOf, imageIdOf, documentImageId, DEBUG_IMAGE_ID, PCR_LENGTH } from "./facts.ts";
 export type { AttestationFacts, VerifiedFactsInput } from "./facts.ts";
 export { STATEMENT_TYPES, quorumDomain, statementOf, statementDigest, recoverAttester } from "./statement.ts";
 export type { AttestationStatement } from "./statement.ts";
