@@ -1,0 +1,142 @@
+/**
+ * ZK tier cost per fixture model: circuit size (constraints in total, per parameter and per neuron),
+ * compile / setup / witness / proving time, the quantized TypeScript inference time and the ratio
+ * prove / inference, and the public signal count with the on-chain precompile floor for it
+ * (45,000 + 34,000·4 pairings + 6,150·n). The on-chain gas itself is measured by the main bench script,
+ * which calls benchZk() and owns bench/results.json.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ProgressListener } from "../../src/cli/progress.ts";
+import {
+  buildCircuit,
+  dequantize,
+  flattenNested,
+  inferQuantized,
+  prove,
+  quantizeInput,
+  releaseZkResources,
+  verify,
+} from "../../src/zkml/index.ts";
+
+/** The five fixtures the ZK tier supports (the conv net is a stretch goal and not built). */
+export const ZK_BENCH_FIXTURES = ["gemm-relu-3x4", "linreg-hummingbird-2x1", "linear-41x1", "sklearn-mlp-3-3-5", "mlp-41-82-82-1"] as const;
+
+export interface ZkBenchOptions {
+  /** Folder holding <fixture>/model.onnx and input.json (default: ../shared/fixtures/onnx next to the repo). */
+  readonly fixturesDir?: string;
+  readonly fixtures?: readonly string[];
+  readonly scaleBits?: number;
+  /** A prepared ptau; default: the cached local development ptau. */
+  readonly ptauPath?: string;
+  /** Minimum time spent timing the TypeScript inference, per model (ms). */
+  readonly inferenceBudgetMs?: number;
+  readonly onProgress?: ProgressListener;
+}
+
+export interface ZkBenchEntry {
+  readonly constraints: number;
+  readonly parameters: number;
+  readonly neurons: number;
+  readonly constraintsPerParameter: number;
+  readonly constraintsPerNeuron: number;
+  readonly scaleBits: number;
+  readonly ptauPower: number;
+  readonly compileMs: number;
+  /** Groth16 setup: new zkey from the ptau + phase-2 contribution + key export. */
+  readonly setupMs: number;
+  readonly witnessMs: number;
+  readonly proveMs: number;
+  readonly verifyMs: number;
+  /** One quantized TypeScript inference (mean over repeated runs). */
+  readonly inferenceMs: number;
+  readonly proveToInference: number;
+  readonly publicSignals: number;
+  /** 45,000 + 34,000·4 + 6,150·publicSignals: the precompile cost of a Groth16 check. */
+  readonly verifyGasFloor: number;
+  /** Largest |decoded output − onnxruntime expected.json|. */
+  readonly maxAbsErrorVsExpected: number;
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export function defaultFixturesDir(): string {
+  return fileURLToPath(new URL("../../../shared/fixtures/onnx", import.meta.url));
+}
+
+/** Builds, proves and verifies each fixture in a temp dir and reports its costs. */
+export async function benchZk(options: ZkBenchOptions = {}): Promise<Record<string, ZkBenchEntry>> {
+  const fixturesDir = options.fixturesDir ?? defaultFixturesDir();
+  const names = options.fixtures ?? ZK_BENCH_FIXTURES;
+  const budget = options.inferenceBudgetMs ?? 300;
+  const root = await mkdtemp(join(tmpdir(), "opg-bench-zk-"));
+  const results: Record<string, ZkBenchEntry> = {};
+  try {
+    for (const name of names) {
+      const dir = join(fixturesDir, name);
+      const input = JSON.parse(await readFile(join(dir, "input.json"), "utf8")) as { input: unknown };
+      const expected = flattenNested((JSON.parse(await readFile(join(dir, "expected.json"), "utf8")) as { output: unknown }).output).values;
+      const build = await buildCircuit(join(dir, "model.onnx"), {
+        outDir: join(root, name),
+        name,
+        ...(options.scaleBits === undefined ? {} : { scaleBits: options.scaleBits }),
+        ...(options.ptauPath === undefined ? {} : { ptauPath: options.ptauPath }),
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      });
+      const bundle = await prove(build.dir, input, { binding: 1n });
+      const verifyStart = performance.now();
+      const verdict = await verify(build.dir, bundle);
+      const verifyMs = performance.now() - verifyStart;
+      if (!verdict.valid) throw new Error(`bench: ${name} proof does not verify (${verdict.reason ?? ""})`);
+
+      const model = build.model;
+      const quantized = quantizeInput(model, flattenNested(input.input).values);
+      let runs = 0;
+      const start = performance.now();
+      let output: bigint[] = [];
+      do {
+        output = inferQuantized(model, quantized).output;
+        runs++;
+      } while (performance.now() - start < budget || runs < 10);
+      const inferenceMs = (performance.now() - start) / runs;
+
+      const m = build.metadata;
+      const proveMs = bundle.timings.prove;
+      const maxAbsError = Math.max(...output.map((v, i) => Math.abs(dequantize(v, model.scaleBits) - (expected[i] ?? NaN))));
+      results[name] = {
+        constraints: m.circuit.constraints,
+        parameters: m.parameterCount,
+        neurons: m.neuronCount,
+        constraintsPerParameter: round(m.circuit.constraints / Math.max(1, m.parameterCount), 3),
+        constraintsPerNeuron: round(m.circuit.constraints / Math.max(1, m.neuronCount), 1),
+        scaleBits: m.scaleBits,
+        ptauPower: m.ptau.power,
+        compileMs: build.timings.compile,
+        setupMs: build.timings.setup,
+        witnessMs: bundle.timings.witness,
+        proveMs,
+        verifyMs: round(verifyMs, 1),
+        inferenceMs: round(inferenceMs, 4),
+        proveToInference: round(proveMs / inferenceMs, 0),
+        publicSignals: m.publicSignals.length,
+        verifyGasFloor: 45_000 + 34_000 * 4 + 6_150 * m.publicSignals.length,
+        maxAbsErrorVsExpected: round(maxAbsError, 6),
+      };
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+    await releaseZkResources();
+  }
+  return results;
+}
+
+// `npx tsx scripts/bench/zk.ts` prints the table on its own.
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const results = await benchZk({ onProgress: (e) => (e.done ? process.stderr.write(`✔ ${e.step}\n`) : undefined) });
+  console.log(JSON.stringify(results, null, 2));
+}
