@@ -1,0 +1,177 @@
+/**
+ * `opg enclave approve-image | attest | register` through runCli against the in-process chain: each role uses its own
+ * default Hardhat account key from the environment, exactly as on a real network.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { BrowserProvider, HDNodeWallet } from "ethers";
+import { runCli } from "../src/cli/main.ts";
+import type { CliIo } from "../src/cli/types.ts";
+import { imageIdOf } from "../src/enclaves/index.ts";
+import { chainNowMs, deployTeeSystem, enclaveDocument, newEnclave } from "./helpers/enclave.ts";
+import { newChain } from "./helpers/system.ts";
+
+const chain = await newChain();
+const { networkHelpers } = chain;
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+/** Private key of default Hardhat account `index` (0 admin, 1 model owner, 2 operator, 5 stranger, 6..8 attesters). */
+const keyOf = (index: number): string => HDNodeWallet.fromPhrase(MNEMONIC, "", `m/44'/60'/0'/0/${index}`).privateKey;
+const KEYS = { modelOwner: keyOf(1), operator: keyOf(2), stranger: keyOf(5), attesters: [keyOf(6), keyOf(7), keyOf(8)] };
+
+async function ready() {
+  const s = await deployTeeSystem(chain);
+  const dir = mkdtempSync(join(tmpdir(), "opg-enclave-cli-"));
+  writeFileSync(join(dir, "deployment.json"), JSON.stringify(s.deployment));
+  const enclave = newEnclave(await chainNowMs(s));
+  writeFileSync(join(dir, "dev-root.pem"), enclave.nsm.rootPem);
+  const { document, facts } = await enclaveDocument(s, enclave);
+  writeFileSync(join(dir, "enclave.cose"), document);
+  const other = await enclaveDocument(s, enclave, { timestamp: (await chainNowMs(s)) - 1000 });
+  writeFileSync(join(dir, "other.cose"), other.document);
+  return { s, dir, enclave, facts, at: String(Number(facts.timestamp) + 1000) };
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `opg args…` with `key` as OPG_PRIVATE_KEY and the in-process chain as provider. */
+async function opg(dir: string, key: string | undefined, args: string[]): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    isTTY: false,
+    env: key === undefined ? {} : { OPG_PRIVATE_KEY: key },
+    cwd: dir,
+    provider: new BrowserProvider(chain.provider),
+  };
+  const code = await runCli([...args, "--deployment", "deployment.json"], io);
+  return { code, stdout, stderr };
+}
+
+/** Non-zero exit with exactly one readable line on stderr containing `text`. */
+function expectFailure(run: Run, text: string, code = 1): void {
+  expect(run.code, run.stderr).to.equal(code);
+  expect(run.stdout).to.equal("");
+  expect(run.stderr.trimEnd().split("\n"), run.stderr).to.have.length(1);
+  expect(run.stderr).to.contain(text);
+}
+
+describe("cli: opg enclave", () => {
+  it("the default account keys are the system's actors", async () => {
+    const { s } = await networkHelpers.loadFixture(ready);
+    expect([1, 2, 5, 6, 7, 8].map((i) => HDNodeWallet.fromPhrase(MNEMONIC, "", `m/44'/60'/0'/0/${i}`).address)).to.deep.equal(
+      [s.modelOwner, s.operator, s.stranger, ...s.attesters].map((a) => a.address),
+    );
+  });
+
+  it("approve-image --document approves the document's image; --image … --revoke revokes it", async () => {
+    const { s, dir, facts } = await networkHelpers.loadFixture(ready);
+    const image = imageIdOf(facts);
+    const approved = await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--model", s.modelId, "--document", "enclave.cose"]);
+    expect(approved.code, approved.stderr).to.equal(0);
+    expect(approved.stdout).to.match(new RegExp(`^approved enclave image ${image} for model ${s.modelId} \\(tx 0x[0-9a-f]{64}, gas \\d+\\)\\n$`));
+    expect(await s.models.isImageApproved(s.modelId, image)).to.equal(true);
+
+    const revoked = await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--model", s.modelId, "--image", image, "--revoke"]);
+    expect(revoked.code, revoked.stderr).to.equal(0);
+    expect(revoked.stdout).to.contain(`revoked enclave image ${image}`);
+    expect(await s.models.isImageApproved(s.modelId, image)).to.equal(false);
+  });
+
+  it("approve-image: a signer that is neither owner nor governance, bad input, usage mistakes", async () => {
+    const { s, dir, facts } = await networkHelpers.loadFixture(ready);
+    const image = imageIdOf(facts);
+    expectFailure(await opg(dir, KEYS.stranger, ["enclave", "approve-image", "--model", s.modelId, "--image", image]), "ModelRegistryNotOwnerOrGovernance");
+    expectFailure(await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--model", s.modelId, "--image", "0x1234"]), "image id must be 32 bytes");
+    expectFailure(await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--model", s.modelId, "--image", "0x" + "00".repeat(32)]), "zero image id");
+    expectFailure(await opg(dir, undefined, ["enclave", "approve-image", "--model", s.modelId, "--image", image]), "OPG_PRIVATE_KEY", 2);
+    expectFailure(await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--image", image]), "--model", 2);
+    expectFailure(await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--model", s.modelId, "--image", image, "--document", "enclave.cose"]), "exactly one of", 2);
+    expectFailure(await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--model", s.modelId, "--document", "missing.cose"]), "cannot read attestation document");
+    expect(await s.models.isImageApproved(s.modelId, image)).to.equal(false);
+  });
+
+  it("attest → register: two attesters sign, the operator registers the key with their outputs", async () => {
+    const { s, dir, enclave, facts, at } = await networkHelpers.loadFixture(ready);
+    expect((await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--model", s.modelId, "--document", "enclave.cose"])).code).to.equal(0);
+
+    const outputs = [];
+    for (const key of [KEYS.attesters[2]!, KEYS.attesters[0]!]) {
+      const run = await opg(dir, key, ["enclave", "attest", "enclave.cose", "--operator", s.operator.address, "--root", "dev-root.pem", "--at", at]);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout.trimEnd().split("\n")).to.have.length(1);
+      const json = JSON.parse(run.stdout) as Record<string, string>;
+      expect(Object.keys(json)).to.deep.equal(["attester", "signature"]);
+      expect(json.signature).to.match(/^0x[0-9a-f]{130}$/);
+      outputs.push(json);
+    }
+    expect(outputs.map((o) => o.attester)).to.deep.equal([s.attesters[2]!.address, s.attesters[0]!.address]);
+    writeFileSync(join(dir, "attestations.json"), JSON.stringify(outputs));
+
+    const run = await opg(dir, KEYS.operator, ["enclave", "register", "enclave.cose", "--model", s.modelId, "--attestations", "attestations.json", "--json"]);
+    expect(run.code, run.stderr).to.equal(0);
+    const out = JSON.parse(run.stdout) as Record<string, unknown>;
+    const stored = await s.enclaves.enclaveKeyOf(enclave.wallet.address);
+    expect(out).to.include({
+      key: enclave.wallet.address,
+      operator: s.operator.address,
+      imageId: imageIdOf(facts),
+      attestationDigest: facts.attestationDigest,
+      attestedAt: Number(facts.timestamp / 1000n),
+      expiresAt: Number(stored.expiresAt),
+    });
+    expect(stored.operator).to.equal(s.operator.address);
+
+    // The same document again is not newer: refused on-chain, one readable line.
+    expectFailure(await opg(dir, KEYS.operator, ["enclave", "register", "enclave.cose", "--model", s.modelId, "--attestations", "attestations.json"]), "EnclaveRegistryNotNewer");
+  });
+
+  it("attest refuses: another operator's binding, an unpinned root, a stale document, a non-attester key", async () => {
+    const { s, dir, at } = await networkHelpers.loadFixture(ready);
+    const attest = (key: string, ...extra: string[]) => opg(dir, key, ["enclave", "attest", "enclave.cose", "--at", at, ...extra]);
+    expectFailure(await attest(KEYS.attesters[0]!, "--operator", s.stranger.address, "--root", "dev-root.pem"), "does not bind");
+    expectFailure(await attest(KEYS.attesters[0]!, "--operator", s.operator.address), "root");
+    expectFailure(await attest(KEYS.attesters[0]!, "--operator", s.operator.address, "--root", "dev-root.pem", "--max-age", "0"), "old");
+    expectFailure(await attest(KEYS.stranger, "--operator", s.operator.address, "--root", "dev-root.pem"), "is not a registered attester");
+    expectFailure(await attest(KEYS.attesters[0]!, "--root", "dev-root.pem"), "--operator", 2);
+    expectFailure(await attest(KEYS.attesters[0]!, "--operator", s.operator.address, "--max-age", "1h"), "--max-age", 2);
+  });
+
+  it("register refuses attestations of another document, a quorum below threshold, and malformed files", async () => {
+    const { s, dir, at } = await networkHelpers.loadFixture(ready);
+    expect((await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--model", s.modelId, "--document", "enclave.cose"])).code).to.equal(0);
+    const signed = [];
+    for (const key of KEYS.attesters.slice(0, 2)) {
+      signed.push(JSON.parse((await opg(dir, key, ["enclave", "attest", "enclave.cose", "--operator", s.operator.address, "--root", "dev-root.pem", "--at", at])).stdout) as unknown);
+    }
+    writeFileSync(join(dir, "two.json"), JSON.stringify(signed));
+    writeFileSync(join(dir, "one.json"), JSON.stringify(signed.slice(0, 1)));
+    writeFileSync(join(dir, "broken.json"), "[{");
+    writeFileSync(join(dir, "empty.json"), "[]");
+    const register = (doc: string, file: string) => opg(dir, KEYS.operator, ["enclave", "register", doc, "--model", s.modelId, "--attestations", file]);
+
+    expectFailure(await register("other.cose", "two.json"), "for another document, chain or quorum");
+    expectFailure(await register("enclave.cose", "one.json"), "AttesterQuorumBelowThreshold");
+    expectFailure(await register("enclave.cose", "broken.json"), "attestations are not JSON");
+    expectFailure(await register("enclave.cose", "empty.json"), "non-empty JSON array");
+    expectFailure(await opg(dir, KEYS.operator, ["enclave", "register", "enclave.cose", "--attestations", "two.json"]), "--model", 2);
+    expect((await s.enclaves.attestationCount())).to.equal(0n);
+  });
+
+  it("lists the commands in opg --help and prints usage with --help", async () => {
+    const { dir } = await networkHelpers.loadFixture(ready);
+    const help = await opg(dir, undefined, ["--help"]);
+    for (const command of ["enclave approve-image", "enclave attest", "enclave register"]) expect(help.stdout).to.contain(`opg ${command}`);
+    const usage = await opg(dir, undefined, ["enclave", "register", "--help"]);
+    expect(usage.code).to.equal(0);
+    expect(usage.stdout).to.contain("Usage: opg enclave register <doc.cose> --model <id> --attestations <file.json | ->");
+  });
+});
