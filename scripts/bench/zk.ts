@@ -43,6 +43,7 @@ export interface ZkBenchEntry {
   readonly constraintsPerParameter: number;
   readonly constraintsPerNeuron: number;
   readonly scaleBits: number;
+  /** Power of the ptau the circuit needs (2^power > constraints + public signals). */
   readonly ptauPower: number;
   readonly compileMs: number;
   /** Groth16 setup: new zkey from the ptau + phase-2 contribution + key export. */
@@ -115,7 +116,7 @@ export async function benchZk(options: ZkBenchOptions = {}): Promise<Record<stri
         constraintsPerParameter: round(m.circuit.constraints / Math.max(1, m.parameterCount), 3),
         constraintsPerNeuron: round(m.circuit.constraints / Math.max(1, m.neuronCount), 1),
         scaleBits: m.scaleBits,
-        ptauPower: m.ptau.power,
+        ptauPower: m.ptau.required,
         compileMs: build.timings.compile,
         setupMs: build.timings.setup,
         witnessMs: bundle.timings.witness,

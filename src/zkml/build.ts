@@ -68,7 +68,8 @@ export interface ZkModelMetadata {
   readonly verifyingKeyHash: string;
   /** True when the setup used a locally generated ptau: not for production. */
   readonly developmentOnly: boolean;
-  readonly ptau: { readonly power: number; readonly origin: "local-development" | "provided"; readonly file: string };
+  /** `power` of the ptau used; `required` is what the circuit needs (2^required > constraints + public signals). */
+  readonly ptau: { readonly power: number; readonly required: number; readonly origin: "local-development" | "provided"; readonly file: string };
   readonly circuit: R1csInfo & { readonly compiler: string; readonly optimization: string };
   readonly parameterCount: number;
   readonly neuronCount: number;
@@ -225,7 +226,7 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
     weightsCommitment: await weightsCommitment(model),
     verifyingKeyHash: verifyingKeyHash(vk),
     developmentOnly: ptau.origin === "local-development",
-    ptau: { power: ptau.power, origin: ptau.origin, file: basename(ptau.path) },
+    ptau: { power: ptau.power, required: power, origin: ptau.origin, file: basename(ptau.path) },
     circuit: { ...info, compiler: "circom2 (wasm) 2.2.x", optimization: "O2" },
     parameterCount: model.parameterCount,
     neuronCount: neuronCount(model),

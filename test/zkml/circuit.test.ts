@@ -62,6 +62,7 @@ describe("zkml: circuits for the fixture models (build, prove, verify)", functio
         const { metadata } = builds.get(name)!;
         const n = metadata.output.shape.reduce((a, b) => a * b, 1);
         expect(metadata.circuit.constraints + n + 3).to.be.below(2 ** TEST_PTAU_POWER);
+        expect(metadata.ptau.required).to.be.at.most(TEST_PTAU_POWER);
         expect(metadata.publicSignals).to.deep.equal([
           "inputCommitment",
           "outputCommitment",
