@@ -1,56 +1,20 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {EnclaveRegistry} from "../EnclaveRegistry.sol";
-import {InferenceHub} from "../InferenceHub.sol";
-import {ModelRegistry} from "../ModelRegistry.sol";
-import {OPGToken} from "../OPGToken.sol";
 import {OperatorRegistry} from "../OperatorRegistry.sol";
-import {Groth16Verifier} from "../verifiers/Groth16Verifier.sol";
 import {VerifiedResult} from "../types/Receipt.sol";
 import {Tier} from "../types/Tier.sol";
 import {HubHandler} from "./invariant/HubHandler.sol";
-import {TestBase} from "./utils/TestBase.sol";
-import {RejectingAttestationVerifier} from "./utils/Stubs.sol";
+import {HubFixture} from "./utils/HubFixture.sol";
 
 /// @notice Invariants of escrow, settlement and staking under random sequences of deposits, signed
 ///         receipts (fresh, broken and replayed), withdrawals, fee-split and price changes, stake,
 ///         unbonding, cancellation, withdrawal, slashing and time jumps (see HubHandler).
-contract InferenceHubInvariantTest is TestBase {
-    uint256 internal constant MIN_STAKE = 100e18;
-    uint64 internal constant UNBONDING_DELAY = 7 days;
-    uint16 internal constant OPERATOR_BPS = 7_000;
-    uint16 internal constant OWNER_BPS = 2_000;
-    address internal constant TREASURY = address(0x4000);
-
-    OPGToken internal token;
-    ModelRegistry internal models;
-    OperatorRegistry internal operators;
-    InferenceHub internal hub;
+contract InferenceHubInvariantTest is HubFixture {
     HubHandler internal handler;
 
     function setUp() public {
-        vm.warp(1_700_000_000);
-        token = new OPGToken(address(this), 1e30);
-        Groth16Verifier groth16 = new Groth16Verifier();
-        models = new ModelRegistry(address(this), groth16);
-        operators = new OperatorRegistry(address(this), token, MIN_STAKE, UNBONDING_DELAY);
-        EnclaveRegistry enclaves =
-            new EnclaveRegistry(address(this), models, operators, new RejectingAttestationVerifier(), 1 hours, 1 days);
-        hub = new InferenceHub(
-            InferenceHub.Config({
-                admin: address(this),
-                feeToken: IERC20(address(token)),
-                treasury: TREASURY,
-                operatorBps: OPERATOR_BPS,
-                modelOwnerBps: OWNER_BPS,
-                models: models,
-                operators: operators,
-                enclaves: enclaves,
-                verifier: groth16
-            })
-        );
+        _deploySystem();
         handler = new HubHandler(
             hub, token, models, operators, TREASURY, MIN_STAKE, UNBONDING_DELAY, OPERATOR_BPS, OWNER_BPS
         );
@@ -101,8 +65,8 @@ contract InferenceHubInvariantTest is TestBase {
     ///         expired, unauthorised, replayed, mispriced, wrongly signed or unfunded receipts, for
     ///         early stake withdrawals and invalid amounts; success otherwise.
     /**
-     * hardhat-config: invariant.runs = 24
-     * hardhat-config: invariant.depth = 80
+     * hardhat-config: invariant.runs = 64
+     * hardhat-config: invariant.depth = 100
      * hardhat-config: invariant.failOnRevert = true
      */
     function invariant_callsBehaveAsModelled() public view {
@@ -117,8 +81,8 @@ contract InferenceHubInvariantTest is TestBase {
     ///         touched + treasury accrued. Nothing else moves tokens to the hub, so it is exactly that,
     ///         and exactly deposits − withdrawals − treasury withdrawals.
     /**
-     * hardhat-config: invariant.runs = 24
-     * hardhat-config: invariant.depth = 80
+     * hardhat-config: invariant.runs = 64
+     * hardhat-config: invariant.depth = 100
      * hardhat-config: invariant.failOnRevert = true
      */
     function invariant_hubSolvent() public view {
@@ -141,8 +105,8 @@ contract InferenceHubInvariantTest is TestBase {
     ///         owners and treasury == Σ prices; and every balance matches the model (floor shares,
     ///         remainder to the treasury).
     /**
-     * hardhat-config: invariant.runs = 24
-     * hardhat-config: invariant.depth = 80
+     * hardhat-config: invariant.runs = 64
+     * hardhat-config: invariant.depth = 100
      * hardhat-config: invariant.failOnRevert = true
      */
     function invariant_feePartsSumToPrice() public view {
@@ -160,8 +124,8 @@ contract InferenceHubInvariantTest is TestBase {
     ///         id settled once, is recorded at the Signature tier with the first output (a replay never
     ///         overwrites it), and the hub counted exactly those steps.
     /**
-     * hardhat-config: invariant.runs = 24
-     * hardhat-config: invariant.depth = 80
+     * hardhat-config: invariant.runs = 64
+     * hardhat-config: invariant.depth = 100
      * hardhat-config: invariant.failOnRevert = true
      */
     function invariant_receiptSettlesOnce() public view {
@@ -182,8 +146,8 @@ contract InferenceHubInvariantTest is TestBase {
     /// @notice Stake never leaves before the unbonding delay (measured from the last request, recorded
     ///         by the handler), and the registry holds exactly Σ bonded + unbonding, which match the model.
     /**
-     * hardhat-config: invariant.runs = 24
-     * hardhat-config: invariant.depth = 80
+     * hardhat-config: invariant.runs = 64
+     * hardhat-config: invariant.depth = 100
      * hardhat-config: invariant.failOnRevert = true
      */
     function invariant_stakeNotWithdrawnEarly() public view {

@@ -588,14 +588,17 @@ contract HubHandler {
     /// @dev Records a settlement the chain accepted, then checks it was expected and applies the model.
     function _onSettled(Submission memory s, Pending memory p, bytes32 got, string memory label) internal {
         Receipt memory r = s.receipt;
+        // What the chain did, whatever the model predicted.
         ++successfulSubmits;
-        ++settleCount[p.id];
+        if (settleCount[p.id]++ == 0) {
+            _settled.push(Settled({requester: r.requester, modelIndex: s.modelIndex, nonce: r.nonce}));
+            settledIds.push(p.id);
+            settledOutput[p.id] = r.outputCommitment;
+        }
         _measureSettlement(p.before, _snapshot(r.requester, r.operator, p.owner), p.price);
+        // What the model predicted.
         if (p.expected.length != 0) return _violation(string.concat(label, ": accepted, must revert"), p.expected);
         if (got != p.id) _violation("submitSigned returned another id", abi.encode(got, p.id));
-        _settled.push(Settled({requester: r.requester, modelIndex: s.modelIndex, nonce: r.nonce}));
-        settledIds.push(p.id);
-        settledOutput[p.id] = r.outputCommitment;
         (uint256 toOperator, uint256 toOwner, uint256 toTreasury) = _split(p.price);
         ghostBalance[r.requester] -= p.price;
         ghostBalance[r.operator] += toOperator;

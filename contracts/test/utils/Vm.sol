@@ -14,6 +14,8 @@ interface Vm {
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function addr(uint256 privateKey) external pure returns (address keyAddr);
     function label(address account, string calldata newLabel) external;
+    function skip(bool skipTest, string calldata reason) external;
+    function envOr(string calldata name, bool defaultValue) external view returns (bool value);
 }
 
 /// @dev address(uint160(uint256(keccak256("hevm cheat code")))).
