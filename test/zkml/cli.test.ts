@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/main.ts";
 import type { CliIo } from "../../src/cli/types.ts";
-import { FIXTURES_DIR, TEMP_ROOT, withinTolerance, fixture } from "./helpers.ts";
+import { FIXTURES_DIR, fixture, sharedPtau, TEMP_ROOT, withinTolerance } from "./helpers.ts";
 import { buildOnnx } from "./onnx-builder.ts";
 
 function captureIo(): CliIo & { out: string[]; err: string[] } {
@@ -25,6 +25,7 @@ describe("zkml: opg zk build / prove / verify", () => {
   const proofPath = join(TEMP_ROOT, "cli-proof.json");
 
   before(async () => {
+    await sharedPtau(); // so the CLI finds the shared cached ptau instead of making a smaller one
     const build = await opg("zk", "build", model, "--out", dir, "--scale-bits", "14");
     expect(build.code, build.stderr).to.equal(0);
     expect(build.stdout).to.match(/built linreg-hummingbird-2x1/);
