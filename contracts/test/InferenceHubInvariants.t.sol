@@ -65,8 +65,8 @@ contract InferenceHubInvariantTest is HubFixture {
     ///         expired, unauthorised, replayed, mispriced, wrongly signed or unfunded receipts, for
     ///         early stake withdrawals and invalid amounts; success otherwise.
     /**
-     * hardhat-config: invariant.runs = 64
-     * hardhat-config: invariant.depth = 100
+     * hardhat-config: invariant.runs = 128
+     * hardhat-config: invariant.depth = 128
      * hardhat-config: invariant.failOnRevert = true
      */
     function invariant_callsBehaveAsModelled() public view {
@@ -81,8 +81,8 @@ contract InferenceHubInvariantTest is HubFixture {
     ///         touched + treasury accrued. Nothing else moves tokens to the hub, so it is exactly that,
     ///         and exactly deposits − withdrawals − treasury withdrawals.
     /**
-     * hardhat-config: invariant.runs = 64
-     * hardhat-config: invariant.depth = 100
+     * hardhat-config: invariant.runs = 128
+     * hardhat-config: invariant.depth = 128
      * hardhat-config: invariant.failOnRevert = true
      */
     function invariant_hubSolvent() public view {
@@ -105,8 +105,8 @@ contract InferenceHubInvariantTest is HubFixture {
     ///         owners and treasury == Σ prices; and every balance matches the model (floor shares,
     ///         remainder to the treasury).
     /**
-     * hardhat-config: invariant.runs = 64
-     * hardhat-config: invariant.depth = 100
+     * hardhat-config: invariant.runs = 128
+     * hardhat-config: invariant.depth = 128
      * hardhat-config: invariant.failOnRevert = true
      */
     function invariant_feePartsSumToPrice() public view {
@@ -124,8 +124,8 @@ contract InferenceHubInvariantTest is HubFixture {
     ///         id settled once, is recorded at the Signature tier with the first output (a replay never
     ///         overwrites it), and the hub counted exactly those steps.
     /**
-     * hardhat-config: invariant.runs = 64
-     * hardhat-config: invariant.depth = 100
+     * hardhat-config: invariant.runs = 128
+     * hardhat-config: invariant.depth = 128
      * hardhat-config: invariant.failOnRevert = true
      */
     function invariant_receiptSettlesOnce() public view {
@@ -146,8 +146,8 @@ contract InferenceHubInvariantTest is HubFixture {
     /// @notice Stake never leaves before the unbonding delay (measured from the last request, recorded
     ///         by the handler), and the registry holds exactly Σ bonded + unbonding, which match the model.
     /**
-     * hardhat-config: invariant.runs = 64
-     * hardhat-config: invariant.depth = 100
+     * hardhat-config: invariant.runs = 128
+     * hardhat-config: invariant.depth = 128
      * hardhat-config: invariant.failOnRevert = true
      */
     function invariant_stakeNotWithdrawnEarly() public view {
