@@ -161,8 +161,8 @@ include "opg_add.circom";
 include "opg_commitment.circom";
 
 template OpgModel() {
-    signal input in[${nIn}];        // quantized input (private)
-    signal input binding;           // receipt binding (public)
+    ${`signal input in[${nIn}];`.padEnd(32)}// quantized input (private)
+    ${"signal input binding;".padEnd(32)}// receipt binding (public)
     signal output inputCommitment;
     signal output outputCommitment;
     signal output out[${nOut}];

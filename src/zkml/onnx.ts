@@ -250,7 +250,7 @@ export function importOnnx(bytes: Uint8Array): FloatGraph {
       const name = node.input?.[i];
       return name === undefined || name === "" ? undefined : get(i);
     };
-    const lowered = lowerNode(node, opType, nodeName, opset, get, optional, freshVar, ops);
+    const lowered = lowerNode(node, opType, nodeName, get, optional, freshVar, ops);
     const outName = node.output?.[0];
     if (outName === undefined || outName === "") throw new OnnxImportError(`node "${nodeName}" has no output`);
     values.set(outName, lowered);
@@ -280,7 +280,6 @@ function lowerNode(
   node: NodeProto,
   opType: string,
   nodeName: string,
-  opset: number,
   get: (i: number) => Value,
   optional: (i: number) => Value | undefined,
   freshVar: (shape: number[]) => Value & { kind: "var" },
@@ -427,7 +426,6 @@ function lowerNode(
       return out;
     }
     default:
-      void opset;
       return unsupported();
   }
 }
