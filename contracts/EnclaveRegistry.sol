@@ -21,6 +21,8 @@ contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessCont
     bytes32 internal constant DEBUG_IMAGE = keccak256(abi.encodePacked(new bytes(144)));
     /// @dev Tolerated clock skew for documents stamped slightly ahead of the block.
     uint64 internal constant MAX_FUTURE_SKEW = 5 minutes;
+    /// @dev Upper bound for the maximum age and the key lifetime: a longer one is a unit mistake.
+    uint64 internal constant MAX_DURATION = 365 days;
 
     IModelRegistry public immutable models;
     IOperatorRegistry public immutable operators;
@@ -81,15 +83,17 @@ contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessCont
         EnclaveKey storage stored = _keys[facts.enclaveKey];
         if (stored.operator != address(0)) {
             if (stored.operator != msg.sender) revert EnclaveRegistryKeyTaken(facts.enclaveKey, stored.operator);
+            // Also what keeps a revoked key revoked: its last attestation can never be replayed.
             if (attestedAt <= stored.attestedAt) revert EnclaveRegistryNotNewer(stored.attestedAt, attestedAt);
         }
         if (!attestationVerifier.verifyAttestation(facts, evidence)) revert EnclaveRegistryAttestationRejected();
 
+        // attestedAt ≤ now + skew and keyLifetime ≤ MAX_DURATION, so both fit 40 bits.
         uint64 expiresAt = attestedAt + keyLifetime;
         _keys[facts.enclaveKey] = EnclaveKey({
             operator: msg.sender,
-            attestedAt: attestedAt,
-            expiresAt: expiresAt,
+            attestedAt: uint40(attestedAt),
+            expiresAt: uint40(expiresAt),
             imageId: imageId,
             attestationDigest: facts.attestationDigest
         });
@@ -101,10 +105,11 @@ contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessCont
         );
     }
 
-    /// @notice Revokes one of the caller's enclave keys at once.
+    /// @notice Revokes one of the caller's enclave keys at once. Only a newer attestation revives it.
     function revokeEnclaveKey(address key) external {
-        if (_keys[key].operator != msg.sender) revert EnclaveRegistryNotKeyOperator(key, msg.sender);
-        delete _keys[key];
+        EnclaveKey storage stored = _keys[key];
+        if (stored.operator != msg.sender) revert EnclaveRegistryNotKeyOperator(key, msg.sender);
+        stored.expiresAt = 0;
         emit EnclaveKeyRevoked(key, msg.sender);
     }
 
@@ -126,7 +131,9 @@ contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessCont
     }
 
     function _setTiming(uint64 maxAttestationAge_, uint64 keyLifetime_) private {
-        if (maxAttestationAge_ == 0 || keyLifetime_ == 0) revert EnclaveRegistryInvalidDuration();
+        if (maxAttestationAge_ == 0 || keyLifetime_ == 0 || maxAttestationAge_ > MAX_DURATION || keyLifetime_ > MAX_DURATION) {
+            revert EnclaveRegistryInvalidDuration();
+        }
         maxAttestationAge = maxAttestationAge_;
         keyLifetime = keyLifetime_;
         emit TimingUpdated(maxAttestationAge_, keyLifetime_);

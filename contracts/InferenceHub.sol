@@ -122,13 +122,16 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
     ///      input commitment and step 0's input must be the requested one. Everything is checked before
     ///      anything is charged: any failure reverts the whole operation.
     /// @param request The requested input, the requester's tier policy and the most it accepts to pay.
-    /// @return operationId keccak256 of the steps' receipt ids, in order.
+    ///      Step nonces carry ReceiptHashing.OPERATION_NONCE_FLAG, so step evidence is never valid for a
+    ///      single receipt (nor the reverse), and the id depends only on requester and nonce, so the
+    ///      same steps can never be charged by two operations.
+    /// @return operationId See ReceiptHashing.operationId.
     function submitOperation(Receipt[] calldata steps, Evidence[] calldata evidence, OperationRequest calldata request)
         external
         returns (bytes32 operationId)
     {
         (bytes32[] memory ids, uint64 stepTiers, Tier weakest) = _checkOperation(steps, evidence.length, request);
-        operationId = keccak256(abi.encodePacked(ids));
+        operationId = ReceiptHashing.operationId(address(this), steps[0].requester, steps[0].nonce);
         if (_results[operationId] != 0) revert InferenceHubAlreadyVerified(operationId);
 
         uint256 total = _verifySteps(steps, evidence, ids);
@@ -211,6 +214,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
     }
 
     function _freshId(Receipt calldata receipt) private view returns (bytes32 id) {
+        if (receipt.nonce & ReceiptHashing.OPERATION_NONCE_FLAG != 0) revert InferenceHubNonceNamespace(receipt.nonce);
         id = ReceiptHashing.receiptId(address(this), receipt.requester, receipt.modelId, receipt.nonce);
         if (_results[id] != 0) revert InferenceHubAlreadyVerified(id);
     }
@@ -225,12 +229,14 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     function _checkSigned(Receipt calldata receipt, address signer, bytes calldata signature) private view {
         if (receipt.tier == Tier.Signature) {
-            if (operators.activeOperatorOf(signer) != receipt.operator || signer == address(0)) {
+            // activeOperatorOf answers zero for an unknown or unstaked signer: never a match.
+            address operator = operators.activeOperatorOf(signer);
+            if (operator == address(0) || operator != receipt.operator) {
                 revert InferenceHubUnauthorizedSigner(signer, receipt.operator);
             }
         } else {
             IEnclaveRegistry.EnclaveKey memory key = enclaves.enclaveKeyOf(signer);
-            if (key.operator != receipt.operator || key.expiresAt <= block.timestamp || signer == address(0)) {
+            if (key.operator == address(0) || key.operator != receipt.operator || key.expiresAt <= block.timestamp) {
                 revert InferenceHubInvalidEnclaveKey(signer, receipt.operator);
             }
             if (!models.isImageApproved(receipt.modelId, key.imageId)) {
@@ -277,6 +283,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         }
         Receipt calldata first = steps[0];
         _checkRequest(first.requester, first.deadline);
+        if (first.nonce & ReceiptHashing.OPERATION_NONCE_FLAG == 0) revert InferenceHubNonceNamespace(first.nonce);
         if (first.inputCommitment != request.inputCommitment) {
             revert InferenceHubInputMismatch(request.inputCommitment, first.inputCommitment);
         }
@@ -289,6 +296,9 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
                     revert InferenceHubStepMismatch(i);
                 }
                 if (step.inputCommitment != steps[i - 1].outputCommitment) revert InferenceHubBrokenChain(i);
+                for (uint256 j = 0; j < i; ++j) {
+                    if (steps[j].modelId == step.modelId) revert InferenceHubRepeatedModel(i);
+                }
             }
             Tier required = i == count - 1 && request.minFinalStep > request.minEachStep
                 ? request.minFinalStep

@@ -4,6 +4,7 @@
  * with --json). Run: `npm run demo` or `npm run -s demo -- --json`.
  */
 import { network } from "hardhat";
+import { releaseZkResources } from "../src/zkml/index.ts";
 import { runDemo, type DemoReport } from "./demo/flow.ts";
 
 const json = process.argv.includes("--json");
@@ -17,4 +18,7 @@ try {
   console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
   if (process.argv.includes("--verbose") && error instanceof Error) console.error(error.stack);
   process.exitCode = 1;
+} finally {
+  // snarkjs keeps worker threads alive; without this the process would not exit.
+  await releaseZkResources();
 }

@@ -317,5 +317,19 @@ describe("EnclaveRegistry — registration with an attester quorum", () => {
       await expectRefused(s, enclave.wallet.address, () => register(s, freshFacts, newer), s.enclaves, "EnclaveRegistryNotNewer");
       expect((await s.enclaves.enclaveKeyOf(enclave.wallet.address)).attestationDigest).to.equal(freshFacts.attestationDigest);
     });
+
+    it("a revoked key stays revoked: replaying its attestation is refused, only a newer one revives it", async () => {
+      const { s, enclave, document, facts } = await networkHelpers.loadFixture(withApprovedImage);
+      const evidence = await evidenceFor(s, enclave, document, facts);
+      await (await register(s, facts, evidence)).wait();
+      await expect(s.enclaves.connect(s.stranger).revokeEnclaveKey(enclave.wallet.address)).to.be.revertedWithCustomError(s.enclaves, "EnclaveRegistryNotKeyOperator");
+      await expect(s.enclaves.connect(s.operator).revokeEnclaveKey(enclave.wallet.address)).to.emit(s.enclaves, "EnclaveKeyRevoked");
+      expect((await s.enclaves.enclaveKeyOf(enclave.wallet.address)).expiresAt).to.equal(0n);
+      await expectRefused(s, enclave.wallet.address, () => register(s, facts, evidence), s.enclaves, "EnclaveRegistryNotNewer");
+      await networkHelpers.time.increase(60);
+      const { document: fresh, facts: freshFacts } = await enclaveDocument(s, enclave);
+      await (await register(s, freshFacts, await evidenceFor(s, enclave, fresh, freshFacts))).wait();
+      expect((await s.enclaves.enclaveKeyOf(enclave.wallet.address)).expiresAt > 0n).to.equal(true);
+    });
   });
 });

@@ -200,13 +200,44 @@ describe("InferenceHub — hybrid operations", function () {
       await refused(s, op.build(), { minEach: Tier.Signature, minFinal: Tier.ZK }, "InferenceHubPolicyNotMet");
     });
 
+    it("evidence moved between a single receipt and an operation, or the nonce reused by another operation", async () => {
+      const s = await chain.networkHelpers.loadFixture(ready);
+      const good = await teeThenZk(s, 18n);
+      // The TEE step's signed receipt carries a step nonce: submitSigned refuses it.
+      const step = good.steps[0]!;
+      await expect(s.hub.connect(s.requester).submitSigned(step, good.evidence[0]!.signer, good.evidence[0]!.signature, PRICES[1]))
+        .to.be.revertedWithCustomError(s.hub, "InferenceHubNonceNamespace");
+      // A single receipt's nonce cannot start an operation.
+      const single = { ...good, steps: good.steps.map((r) => ({ ...r, nonce: 18n })) };
+      await refused(s, single, open, "InferenceHubNonceNamespace");
+      // Once the nonce is used, a different operation under it is the same id.
+      await (await s.hub.connect(s.requester).submitOperation(...args(good, open))).wait();
+      const op = await builder(s, 18n);
+      await op.addSignedStep({ modelId: s.embedder, tier: Tier.TEE, operator: s.operator.address, outputCommitment: await commitBytes(new Uint8Array([3])), signer: s.enclave });
+      await refused(s, op.build(), open, "InferenceHubAlreadyVerified");
+    });
+
+    it("two steps of one model (they would share a receipt id)", async () => {
+      const s = await chain.networkHelpers.loadFixture(ready);
+      const op = await builder(s, 19n);
+      const first = await commitBytes(new Uint8Array([4]));
+      await op.addSignedStep({ modelId: s.embedder, tier: Tier.TEE, operator: s.operator.address, outputCommitment: first, signer: s.enclave });
+      await op.addSignedStep({ modelId: s.embedder, tier: Tier.TEE, operator: s.operator.address, outputCommitment: first, signer: s.enclave }).then(
+        () => expect.fail("the builder must refuse a repeated model"),
+        (error: Error) => expect(error.message).to.match(/already runs a step/),
+      );
+      const built = op.build();
+      const repeated = { ...built, steps: [built.steps[0]!, { ...built.steps[0]!, inputCommitment: first }], evidence: [built.evidence[0]!, built.evidence[0]!] };
+      await refused(s, repeated, open, "InferenceHubRepeatedModel");
+    });
+
     it("replay, step mismatch, bad step counts and a fee above the maximum", async () => {
       const s = await chain.networkHelpers.loadFixture(ready);
       const good = await teeThenZk(s, 17n);
       await refused(s, good, open, "InferenceHubFeeAboveMaximum", PRICES[1] + PRICES[2] - 1n);
       await (await s.hub.connect(s.requester).submitOperation(...args(good, open))).wait();
       await refused(s, good, open, "InferenceHubAlreadyVerified");
-      const mismatch = { ...good, steps: [good.steps[0]!, { ...good.steps[1]!, nonce: 99n }] };
+      const mismatch = { ...good, steps: [good.steps[0]!, { ...good.steps[1]!, nonce: good.steps[1]!.nonce + 1n }] };
       await refused(s, mismatch, open, "InferenceHubStepMismatch");
       const none = { ...good, steps: [], evidence: [] };
       await expect(s.hub.connect(s.requester).submitOperation([], [], { inputCommitment: good.context.inputCommitment, minEachStep: 1, minFinalStep: 1, maxFee: 0 }))

@@ -204,7 +204,7 @@ describe("InferenceHub — signature tier", () => {
 
     it("an output commitment outside the scalar field", async () => {
       const s = await networkHelpers.loadFixture(ready);
-      const receipt = await makeReceipt(s, s.modelId, { outputCommitment: "0x" + "ff".repeat(32) });
+      const receipt = await makeReceipt(s, s.modelId, { outputCommitment: `0x${"ff".repeat(32)}` });
       await expectRefused(s, s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0]), "InferenceHubCommitmentOutOfField");
     });
 

@@ -6,6 +6,7 @@ import {
   bindingOf,
   buildReceipt,
   hubDomain,
+  OPERATION_NONCE_FLAG,
   operationId,
   receiptDigest,
   receiptId,
@@ -75,9 +76,10 @@ describe("receipts (TypeScript ↔ Solidity)", () => {
     const id = "0x" + "ff".repeat(32);
     expect(bindingOf(id)).to.equal(BigInt(id) % SNARK_SCALAR_FIELD);
     expect(bindingOf(id) < SNARK_SCALAR_FIELD).to.equal(true);
-    const a = "0x" + "aa".repeat(32);
-    const b = "0x" + "bb".repeat(32);
-    expect(operationId([a, b])).to.not.equal(operationId([b, a]));
+    const hub = Wallet.createRandom().address;
+    const requester = Wallet.createRandom().address;
+    expect(operationId(1n, hub, requester, OPERATION_NONCE_FLAG | 1n)).to.not.equal(operationId(1n, hub, requester, OPERATION_NONCE_FLAG | 2n));
+    expect(() => operationId(1n, hub, requester, 1n)).to.throw(InvalidInputError, /OPERATION_NONCE_FLAG/);
   });
 
   it("names, parses and masks tiers", () => {

@@ -71,6 +71,10 @@ interface IInferenceHub {
     error InferenceHubBelowTier(bytes32 id, Tier tier, Tier required);
     /// @notice A zero address was given where an account is required.
     error InferenceHubZeroAddress();
+    /// @notice A single receipt used an operation-step nonce (top bit set), or a step one without it.
+    error InferenceHubNonceNamespace(uint256 nonce);
+    /// @notice Two steps of one operation name the same model (they would share a receipt id).
+    error InferenceHubRepeatedModel(uint256 index);
     /// @notice An output commitment is not a BN254 field element (the one commitment scheme's range).
     error InferenceHubCommitmentOutOfField(bytes32 commitment);
 
@@ -91,7 +95,7 @@ interface IInferenceHub {
     );
     /// @notice A ZK step's quantized outputs (field elements), for readers of the values.
     event ProofVerified(bytes32 indexed id, bytes32 indexed modelId, uint256[] outputs);
-    /// @notice A multi-step operation was verified in one call.
+    /// @notice A multi-step operation was verified in one call. Its id is derived from requester and nonce.
     event OperationVerified(
         bytes32 indexed operationId, address indexed requester, uint256 steps, uint64 stepTiers, uint256 fee
     );

@@ -33,6 +33,19 @@ library ReceiptHashing {
         return keccak256(abi.encode(block.chainid, hub, requester, modelId, nonce));
     }
 
+    /// @notice Nonces with this bit set belong to operation steps, the others to single receipts, so a
+    ///         signature or proof made for one can never be submitted as the other.
+    uint256 internal constant OPERATION_NONCE_FLAG = 1 << 255;
+
+    /// @dev Separates operation ids from receipt ids (no model id is ever this value).
+    bytes32 internal constant OPERATION_TAG = keccak256("OPG.operation");
+
+    /// @notice An operation's id: one per requester and nonce, whatever its steps, so no two operations
+    ///         can share a step.
+    function operationId(address hub, address requester, uint256 nonce) internal view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, hub, requester, OPERATION_TAG, nonce));
+    }
+
     /// @notice The value a ZK proof must carry as its public `binding` input for this receipt id.
     function bindingOf(bytes32 id) internal pure returns (uint256) {
         return uint256(id) % SNARK_SCALAR_FIELD;

@@ -115,7 +115,7 @@ contract InferenceHubSignedTest is HubFixture {
 
     /// @notice The malleable twin (r, n − s, v') of a valid signature is refused.
     function testFuzz_highSTwinRejected(uint256 nonce) public {
-        Receipt memory r = _receipt(nonce, bytes32(uint256(7)));
+        Receipt memory r = _receipt(bound(nonce, 0, (1 << 255) - 1), bytes32(uint256(7)));
         (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(signerKey, hub.receiptDigest(r));
         bytes memory twin = abi.encodePacked(rr, bytes32(N - uint256(ss)), v == 27 ? uint8(28) : uint8(27));
         vm.expectRevert(abi.encodeWithSelector(IInferenceHub.InferenceHubInvalidSignature.selector, signer));
@@ -149,13 +149,10 @@ contract InferenceHubSignedTest is HubFixture {
     }
 
     /// @notice A receipt that names no operator must not verify at the Signature tier, whoever signed it.
-    /// @dev KNOWN BUG (InferenceHub._checkSigned): for `receipt.operator == address(0)` and a signer that is
-    ///      not an active operator's signer, `operators.activeOperatorOf(signer)` is address(0), equal to
-    ///      the receipt's operator, so the check passes; any key then "verifies" any output at the
-    ///      Signature tier and the operator share is credited to address(0), locked for good.
-    ///      Skipped unless OPG_RUN_KNOWN_BUGS=true, so the suite stays green until the hub is fixed.
-    function test_knownBug_receiptWithoutOperatorRejected() public {
-        vm.skip(!vm.envOr("OPG_RUN_KNOWN_BUGS", false), "known bug: zero-operator receipts verify (see report)");
+    /// @dev Regression: `operators.activeOperatorOf(signer)` is address(0) for an unknown signer, which
+    ///      once matched a receipt naming operator zero; any key then "verified" any output and the
+    ///      operator share was credited to address(0), locked for good.
+    function test_receiptWithoutOperatorRejected() public {
         uint256 anyKey = 0xBADBAD;
         address anySigner = vm.addr(anyKey);
         Receipt memory r = _receipt(8, bytes32(uint256(666)));
@@ -168,8 +165,7 @@ contract InferenceHubSignedTest is HubFixture {
     }
 
     /// @notice The same, for a registered signer whose operator unbonded below the minimum stake.
-    function test_knownBug_inactiveSignerWithoutOperatorRejected() public {
-        vm.skip(!vm.envOr("OPG_RUN_KNOWN_BUGS", false), "known bug: zero-operator receipts verify (see report)");
+    function test_inactiveSignerWithoutOperatorRejected() public {
         vm.prank(operator);
         operators.requestUnbond(1);
         Receipt memory r = _receipt(9, bytes32(uint256(666)));
@@ -222,16 +218,12 @@ contract InferenceHubSignedTest is HubFixture {
 
     /// @notice A receipt settled by submitSigned cannot be charged again as a step of an operation, nor
     ///         the other way round (its id is one receipt id either way).
-    /// @dev KNOWN BUG (InferenceHub.submitOperation/_verifyStep): step ids are computed but never checked
-    ///      against (nor recorded in) `_results`; only the operation id is. So the same signed receipt
-    ///      is charged once by submitSigned and again inside any operation (or in several operations
-    ///      with different step lists), and submitSigned accepts a receipt already charged as a step.
-    ///      The requester, or any submitter it approved (e.g. the operator), can bill it repeatedly.
-    ///      Skipped unless OPG_RUN_KNOWN_BUGS=true.
-    function test_knownBug_receiptNotChargedTwiceAcrossEntryPoints() public {
-        vm.skip(!vm.envOr("OPG_RUN_KNOWN_BUGS", false), "known bug: step ids are not replay-protected (see report)");
-        // Control: the one-step operation as built here is accepted for a fresh receipt.
-        Receipt memory fresh = _receipt(12, bytes32(uint256(5)));
+    /// @dev Regression: step evidence was once valid as a single receipt and vice versa, so one receipt
+    ///      could be billed by both entry points. Step nonces now carry OPERATION_NONCE_FLAG and an
+    ///      operation's id depends only on requester and nonce.
+    function test_receiptNotChargedTwiceAcrossEntryPoints() public {
+        // Control: the one-step operation as built here is accepted for a fresh step receipt.
+        Receipt memory fresh = _receipt(12 | (1 << 255), bytes32(uint256(5)));
         assertTrue(_trySubmitOperation(fresh, _sign(signerKey, fresh)), "control operation refused");
         uint256 balance = hub.balanceOf(requester);
 
@@ -249,5 +241,10 @@ contract InferenceHubSignedTest is HubFixture {
         try hub.submitSigned(fresh, signer, freshSignature, PRICE) returns (bytes32) {
             revert AssertionFailed("operation step accepted again by submitSigned", 0, 0);
         } catch {}
+
+        // The same step in another operation (same requester and nonce) is the same operation id.
+        Receipt memory sameNonce = _receipt(12 | (1 << 255), bytes32(uint256(6)));
+        assertTrue(!_trySubmitOperation(sameNonce, _sign(signerKey, sameNonce)), "second operation with the nonce accepted");
+        assertEq(hub.balanceOf(requester), balance - PRICE, "charged again");
     }
 }

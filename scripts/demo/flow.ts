@@ -2,7 +2,10 @@ import type { network } from "hardhat";
 import { formatEther } from "ethers";
 import OpgSystem from "../../ignition/modules/OpgSystem.ts";
 import { commitBytes } from "../../src/commitments/index.ts";
-import { buildReceipt, hubDomain, signReceipt } from "../../src/receipts/index.ts";
+import { zkEvidence, zkRegistrationFields } from "../../src/pipeline/index.ts";
+import { buildReceipt, hubDomain, receiptId, signReceipt } from "../../src/receipts/index.ts";
+import { prove } from "../../src/zkml/index.ts";
+import { demoHead } from "./zk.ts";
 import { Tier, tierName } from "../../src/receipts/tier.ts";
 import {
   connect,
@@ -11,6 +14,7 @@ import {
   registerModel,
   splitFee,
   stakeOperator,
+  submitProven,
   submitSigned,
   type Deployment,
   type FeeParts,
@@ -109,6 +113,40 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
     const settled = await submitSigned(hub, receipt, operator.address, signature, prices[0]);
     settlements.push(settled);
     receipts.push(await describe(hub, settled, Tier.Signature));
+  }
+
+  log("6. A model owner turns an ONNX classifier into a circuit and registers it for the ZK tier…");
+  const head = await demoHead(log);
+  const zkFields = zkRegistrationFields(head.build);
+  const { modelId: classifierId } = await registerModel(connect(deployment, modelOwner), {
+    weightsCommitment: zkFields.weightsCommitment,
+    metadataURI: "ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+    prices,
+    tiers: [Tier.ZK],
+    verifyingKey: zkFields.verifyingKey,
+  });
+  log(`   classifier ${classifierId} (${head.build.metadata.circuit.constraints} constraints${head.build.metadata.developmentOnly ? ", development-only setup" : ""})`);
+
+  log("7. The operator proves one inference; the hub verifies the Groth16 proof on-chain…");
+  {
+    const nonce = 100n;
+    const id = receiptId(chainId, deployment.hub, requester.address, classifierId, nonce);
+    const bundle = await prove(head.build, head.input, { binding: id });
+    const receipt = buildReceipt({
+      modelId: classifierId,
+      inputCommitment: bundle.inputCommitment,
+      outputCommitment: bundle.outputCommitment,
+      requester: requester.address,
+      operator: operator.address,
+      nonce,
+      deadline,
+      tier: Tier.ZK,
+    });
+    const evidence = zkEvidence(bundle, receipt, id);
+    const settled = await submitProven(hub, receipt, evidence.proof, evidence.outputs, prices[2]);
+    settlements.push(settled);
+    receipts.push(await describe(hub, settled, Tier.ZK));
+    log(`   proven output ${JSON.stringify(bundle.output)} (onnxruntime: ${JSON.stringify(head.expected.map((v) => Number(v.toFixed(5))))})`);
   }
 
   const report: DemoReport = { chainId: Number(chainId), receipts, fees: totals(settlements) };

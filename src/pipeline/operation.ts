@@ -10,6 +10,7 @@ import {
   buildReceipt,
   checkAddress,
   hubDomain,
+  OPERATION_NONCE_FLAG,
   operationId,
   receiptId,
   signReceipt,
@@ -42,6 +43,7 @@ export interface OperationContext {
   readonly chainId: bigint;
   readonly hub: string;
   readonly requester: string;
+  /** The operation's nonce, below 2^255; its steps carry it with OPERATION_NONCE_FLAG set. */
   readonly nonce: bigint;
   /** Unix seconds. */
   readonly deadline: bigint;
@@ -69,6 +71,14 @@ export class OperationBuilder {
   constructor(readonly context: OperationContext) {
     checkAddress(context.hub, "hub");
     checkAddress(context.requester, "requester");
+    if (context.nonce < 0n || context.nonce >= OPERATION_NONCE_FLAG) {
+      throw new InvalidInputError(`an operation nonce is below 2^255, got ${context.nonce}`);
+    }
+  }
+
+  /** The nonce every step's receipt carries. */
+  get stepNonce(): bigint {
+    return this.context.nonce | OPERATION_NONCE_FLAG;
   }
 
   /** Resumes an operation (e.g. read from JSON) to add more steps. */
@@ -87,7 +97,7 @@ export class OperationBuilder {
 
   /** The receipt id of a step of this operation for `modelId` (what a ZK step's proof binds to). */
   stepId(modelId: string): Hex {
-    return receiptId(this.context.chainId, this.context.hub, this.context.requester, modelId, this.context.nonce);
+    return receiptId(this.context.chainId, this.context.hub, this.context.requester, modelId, this.stepNonce);
   }
 
   /**
@@ -102,6 +112,7 @@ export class OperationBuilder {
     signer: TypedDataSigner & { getAddress(): Promise<string> };
   }): Promise<Receipt> {
     this.checkRoom();
+    this.checkNewModel(step.modelId);
     const receipt = this.receiptFor(step.modelId, step.tier, step.operator, this.tail, step.outputCommitment);
     const signature = await signReceipt(receipt, hubDomain(this.context.chainId, this.context.hub), step.signer);
     this.push(receipt, { signer: await step.signer.getAddress(), signature, proof: NO_PROOF, outputs: [] });
@@ -115,6 +126,7 @@ export class OperationBuilder {
    */
   async addZkStep(step: { modelId: string; operator: string; build: ZkBuild; input: unknown }): Promise<{ receipt: Receipt; bundle: ZkProofBundle }> {
     this.checkRoom();
+    this.checkNewModel(step.modelId);
     const id = this.stepId(step.modelId);
     const bundle = await prove(step.build, step.input, { binding: id });
     if (bundle.inputCommitment !== this.tail) throw new BrokenChainError(this.steps.length, this.tail, bundle.inputCommitment);
@@ -142,7 +154,7 @@ export class OperationBuilder {
       outputCommitment: output,
       requester: this.context.requester,
       operator,
-      nonce: this.context.nonce,
+      nonce: this.stepNonce,
       deadline: this.context.deadline,
       tier,
     });
@@ -153,15 +165,22 @@ export class OperationBuilder {
     this.evidence.push(evidence);
   }
 
+  /** Two steps of one operation with the same model would share a receipt id: the hub refuses it. */
+  private checkNewModel(modelId: string): void {
+    if (this.steps.some((s) => s.modelId === modelId.toLowerCase())) {
+      throw new InvalidInputError(`model ${modelId} already runs a step of this operation`);
+    }
+  }
+
   private checkRoom(): void {
     if (this.steps.length >= MAX_STEPS) throw new InvalidInputError(`an operation has at most ${MAX_STEPS} steps`);
   }
 }
 
-/** The id the hub records the operation under: keccak256 of its steps' receipt ids. */
+/** The id the hub records the operation under (one per requester and nonce). */
 export function operationIdOf(operation: Operation): Hex {
-  const { chainId, hub } = operation.context;
-  return operationId(operation.steps.map((s) => receiptId(chainId, hub, s.requester, s.modelId, s.nonce)));
+  const { chainId, hub, requester, nonce } = operation.context;
+  return operationId(chainId, hub, requester, nonce | OPERATION_NONCE_FLAG);
 }
 
 /**

@@ -108,10 +108,22 @@ export function bindingOf(id: string): bigint {
   return BigInt(checkBytes32(id, "receipt id")) % SNARK_SCALAR_FIELD;
 }
 
-/** keccak256 of the step ids in order: the id of a multi-step operation. */
-export function operationId(stepIds: readonly string[]): Hex {
-  const packed = "0x" + stepIds.map((id) => checkBytes32(id, "step id").slice(2)).join("");
-  return keccak256(packed) as Hex;
+/**
+ * Nonces with this bit set belong to operation steps (ReceiptHashing.OPERATION_NONCE_FLAG): a step's
+ * signature or proof can never be submitted as a single receipt, nor the reverse.
+ */
+export const OPERATION_NONCE_FLAG = 1n << 255n;
+const OPERATION_TAG = keccak256(new TextEncoder().encode("OPG.operation"));
+
+/** An operation's id: keccak256(abi.encode(chainId, hub, requester, OPERATION_TAG, stepNonce)). */
+export function operationId(chainId: bigint | number, hub: string, requester: string, stepNonce: bigint): Hex {
+  if ((stepNonce & OPERATION_NONCE_FLAG) === 0n) throw new InvalidInputError("an operation's nonce carries OPERATION_NONCE_FLAG");
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["uint256", "address", "address", "bytes32", "uint256"],
+      [BigInt(chainId), checkAddress(hub, "hub"), checkAddress(requester, "requester"), OPERATION_TAG, stepNonce],
+    ),
+  ) as Hex;
 }
 
 export function checkBytes32(value: string, field: string): Hex {

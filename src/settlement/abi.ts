@@ -124,7 +124,7 @@ export const ENCLAVE_REGISTRY_ABI = [
   "function maxAttestationAge() view returns (uint64)",
   "function keyLifetime() view returns (uint64)",
   "function revokeEnclaveKey(address key)",
-  "function enclaveKeyOf(address key) view returns ((address operator, uint64 attestedAt, uint64 expiresAt, bytes32 imageId, bytes32 attestationDigest))",
+  "function enclaveKeyOf(address key) view returns ((address operator, uint40 attestedAt, uint40 expiresAt, bytes32 imageId, bytes32 attestationDigest))",
   "event EnclaveKeyRegistered(address indexed key, address indexed operator, bytes32 indexed imageId, bytes32 attestationDigest, uint64 attestedAt, uint64 expiresAt, bytes pcrs)",
   "error EnclaveRegistryBindingMismatch(bytes32 expected, bytes32 actual)",
   "error EnclaveRegistryStaleAttestation(uint64 timestampMs, uint256 nowSeconds)",
