@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { Wallet, hexlify, randomBytes } from "ethers";
 import { commitBytes } from "../src/commitments/index.ts";
 import { OperationBuilder, handOffCommitment, operationFromJson, operationIdOf, operationToJson, type Operation } from "../src/pipeline/index.ts";
 import { zkRegistrationFields } from "../src/pipeline/zk.ts";
@@ -18,7 +18,7 @@ type Ready = System & { embedder: string; classifier: string; enclave: Wallet };
 
 /** Registers an enclave key for the operator through the 2-of-3 attester quorum (facts signed directly). */
 async function registerEnclave(s: System, modelId: string): Promise<Wallet> {
-  const enclave = Wallet.createRandom();
+  const enclave = new Wallet(hexlify(randomBytes(32)));
   const imageId = s.ethers.keccak256(PCRS);
   await (await s.models.connect(s.modelOwner).approveEnclaveImage(modelId, imageId)).wait();
   const now = BigInt(await s.networkHelpers.time.latest());

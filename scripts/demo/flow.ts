@@ -2,9 +2,10 @@ import type { network } from "hardhat";
 import { formatEther } from "ethers";
 import OpgSystem from "../../ignition/modules/OpgSystem.ts";
 import { commitBytes } from "../../src/commitments/index.ts";
-import { zkEvidence, zkRegistrationFields } from "../../src/pipeline/index.ts";
+import { OperationBuilder, handOffCommitment, zkEvidence, zkRegistrationFields } from "../../src/pipeline/index.ts";
 import { buildReceipt, hubDomain, receiptId, signReceipt } from "../../src/receipts/index.ts";
 import { prove } from "../../src/zkml/index.ts";
+import { runTeeStep } from "./tee.ts";
 import { demoHead } from "./zk.ts";
 import { Tier, tierName } from "../../src/receipts/tier.ts";
 import {
@@ -14,6 +15,7 @@ import {
   registerModel,
   splitFee,
   stakeOperator,
+  submitOperation,
   submitProven,
   submitSigned,
   type Deployment,
@@ -88,8 +90,8 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
   const minimumStake = (await connect(deployment, operator).operators.getFunction("minimumStake")()) as bigint;
   await stakeOperator(connect(deployment, operator), operator, minimumStake, operator.address, deadline);
 
-  log("4. Requester deposits 100 OPG into escrow with a permit (no approve transaction)…");
-  await depositWithPermit(connect(deployment, requester), requester, 100n * OPG, deadline);
+  log("4. Requester deposits 200 OPG into escrow with a permit (no approve transaction)…");
+  await depositWithPermit(connect(deployment, requester), requester, 200n * OPG, deadline);
 
   const hub = connect(deployment, requester).hub;
   const domain = hubDomain(chainId, deployment.hub);
@@ -115,7 +117,26 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
     receipts.push(await describe(hub, settled, Tier.Signature));
   }
 
-  log("6. A model owner turns an ONNX classifier into a circuit and registers it for the ZK tier…");
+  log("6. An enclave attests its key (AWS Nitro format, development CA), two of three attesters verify it,");
+  log("   the model owner approves the enclave image, the operator registers the key, the enclave signs…");
+  const tee = await runTeeStep({
+    connection,
+    deployment,
+    modelId,
+    operator,
+    modelOwner,
+    requester,
+    attesters,
+    deadline,
+    domain,
+    prompt: "Summarise this contract's risk.",
+    answer: "low",
+  });
+  settlements.push(tee.settlement);
+  receipts.push(await describe(hub, tee.settlement, Tier.TEE));
+  log(`   enclave key ${tee.enclaveKey}, image ${tee.imageId.slice(0, 18)}…`);
+
+  log("7. A model owner turns an ONNX classifier into a circuit and registers it for the ZK tier…");
   const head = await demoHead(log);
   const zkFields = zkRegistrationFields(head.build);
   const { modelId: classifierId } = await registerModel(connect(deployment, modelOwner), {
@@ -127,7 +148,7 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
   });
   log(`   classifier ${classifierId} (${head.build.metadata.circuit.constraints} constraints${head.build.metadata.developmentOnly ? ", development-only setup" : ""})`);
 
-  log("7. The operator proves one inference; the hub verifies the Groth16 proof on-chain…");
+  log("8. The operator proves one inference; the hub verifies the Groth16 proof on-chain…");
   {
     const nonce = 100n;
     const id = receiptId(chainId, deployment.hub, requester.address, classifierId, nonce);
@@ -149,6 +170,36 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
     log(`   proven output ${JSON.stringify(bundle.output)} (onnxruntime: ${JSON.stringify(head.expected.map((v) => Number(v.toFixed(5))))})`);
   }
 
+  log("9. A hybrid operation: the enclave embeds a review (TEE), the classifier head runs under ZK;");
+  log("   both steps verified in one transaction, one escrow debit, policy \"final step ZK, others ≥ TEE\"…");
+  {
+    const op = new OperationBuilder({
+      chainId,
+      hub: deployment.hub,
+      requester: requester.address,
+      nonce: 1n,
+      deadline,
+      inputCommitment: await commitBytes(new TextEncoder().encode("The battery lasts two days and the screen is superb.")),
+    });
+    // The enclave's embedding is handed to the head quantized exactly as the circuit quantizes its input.
+    await op.addSignedStep({ modelId, tier: Tier.TEE, operator: operator.address, outputCommitment: await handOffCommitment(head.input, head.build), signer: tee.enclave });
+    const { bundle } = await op.addZkStep({ modelId: classifierId, operator: operator.address, build: head.build, input: head.input });
+    const operation = op.build();
+    const settled = await submitOperation(hub, operation.steps, operation.evidence, { minEachStep: Tier.TEE, minFinalStep: Tier.ZK }, prices[1] + prices[2]);
+    settlements.push(settled);
+    const result = await readResult(hub, settled.id);
+    const perStep = await stepSettlements(hub, settled.transactionHash);
+    receipts.push({
+      id: settled.id,
+      tier: "hybrid",
+      verified: result.tier >= Tier.TEE && result.stepTiers.length === 2 && result.stepTiers[1] === Tier.ZK,
+      gasUsed: Number(settled.gasUsed),
+      fee: settled.fee.fee.toString(),
+      steps: operation.steps.map((step, i) => ({ tier: tierName(step.tier), modelId: step.modelId, fee: (perStep[i] ?? 0n).toString() })),
+    });
+    log(`   head output ${JSON.stringify(bundle.output)}; the dApp's consumer policy (TEE, ZK) is met: ${String(result.stepTiers.join(",") === "2,3")}`);
+  }
+
   const report: DemoReport = { chainId: Number(chainId), receipts, fees: totals(settlements) };
   printSummary(report, log);
   return report;
@@ -163,6 +214,16 @@ async function describe(hub: ReturnType<typeof connect>["hub"], settled: Settlem
     gasUsed: Number(settled.gasUsed),
     fee: settled.fee.fee.toString(),
   };
+}
+
+/** Each step's fee, from the ReceiptVerified events of the operation's transaction (in step order). */
+async function stepSettlements(hub: ReturnType<typeof connect>["hub"], transactionHash: string): Promise<bigint[]> {
+  const receipt = await hub.runner?.provider?.getTransactionReceipt(transactionHash);
+  if (!receipt) return [];
+  return receipt.logs
+    .map((log) => hub.interface.parseLog(log))
+    .filter((parsed) => parsed?.name === "ReceiptVerified")
+    .map((parsed) => parsed!.args.getValue("fee") as bigint);
 }
 
 function totals(settlements: readonly Settlement[]): DemoReport["fees"] {

@@ -48,6 +48,8 @@ export interface TeeStepResult {
   readonly settlement: Settlement;
   /** The enclave key's address (the receipt's signer). */
   readonly enclaveKey: string;
+  /** The enclave's signing key, to sign further TEE steps (it never leaves the enclave in production). */
+  readonly enclave: Wallet;
   readonly imageId: Hex;
 }
 
@@ -93,11 +95,12 @@ export async function runTeeStep(ctx: TeeStepContext): Promise<TeeStepResult> {
     outputCommitment: await commitBytes(toUtf8Bytes(ctx.answer ?? "yes")),
     requester: await ctx.requester.getAddress(),
     operator,
-    nonce: ctx.nonce ?? BigInt(keccak256(enclave.address)),
+    // Below 2^255: nonces with the top bit set belong to operation steps.
+    nonce: ctx.nonce ?? BigInt(keccak256(enclave.address)) >> 1n,
     deadline: ctx.deadline,
     tier: Tier.TEE,
   });
   const signature = await signReceipt(receipt, ctx.domain, enclave);
   const settlement = await submitSigned(requester.hub, receipt, enclave.address, signature, teePrice);
-  return { settlement, enclaveKey: enclave.address, imageId };
+  return { settlement, enclaveKey: enclave.address, enclave, imageId };
 }

@@ -1,0 +1,29 @@
+import { expect } from "chai";
+import { runDemo } from "../scripts/demo/flow.ts";
+import { newChain } from "./helpers/system.ts";
+
+describe("npm run demo", function () {
+  this.timeout(600_000);
+
+  it("runs the whole flow on the embedded chain and reports every tier verified, fees split exactly", async () => {
+    const lines: string[] = [];
+    const report = await runDemo(await newChain(), (line) => lines.push(line));
+    expect(report.chainId).to.equal(31337);
+    expect(report.receipts.map((r) => r.tier)).to.deep.equal(["signature", "signature", "tee", "zk", "hybrid"]);
+    for (const receipt of report.receipts) {
+      expect(receipt.verified, receipt.tier).to.equal(true);
+      expect(receipt.id).to.match(/^0x[0-9a-f]{64}$/);
+      expect(receipt.gasUsed).to.be.greaterThan(21_000);
+      expect(receipt.fee).to.match(/^[0-9]+$/);
+    }
+    const hybrid = report.receipts[4]!;
+    expect(hybrid.steps?.map((s) => s.tier)).to.deep.equal(["tee", "zk"]);
+    expect(BigInt(hybrid.fee)).to.equal(hybrid.steps!.reduce((sum, s) => sum + BigInt(s.fee), 0n));
+    // The combined call is cheaper than the same two steps submitted separately.
+    expect(hybrid.gasUsed).to.be.lessThan(report.receipts[2]!.gasUsed + report.receipts[3]!.gasUsed);
+    const { paid, operator, modelOwner, treasury } = report.fees;
+    expect(BigInt(operator) + BigInt(modelOwner) + BigInt(treasury)).to.equal(BigInt(paid));
+    expect(BigInt(paid)).to.equal(report.receipts.reduce((sum, r) => sum + BigInt(r.fee), 0n));
+    expect(lines.some((l) => l.includes("fees paid"))).to.equal(true);
+  });
+});
