@@ -1,6 +1,10 @@
 import { expect } from "chai";
 import { runDemo } from "../scripts/demo/flow.ts";
+import { releaseZkResources } from "../src/zkml/index.ts";
 import { newChain } from "./helpers/system.ts";
+
+// Root-level: after the whole run, stop snarkjs's worker threads or the test process never exits.
+after(releaseZkResources);
 
 describe("npm run demo", function () {
   this.timeout(600_000);
