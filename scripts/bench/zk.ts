@@ -19,6 +19,8 @@ import {
   quantizeInput,
   releaseZkResources,
   verify,
+  type BuildResult,
+  type ZkProofBundle,
 } from "../../src/zkml/index.ts";
 
 /** The five fixtures the ZK tier supports (the conv net is a stretch goal and not built). */
@@ -34,6 +36,8 @@ export interface ZkBenchOptions {
   /** Minimum time spent timing the TypeScript inference, per model (ms). */
   readonly inferenceBudgetMs?: number;
   readonly onProgress?: ProgressListener;
+  /** Called with each fixture's build and proof while they exist (e.g. to measure on-chain gas). */
+  readonly onBuilt?: (name: string, build: BuildResult, bundle: ZkProofBundle) => Promise<void>;
 }
 
 export interface ZkBenchEntry {
@@ -94,6 +98,7 @@ export async function benchZk(options: ZkBenchOptions = {}): Promise<Record<stri
       const verdict = await verify(build.dir, bundle);
       const verifyMs = performance.now() - verifyStart;
       if (!verdict.valid) throw new Error(`bench: ${name} proof does not verify (${verdict.reason ?? ""})`);
+      await options.onBuilt?.(name, build, bundle);
 
       const model = build.model;
       const quantized = quantizeInput(model, flattenNested(input.input).values);

@@ -1,0 +1,77 @@
+/**
+ * `npm run bench`: gas of every on-chain operation, Nitro verification throughput, and ZK circuit costs
+ * per fixture model, written to bench/results.json and printed as tables.
+ * `npm run bench -- --quick` skips the slow per-fixture ZK builds.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus } from "node:os";
+import { network } from "hardhat";
+import { releaseZkResources } from "../src/zkml/index.ts";
+import { benchHubGas, verifierGas } from "./bench/gas.ts";
+import { benchNitro } from "./bench/nitro.ts";
+import { benchTeeGas } from "./bench/tee.ts";
+import { benchZk, type ZkBenchEntry } from "./bench/zk.ts";
+import { demoHead } from "./demo/zk.ts";
+
+const quick = process.argv.includes("--quick");
+const say = (line: string) => console.log(line);
+
+function table(title: string, rows: Record<string, Record<string, number | string>>): void {
+  const names = Object.keys(rows);
+  const columns = [...new Set(names.flatMap((n) => Object.keys(rows[n]!)))];
+  const width = Math.max(12, ...names.map((n) => n.length));
+  say(`\n${title}`);
+  say(["".padEnd(width), ...columns.map((c) => c.padStart(Math.max(10, c.length)))].join("  "));
+  for (const name of names) {
+    say([name.padEnd(width), ...columns.map((c) => String(rows[name]![c] ?? "").padStart(Math.max(10, c.length)))].join("  "));
+  }
+}
+
+try {
+  say("Measuring gas on Hardhat's embedded chain…");
+  const head = await demoHead(say);
+  const gas: Record<string, number> = await benchHubGas(await network.create(), head);
+  for (const [key, value] of Object.entries(await benchTeeGas(await network.create()))) gas[`tee.${key}`] = value;
+
+  say("Measuring Nitro attestation verification throughput…");
+  const nitro = await benchNitro();
+
+  const verifier: Record<string, Record<string, number>> = {};
+  let zk: Record<string, ZkBenchEntry> = {};
+  if (!quick) {
+    say("Building, proving and verifying every fixture model (several minutes)…");
+    const chain = await network.create();
+    const deployed = await chain.ethers.deployContract("Groth16Verifier");
+    const address = await deployed.getAddress();
+    zk = await benchZk({
+      onBuilt: async (name, build, bundle) => {
+        verifier[name] = await verifierGas(chain, address, build.verificationKey, bundle);
+        gas[`zkVerify.${name}`] = verifier[name]!["execution"]!;
+      },
+    });
+  }
+
+  const results = {
+    gas,
+    verifier,
+    nitro,
+    zk,
+    environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", date: new Date().toISOString() },
+  };
+  await mkdir("bench", { recursive: true });
+  await writeFile("bench/results.json", JSON.stringify(results, null, 2) + "\n");
+
+  table("Gas", Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, { gas: v }])));
+  say(`  signature receipt, steady state: ${gas["signatureReceipt"]} (target ≤ 100,000)`);
+  say(`  2-step operation ${gas["operation.2step"]} vs separate ${gas["separate.2step"]}; 3-step ${gas["operation.3step"]} vs ${gas["separate.3step"]}`);
+  if (Object.keys(verifier).length > 0) table("Groth16 verification (execution gas; calldata separate)", verifier);
+  table("Nitro verification", { nitro });
+  if (Object.keys(zk).length > 0) table("ZK circuits", zk as unknown as Record<string, Record<string, number>>);
+  say("\nwrote bench/results.json");
+} catch (error) {
+  console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.argv.includes("--verbose") && error instanceof Error) console.error(error.stack);
+  process.exitCode = 1;
+} finally {
+  await releaseZkResources();
+}
