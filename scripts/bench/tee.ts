@@ -99,14 +99,14 @@ export async function benchTeeGas(connection: Connection): Promise<Record<string
     const signature = await signReceipt(receipt, hubDomain(chainId, deployment.hub), enclave);
     receiptGas.push((await submitSigned(hub, receipt, enclave.address, signature, prices[1])).gasUsed);
   }
-  // Steady state must be steady: the second and third receipts touch storage identically.
-  if (receiptGas[1] !== receiptGas[2]) throw new Error(`bench: steady-state TEE receipts differ (${receiptGas[1]} vs ${receiptGas[2]})`);
+  // The second and third receipts touch storage identically; they differ only by calldata bytes
+  // (zero bytes in the signature cost 4 gas, others 16), so report the larger.
 
   return {
     gasTeeImageApproval: Number(approval.gasUsed),
     gasTeeKeyRegistration2of3: Number(registration.gasUsed),
     gasTeeKeyRenewal2of3: Number(renewal.gasUsed),
     gasTeeReceiptFirst: Number(receiptGas[0]),
-    gasTeeReceipt: Number(receiptGas[1]),
+    gasTeeReceipt: Number(receiptGas[1]! > receiptGas[2]! ? receiptGas[1]! : receiptGas[2]!),
   };
 }

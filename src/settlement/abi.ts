@@ -90,6 +90,7 @@ export const MODEL_REGISTRY_ABI = [
   "function modelCount() view returns (uint256)",
   "function verifyingKeyOf(bytes32 modelId) view returns (bytes)",
   "function pricesOf(bytes32 modelId) view returns (uint80[3] prices)",
+  "function modelOf(bytes32 modelId) view returns ((address owner, uint8 acceptedTiers, bool deprecated, uint80 signaturePrice, uint80 teePrice, uint80 zkPrice, uint40 registeredAt, address verifyingKeyStore, bytes32 weightsCommitment, bytes32 previousVersion, string metadataURI))",
   "event ModelRegistered(bytes32 indexed modelId, address indexed owner, bytes32 weightsCommitment, bytes32 indexed previousVersion, string metadataURI)",
   "error ModelRegistryAlreadyRegistered(bytes32 modelId)",
   "error ModelRegistryUnknownModel(bytes32 modelId)",

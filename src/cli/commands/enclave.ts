@@ -4,8 +4,6 @@
  *   - each attester verifies the enclave's Nitro document off-chain and prints its signature of the facts;
  *   - the operator submits the document's facts with the collected signatures to the EnclaveRegistry.
  */
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import { approveEnclaveImage, quorumDomainOf, registerEnclaveKey, revokeEnclaveImage } from "../../enclaves/registry.ts";
 import { attest } from "../../enclaves/attester.ts";
 import { EnclaveError } from "../../enclaves/errors.ts";
@@ -15,19 +13,11 @@ import { OpgError } from "../../errors.ts";
 import { trustedRoot } from "../../nitro/root.ts";
 import { checkAddress, checkBytes32 } from "../../receipts/receipt.ts";
 import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
+import { readInput } from "../files.ts";
 import { UsageError } from "../errors.ts";
 import { parseOptions } from "../main.ts";
 import type { CliCommand, CliIo } from "../types.ts";
 import { parseAt } from "./nitro.ts";
-
-async function readInput(io: CliIo, path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(resolve(io.cwd, path));
-  } catch (error) {
-    const reason = error instanceof Error && "code" in error ? String(error.code) : String(error);
-    throw new OpgError("FILE_UNREADABLE", `cannot read ${what} ${path} (${reason})`, { cause: error });
-  }
-}
 
 /** `-` reads standard input so attester outputs can be piped in (CliIo has no stdin, so this is process.stdin). */
 async function readStdin(): Promise<Buffer> {

@@ -1,7 +1,17 @@
 import type { CliCommand } from "../types.ts";
 import { enclaveCommands } from "./enclave.ts";
+import { modelCommands } from "./model.ts";
 import { nitroCommands } from "./nitro.ts";
+import { operationCommands } from "./operation.ts";
+import { statsCommands } from "./stats.ts";
 import { zkCommands } from "./zk.ts";
 
 /** Every subcommand of `opg`; each module adds its own. */
-export const commands: readonly CliCommand[] = [...nitroCommands, ...enclaveCommands, ...zkCommands];
+export const commands: readonly CliCommand[] = [
+  ...modelCommands,
+  ...nitroCommands,
+  ...enclaveCommands,
+  ...zkCommands,
+  ...operationCommands,
+  ...statsCommands,
+];
