@@ -3,6 +3,7 @@
  * A ZK-tier registration takes a `zk build` directory: its weights commitment makes the model id and
  * its verifying key (refused when forgeable, or when it does not match the build) pins the circuit.
  */
+import { resolve } from "node:path";
 import { parseUnits, formatUnits } from "ethers";
 import { zkRegistrationFields } from "../../pipeline/zk.ts";
 import { checkBytes32 } from "../../receipts/receipt.ts";
@@ -32,11 +33,15 @@ ${CHAIN_USAGE}
 function parsePrices(text: string): [bigint, bigint, bigint] {
   const parts = text.split(",");
   if (parts.length !== 3) throw new UsageError(`--prices takes three comma-separated amounts (signature,tee,zk), got "${text}"`);
+  let prices: bigint[];
   try {
-    return parts.map((p) => parseUnits(p.trim(), 18)) as [bigint, bigint, bigint];
+    prices = parts.map((p) => parseUnits(p.trim(), 18));
   } catch {
     throw new UsageError(`--prices "${text}" is not three decimal OPG amounts`);
   }
+  // The registry stores each price as a uint80 (wei): refuse here rather than as an ABI encoding error.
+  if (prices.some((p) => p < 0n || p >= 1n << 80n)) throw new UsageError(`--prices "${text}": each price is between 0 and ${formatUnits((1n << 80n) - 1n, 18)} OPG`);
+  return prices as [bigint, bigint, bigint];
 }
 
 export const modelRegisterCommand: CliCommand = {
@@ -58,9 +63,9 @@ export const modelRegisterCommand: CliCommand = {
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
-    const fields = values.zk !== undefined ? zkRegistrationFields(await loadBuild(values.zk)) : { weightsCommitment: checkBytes32(values.weights!, "--weights") };
     if (values.zk !== undefined && !tiers.includes(Tier.ZK)) throw new UsageError("a --zk build registers the ZK tier: add zk to --tiers");
     if (values.zk === undefined && tiers.includes(Tier.ZK)) throw new UsageError("the ZK tier needs a circuit: register with --zk <build-dir>");
+    const fields = values.zk !== undefined ? zkRegistrationFields(await loadBuild(resolve(io.cwd, values.zk))) : { weightsCommitment: checkBytes32(values.weights!, "--weights") };
     const chain = await openChain(values, io, { needsSigner: true });
     const { modelId, gasUsed } = await registerModel(chain.contracts, {
       ...fields,

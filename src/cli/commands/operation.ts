@@ -3,6 +3,7 @@
  * file (opg-operation/1) that the parties extend in turn — each adds its step with its evidence, the
  * builder checking the chain of commitments — and the requester submits in one transaction.
  */
+import { resolve } from "node:path";
 import { Wallet, formatUnits, parseUnits } from "ethers";
 import { commitBytes, commitmentToField, type Commitment } from "../../commitments/index.ts";
 import { OperationBuilder, operationFromJson, operationIdOf, operationToJson, handOffCommitment } from "../../pipeline/index.ts";
@@ -19,6 +20,15 @@ import type { CliCommand, CliIo } from "../types.ts";
 function nonNegativeBigInt(text: string | undefined, what: string): bigint {
   if (text === undefined || !/^[0-9]+$/.test(text)) throw new UsageError(`${what} must be a non-negative integer`);
   return BigInt(text);
+}
+
+/** A tier named on the command line: a typo is a usage mistake (exit 2), never a failed check (exit 1). */
+function tierOption(text: string, what: string): Exclude<Tier, 0> {
+  try {
+    return parseTier(text);
+  } catch (error) {
+    throw new UsageError(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 async function load(io: CliIo, path: string): Promise<OperationBuilder> {
@@ -89,14 +99,19 @@ next (ZK) step, committed exactly as that circuit quantizes its input.
     );
     const file = positionals[0]!;
     if (values.model === undefined || values.tier === undefined || values.operator === undefined) throw new UsageError("--model, --tier and --operator are required");
-    const tier = parseTier(values.tier);
+    const tier = tierOption(values.tier, "--tier");
     if (tier === Tier.ZK) throw new UsageError("a zk step is added with `opg operation add-zk`");
     let output: Commitment;
     if (values.output !== undefined) output = checkBytes32(values.output, "--output") as Commitment;
     else if (values["output-values"] !== undefined && values.next !== undefined) {
-      const parsed = JSON.parse(values["output-values"]) as unknown;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(values["output-values"]);
+      } catch {
+        throw new UsageError("--output-values takes a JSON array of numbers");
+      }
       if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === "number")) throw new UsageError("--output-values takes a JSON array of numbers");
-      output = await handOffCommitment(parsed as number[], await loadBuild(values.next));
+      output = await handOffCommitment(parsed as number[], await loadBuild(resolve(io.cwd, values.next)));
     } else throw new UsageError("give --output, or --output-values with --next");
     const builder = await load(io, file);
     const receipt = await builder.addSignedStep({ modelId: checkBytes32(values.model, "--model"), tier, operator: checkAddress(values.operator, "--operator"), outputCommitment: output, signer: signerFromEnv(io, "OPG_STEP_KEY") });
@@ -118,7 +133,7 @@ The proven input commitment must be the operation's current tail.
     const { values, positionals } = parseOptions(args, { model: { type: "string" }, operator: { type: "string" }, input: { type: "string" } }, { min: 2, max: 2, names: "the operation file and a build directory" });
     if (values.model === undefined || values.operator === undefined || values.input === undefined) throw new UsageError("--model, --operator and --input are required");
     const builder = await load(io, positionals[0]!);
-    const build = await loadBuild(positionals[1]!);
+    const build = await loadBuild(resolve(io.cwd, positionals[1]!));
     const input = await readJson(io, values.input, "input file");
     const { bundle } = await builder.addZkStep({ modelId: checkBytes32(values.model, "--model"), operator: checkAddress(values.operator, "--operator"), build, input });
     await writeJson(io, positionals[0]!, operationToJson(builder.build()));
@@ -149,7 +164,7 @@ ${CHAIN_USAGE}
     } catch {
       throw new UsageError(`--max-fee "${values["max-fee"]}" is not a decimal OPG amount`);
     }
-    const policy = { minEachStep: parseTier(values["min-each"] ?? "signature"), minFinalStep: parseTier(values["min-final"] ?? "signature") };
+    const policy = { minEachStep: tierOption(values["min-each"] ?? "signature", "--min-each"), minFinalStep: tierOption(values["min-final"] ?? "signature", "--min-final") };
     const operation = operationFromJson(await readJson(io, positionals[0]!, "operation file"));
     const chain = await openChain(values, io, { needsSigner: true });
     const settled = await submitOperation(chain.contracts.hub, operation.steps, operation.evidence, policy, maxFee);
@@ -171,8 +186,8 @@ ${CHAIN_USAGE}
   async run(args, io) {
     const { values, positionals } = parseOptions(args, { ...CHAIN_OPTIONS, "min-each": { type: "string" }, "min-final": { type: "string" }, json: { type: "boolean" } }, { min: 1, max: 1, names: "a receipt or operation id" });
     const id = checkBytes32(positionals[0]!, "id");
-    const minEach = parseTier(values["min-each"] ?? "signature");
-    const minFinal = parseTier(values["min-final"] ?? "signature");
+    const minEach = tierOption(values["min-each"] ?? "signature", "--min-each");
+    const minFinal = tierOption(values["min-final"] ?? "signature", "--min-final");
     const chain = await openChain(values, io, { needsSigner: false });
     const result = await readResult(chain.contracts.hub, id);
     const verified = result.tier !== Tier.None;
