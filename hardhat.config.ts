@@ -26,6 +26,10 @@ export default defineConfig({
   paths: {
     tests: { mocha: "test", solidity: "contracts/test" },
   },
+  test: {
+    // Building circuits (and, on a fresh machine, a local powers-of-tau) takes minutes in before-hooks.
+    mocha: { timeout: 600_000 },
+  },
   typechain: {
     outDir: "typechain-types",
   },

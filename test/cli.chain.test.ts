@@ -7,24 +7,20 @@ import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { BrowserProvider, HDNodeWallet } from "ethers";
-import { runCli } from "../src/cli/main.ts";
-import type { CliIo } from "../src/cli/types.ts";
+
 import { operationFromJson, operationIdOf } from "../src/pipeline/index.ts";
 import { zkRegistrationFields } from "../src/pipeline/zk.ts";
 import { Tier } from "../src/receipts/tier.ts";
 import { loadBuild, type ZkBuild } from "../src/zkml/index.ts";
 import { PRICES, depositWithPermit, fund, makeReceipt, sign } from "./helpers/actors.ts";
 import { deployTeeSystem, registeredEnclave } from "./helpers/enclave.ts";
+import { expectFailure, keyOf, runOpg, type Run } from "./helpers/cli.ts";
 import { OPG, newChain } from "./helpers/system.ts";
 import { builtFixture, fixture } from "./zkml/helpers.ts";
 
 const chain = await newChain();
 const { networkHelpers } = chain;
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-/** Private key of default Hardhat account `index` (1 model owner, 2 operator, 3 requester, 5 stranger). */
-const keyOf = (index: number): string => HDNodeWallet.fromPhrase(MNEMONIC, "", `m/44'/60'/0'/0/${index}`).privateKey;
 const KEYS = { modelOwner: keyOf(1), operator: keyOf(2), requester: keyOf(3), stranger: keyOf(5) };
 
 const GEMM = "gemm-relu-3x4";
@@ -44,31 +40,11 @@ async function ready() {
 }
 type Ready = Awaited<ReturnType<typeof ready>>;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Commands that take no chain options (they only sign or prove). */
 const OFFLINE = new Set(["operation add-signed", "operation add-zk"]);
 
-/** Runs `opg args…` in `dir` with `env` and the in-process chain as provider (and --deployment for chain commands). */
-async function opg(dir: string, env: Record<string, string>, args: string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    isTTY: false,
-    env,
-    cwd: dir,
-    provider: new BrowserProvider(chain.provider),
-  };
-  const offline = OFFLINE.has(args.slice(0, 2).join(" "));
-  const code = await runCli(offline ? args : [...args, "--deployment", "deployment.json"], io);
-  return { code, stdout, stderr };
-}
+/** Runs `opg args…` in `dir` with `env` against the in-process chain. */
+const opg = (dir: string, env: Record<string, string>, args: string[]): Promise<Run> => runOpg(chain, dir, env, args, OFFLINE.has(args.slice(0, 2).join(" ")));
 
 const as = (key: string) => ({ OPG_PRIVATE_KEY: key });
 
@@ -78,13 +54,6 @@ function expectSuccess(run: Run): void {
   expect(run.stderr).to.equal("");
 }
 
-/** Non-zero exit with exactly one readable line on stderr containing `text`. */
-function expectFailure(run: Run, text: string, code = 1): void {
-  expect(run.code, run.stderr).to.equal(code);
-  expect(run.stdout).to.equal("");
-  expect(run.stderr.trimEnd().split("\n"), run.stderr).to.have.length(1);
-  expect(run.stderr).to.contain(text);
-}
 
 /** `opg model register --zk head` by the model owner: the classifier accepting only the ZK tier at 50 OPG. */
 async function registerClassifier(r: Ready): Promise<string> {

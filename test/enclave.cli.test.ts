@@ -6,19 +6,15 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { BrowserProvider, HDNodeWallet } from "ethers";
-import { runCli } from "../src/cli/main.ts";
-import type { CliIo } from "../src/cli/types.ts";
+import { Wallet } from "ethers";
 import { imageIdOf } from "../src/enclaves/index.ts";
 import { chainNowMs, deployTeeSystem, enclaveDocument, newEnclave } from "./helpers/enclave.ts";
+import { expectFailure, keyOf, runOpg, type Run } from "./helpers/cli.ts";
 import { newChain } from "./helpers/system.ts";
 
 const chain = await newChain();
 const { networkHelpers } = chain;
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-/** Private key of default Hardhat account `index` (0 admin, 1 model owner, 2 operator, 5 stranger, 6..8 attesters). */
-const keyOf = (index: number): string => HDNodeWallet.fromPhrase(MNEMONIC, "", `m/44'/60'/0'/0/${index}`).privateKey;
 const KEYS = { modelOwner: keyOf(1), operator: keyOf(2), stranger: keyOf(5), attesters: [keyOf(6), keyOf(7), keyOf(8)] };
 
 async function ready() {
@@ -34,40 +30,14 @@ async function ready() {
   return { s, dir, enclave, facts, at: String(Number(facts.timestamp) + 1000) };
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `opg args…` with `key` as OPG_PRIVATE_KEY and the in-process chain as provider. */
-async function opg(dir: string, key: string | undefined, args: string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    isTTY: false,
-    env: key === undefined ? {} : { OPG_PRIVATE_KEY: key },
-    cwd: dir,
-    provider: new BrowserProvider(chain.provider),
-  };
-  const code = await runCli([...args, "--deployment", "deployment.json"], io);
-  return { code, stdout, stderr };
-}
+const opg = (dir: string, key: string | undefined, args: string[]): Promise<Run> => runOpg(chain, dir, key === undefined ? {} : { OPG_PRIVATE_KEY: key }, args);
 
-/** Non-zero exit with exactly one readable line on stderr containing `text`. */
-function expectFailure(run: Run, text: string, code = 1): void {
-  expect(run.code, run.stderr).to.equal(code);
-  expect(run.stdout).to.equal("");
-  expect(run.stderr.trimEnd().split("\n"), run.stderr).to.have.length(1);
-  expect(run.stderr).to.contain(text);
-}
 
 describe("cli: opg enclave", () => {
   it("the default account keys are the system's actors", async () => {
     const { s } = await networkHelpers.loadFixture(ready);
-    expect([1, 2, 5, 6, 7, 8].map((i) => HDNodeWallet.fromPhrase(MNEMONIC, "", `m/44'/60'/0'/0/${i}`).address)).to.deep.equal(
+    expect([1, 2, 5, 6, 7, 8].map((i) => new Wallet(keyOf(i)).address)).to.deep.equal(
       [s.modelOwner, s.operator, s.stranger, ...s.attesters].map((a) => a.address),
     );
   });

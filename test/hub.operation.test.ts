@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { Wallet, hexlify, randomBytes } from "ethers";
 import { commitBytes } from "../src/commitments/index.ts";
+import { STATEMENT_TYPES, quorumDomain, statementOf, type AttestationFacts } from "../src/enclaves/index.ts";
+import type { Hex } from "../src/receipts/index.ts";
 import { OperationBuilder, handOffCommitment, operationFromJson, operationIdOf, operationToJson, type Operation } from "../src/pipeline/index.ts";
 import { zkRegistrationFields } from "../src/pipeline/zk.ts";
 import { Tier } from "../src/receipts/tier.ts";
@@ -22,27 +24,18 @@ async function registerEnclave(s: System, modelId: string): Promise<Wallet> {
   const imageId = s.ethers.keccak256(PCRS);
   await (await s.models.connect(s.modelOwner).approveEnclaveImage(modelId, imageId)).wait();
   const now = BigInt(await s.networkHelpers.time.latest());
-  const facts = {
-    attestationDigest: s.ethers.id("attestation document"),
-    pcrs: PCRS,
+  const facts: AttestationFacts = {
+    attestationDigest: s.ethers.id("attestation document") as Hex,
+    pcrs: PCRS as Hex,
     enclaveKey: enclave.address,
-    userData: await s.enclaves.bindingOf(s.operator.address, enclave.address),
+    userData: (await s.enclaves.bindingOf(s.operator.address, enclave.address)) as Hex,
     timestamp: now * 1000n,
   };
   const { chainId } = await s.ethers.provider.getNetwork();
-  const domain = { name: "OPG AttesterQuorum", version: "1", chainId, verifyingContract: await s.quorum.getAddress() };
-  const types = {
-    AttestationStatement: [
-      { name: "attestationDigest", type: "bytes32" },
-      { name: "pcrsHash", type: "bytes32" },
-      { name: "enclaveKey", type: "address" },
-      { name: "userData", type: "bytes32" },
-      { name: "timestamp", type: "uint64" },
-    ],
-  };
-  const statement = { ...facts, pcrsHash: s.ethers.keccak256(PCRS) };
+  const domain = quorumDomain(chainId, await s.quorum.getAddress());
+  const statement = statementOf(facts);
   const signers = [...s.attesters.slice(0, 2)].sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
-  const signatures = await Promise.all(signers.map((a) => a.signTypedData(domain, types, statement)));
+  const signatures = await Promise.all(signers.map((a) => a.signTypedData(domain, STATEMENT_TYPES, statement)));
   const evidence = s.ethers.AbiCoder.defaultAbiCoder().encode(["bytes[]"], [signatures]);
   await (await s.enclaves.connect(s.operator).registerEnclaveKey(facts, modelId, evidence)).wait();
   return enclave;

@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import type { Contract } from "ethers";
+import { signPermit } from "../src/settlement/client.ts";
 import { Tier, tierMask } from "../src/receipts/tier.ts";
 import { MIN_STAKE, PRICES, freshWeights, fund, registerModel, stakeOperator } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
@@ -83,13 +85,7 @@ describe("OperatorRegistry", () => {
     const s = await chain.networkHelpers.loadFixture(deployed);
     await fund(s, s.operator, MIN_STAKE);
     const deadline = BigInt(await s.networkHelpers.time.latest()) + 3600n;
-    const { chainId } = await s.ethers.provider.getNetwork();
-    const signature = await s.operator.signTypedData(
-      { name: "OpenGradient", version: "1", chainId, verifyingContract: await s.token.getAddress() },
-      { Permit: [{ name: "owner", type: "address" }, { name: "spender", type: "address" }, { name: "value", type: "uint256" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
-      { owner: s.operator.address, spender: await s.operators.getAddress(), value: MIN_STAKE, nonce: 0n, deadline },
-    );
-    const { v, r, s: sigS } = s.ethers.Signature.from(signature);
+    const { v, r, s: sigS } = await signPermit(s.token as unknown as Contract, s.operator, await s.operators.getAddress(), MIN_STAKE, deadline);
     await expect(s.operators.connect(s.operator).stakeWithPermit(MIN_STAKE, deadline, v, r, sigS)).to.emit(s.operators, "Staked").withArgs(s.operator.address, MIN_STAKE, MIN_STAKE);
     expect(await s.operators.isActive(s.operator.address)).to.equal(true);
     await expect(s.operators.connect(s.operator).registerSigner(s.stranger.address)).to.emit(s.operators, "SignerRegistered");

@@ -5,7 +5,6 @@
  */
 import { Interface, getBytes } from "ethers";
 import type { network } from "hardhat";
-import OpgSystem from "../../ignition/modules/OpgSystem.ts";
 import { commitBytes } from "../../src/commitments/index.ts";
 import { OperationBuilder, handOffCommitment, zkEvidence, zkRegistrationFields } from "../../src/pipeline/index.ts";
 import { buildReceipt, hubDomain, receiptId, signReceipt } from "../../src/receipts/index.ts";
@@ -18,10 +17,10 @@ import {
   submitOperation,
   submitProven,
   submitSigned,
-  type Deployment,
 } from "../../src/settlement/index.ts";
 import { encodeProofForEvm, encodePublicSignals, encodeVerifyingKey, prove, type ZkBuild, type ZkProofBundle } from "../../src/zkml/index.ts";
 import type { Groth16VerificationKey } from "../../src/zkml/index.ts";
+import { deploySystem } from "../demo/system.ts";
 import { runTeeStep } from "../demo/tee.ts";
 
 type Connection = Awaited<ReturnType<typeof network.create>>;
@@ -29,22 +28,11 @@ const OPG = 10n ** 18n;
 
 /** Gas of every hub path; `head` is the ZK model used for ZK receipts and as the operations' last step. */
 export async function benchHubGas(connection: Connection, head: { build: ZkBuild; input: number[] }): Promise<Record<string, number>> {
-  const { ethers, ignition } = connection;
+  const { ethers } = connection;
   const [admin, modelOwner, operator, requester, treasury, ...attesters] = await ethers.getSigners();
   if (!admin || !modelOwner || !operator || !requester || !treasury) throw new Error("the embedded chain needs more accounts");
   const { chainId } = await ethers.provider.getNetwork();
-  const deployed = await ignition.deploy(OpgSystem, {
-    parameters: { OpgSystem: { treasury: treasury.address, attesters: attesters.slice(0, 3).map((a) => a.address), attesterThreshold: 2 } },
-  });
-  const deployment: Deployment = {
-    token: await deployed.token.getAddress(),
-    hub: await deployed.hub.getAddress(),
-    models: await deployed.models.getAddress(),
-    operators: await deployed.operators.getAddress(),
-    enclaves: await deployed.enclaves.getAddress(),
-    quorum: await deployed.quorum.getAddress(),
-    verifier: await deployed.verifier.getAddress(),
-  };
+  const deployment = await deploySystem(connection, { treasury: treasury.address, attesters: attesters.slice(0, 3).map((a) => a.address), attesterThreshold: 2 });
   const gas: Record<string, number> = {};
   const asAdmin = connect(deployment, admin);
   for (const who of [modelOwner, operator, requester]) await (await asAdmin.token.getFunction("transfer")(who.address, 100_000n * OPG)).wait();

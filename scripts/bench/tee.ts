@@ -7,7 +7,6 @@
  */
 import { Wallet, getBytes, hexlify, randomBytes } from "ethers";
 import type { network } from "hardhat";
-import OpgSystem from "../../ignition/modules/OpgSystem.ts";
 import {
   approveEnclaveImage,
   attest,
@@ -21,31 +20,21 @@ import { enclaveBinding } from "../../src/nitro/binding.ts";
 import { createDevAttestation, createDevChain, type DevChain } from "../../src/nitro/dev.ts";
 import { buildReceipt, hubDomain, signReceipt } from "../../src/receipts/index.ts";
 import { Tier } from "../../src/receipts/tier.ts";
-import { connect, depositWithPermit, registerModel, stakeOperator, submitSigned, type Deployment } from "../../src/settlement/index.ts";
+import { deploySystem } from "../demo/system.ts";
+import { connect, depositWithPermit, registerModel, stakeOperator, submitSigned } from "../../src/settlement/index.ts";
 
 type Connection = Awaited<ReturnType<typeof network.create>>;
 
 const OPG = 10n ** 18n;
 
 export async function benchTeeGas(connection: Connection): Promise<Record<string, number>> {
-  const { ethers, ignition, networkHelpers } = connection;
+  const { ethers, networkHelpers } = connection;
   const [admin, modelOwner, operator, requester, treasury, ...rest] = await ethers.getSigners();
   const attesters = rest.slice(0, 3);
   if (!admin || !modelOwner || !operator || !requester || !treasury || attesters.length < 3) throw new Error("the bench chain needs at least eight accounts");
   const { chainId } = await ethers.provider.getNetwork();
 
-  const deployed = await ignition.deploy(OpgSystem, {
-    parameters: { OpgSystem: { treasury: treasury.address, attesters: attesters.map((a) => a.address), attesterThreshold: 2 } },
-  });
-  const deployment: Deployment = {
-    token: await deployed.token.getAddress(),
-    hub: await deployed.hub.getAddress(),
-    models: await deployed.models.getAddress(),
-    operators: await deployed.operators.getAddress(),
-    enclaves: await deployed.enclaves.getAddress(),
-    quorum: await deployed.quorum.getAddress(),
-    verifier: await deployed.verifier.getAddress(),
-  };
+  const deployment = await deploySystem(connection, { treasury: treasury.address, attesters: attesters.map((a) => a.address), attesterThreshold: 2 });
   const asAdmin = connect(deployment, admin);
   for (const who of [modelOwner, operator, requester]) await (await asAdmin.token.getFunction("transfer")(who.address, 10_000n * OPG)).wait();
   const deadline = BigInt(await networkHelpers.time.latest()) + 7200n;

@@ -1,10 +1,10 @@
 import type { network } from "hardhat";
 import { formatEther } from "ethers";
-import OpgSystem from "../../ignition/modules/OpgSystem.ts";
 import { commitBytes } from "../../src/commitments/index.ts";
 import { OperationBuilder, handOffCommitment, zkEvidence, zkRegistrationFields } from "../../src/pipeline/index.ts";
 import { buildReceipt, hubDomain, receiptId, signReceipt } from "../../src/receipts/index.ts";
 import { prove } from "../../src/zkml/index.ts";
+import { deploySystem } from "./system.ts";
 import { runTeeStep } from "./tee.ts";
 import { demoHead } from "./zk.ts";
 import { Tier, tierName } from "../../src/receipts/tier.ts";
@@ -18,7 +18,6 @@ import {
   submitOperation,
   submitProven,
   submitSigned,
-  type Deployment,
   type FeeParts,
   type Settlement,
 } from "../../src/settlement/index.ts";
@@ -44,7 +43,7 @@ export interface DemoReport {
 
 /** Runs the demo on `connection` and returns the report; `log` receives human-readable lines. */
 export async function runDemo(connection: Connection, log: (line: string) => void): Promise<DemoReport> {
-  const { ethers, ignition } = connection;
+  const { ethers } = connection;
   const [admin, modelOwner, operator, requester, treasury, ...attesters] = await ethers.getSigners();
   if (!admin || !modelOwner || !operator || !requester || !treasury || attesters.length < 3) {
     throw new Error("the embedded chain needs at least eight accounts");
@@ -52,20 +51,7 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
   const { chainId } = await ethers.provider.getNetwork();
 
   log("1. Deploying the system with Ignition (token, registries, quorum, hub)…");
-  const deployed = await ignition.deploy(OpgSystem, {
-    parameters: {
-      OpgSystem: { treasury: treasury.address, attesters: attesters.slice(0, 3).map((a) => a.address), attesterThreshold: 2 },
-    },
-  });
-  const deployment: Deployment = {
-    token: await deployed.token.getAddress(),
-    hub: await deployed.hub.getAddress(),
-    models: await deployed.models.getAddress(),
-    operators: await deployed.operators.getAddress(),
-    enclaves: await deployed.enclaves.getAddress(),
-    quorum: await deployed.quorum.getAddress(),
-    verifier: await deployed.verifier.getAddress(),
-  };
+  const deployment = await deploySystem(connection, { treasury: treasury.address, attesters: attesters.slice(0, 3).map((a) => a.address), attesterThreshold: 2 });
   log(`   hub ${deployment.hub} on chain ${chainId}`);
 
   const asAdmin = connect(deployment, admin);

@@ -63,7 +63,8 @@ export function parseOptions<T extends NonNullable<Parameters<typeof parseArgs>[
   try {
     parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    // node's parseArgs messages run over several lines (with a hint): the first one says what is wrong.
+    throw new UsageError((error instanceof Error ? error.message : String(error)).split("\n")[0]!.trim());
   }
   if (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max) {
     throw new UsageError(`expected ${positionals.names}`);

@@ -3,9 +3,10 @@
  * keys with the quorum's evidence. Functions take ethers contracts from `connect` bound to the acting signer and
  * return plain data; reverts come back as ContractRevertError naming the custom error.
  */
-import type { Contract, Log, TransactionReceipt, TypedDataDomain } from "ethers";
+import type { Contract, Log, TypedDataDomain } from "ethers";
 import { checkAddress, checkBytes32, type Hex } from "../receipts/receipt.ts";
 import type { Contracts } from "../settlement/deployment.ts";
+import { mined } from "../settlement/client.ts";
 import { onChain } from "../settlement/errors.ts";
 import { EnclaveError } from "./errors.ts";
 import { DEBUG_IMAGE_ID, type AttestationFacts } from "./facts.ts";
@@ -27,12 +28,6 @@ export interface EnclaveRegistration extends EnclaveKeyRecord {
   readonly key: string;
   readonly gasUsed: bigint;
   readonly transactionHash: string;
-}
-
-async function mined(tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<TransactionReceipt> {
-  const receipt = await (await tx).wait();
-  if (receipt === null) throw new EnclaveError("ENCLAVE_EVENT_MISSING", "the transaction was dropped before it was mined");
-  return receipt;
 }
 
 function firstEvent(contract: Contract, logs: readonly Log[], name: string) {

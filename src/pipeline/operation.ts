@@ -218,6 +218,16 @@ export function operationToJson(operation: Operation): OperationJson {
 }
 
 export function operationFromJson(json: unknown): Operation {
+  try {
+    return parseOperation(json);
+  } catch (error) {
+    if (error instanceof OpgError) throw error;
+    // A field of the wrong shape (a missing object, a non-array) surfaces as a TypeError while reading.
+    throw new InvalidInputError(`not an opg-operation/1 file: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+function parseOperation(json: unknown): Operation {
   const fail = (what: string): never => {
     throw new InvalidInputError(`not an opg-operation/1 file: ${what}`);
   };

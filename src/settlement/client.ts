@@ -34,7 +34,8 @@ export interface Settlement {
   readonly transactionHash: string;
 }
 
-async function mined(tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<TransactionReceipt> {
+/** Waits for a sent transaction to be mined (a dropped one is an error, not a null). */
+export async function mined(tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<TransactionReceipt> {
   const receipt = await (await tx).wait();
   if (receipt === null) throw new OpgError("TX_DROPPED", "the transaction was dropped before it was mined");
   return receipt;

@@ -1,4 +1,5 @@
-import type { Signer, TypedDataDomain } from "ethers";
+import type { Contract, Signer, TypedDataDomain } from "ethers";
+import { signPermit } from "../../src/settlement/client.ts";
 import { buildReceipt, hubDomain, signReceipt, type Receipt } from "../../src/receipts/index.ts";
 import { Tier, tierMask } from "../../src/receipts/tier.ts";
 import { OPG, type deploySystem } from "./system.ts";
@@ -47,22 +48,8 @@ export async function stakeOperator(s: System, signer: { address: string } = s.o
 
 /** Signs an ERC-2612 permit for the hub and deposits with it: one transaction. */
 export async function depositWithPermit(s: System, who: Signer & { address: string }, amount: bigint): Promise<void> {
-  const hubAddress = await s.hub.getAddress();
   const deadline = BigInt(await s.networkHelpers.time.latest()) + 3600n;
-  const nonce = await s.token.nonces(who.address);
-  const { chainId } = await s.ethers.provider.getNetwork();
-  const domain = { name: "OpenGradient", version: "1", chainId, verifyingContract: await s.token.getAddress() };
-  const types = {
-    Permit: [
-      { name: "owner", type: "address" },
-      { name: "spender", type: "address" },
-      { name: "value", type: "uint256" },
-      { name: "nonce", type: "uint256" },
-      { name: "deadline", type: "uint256" },
-    ],
-  };
-  const signature = await who.signTypedData(domain, types, { owner: who.address, spender: hubAddress, value: amount, nonce, deadline });
-  const { v, r, s: sigS } = s.ethers.Signature.from(signature);
+  const { v, r, s: sigS } = await signPermit(s.token as unknown as Contract, who, await s.hub.getAddress(), amount, deadline);
   await (await s.hub.connect(who).depositWithPermit(who.address, amount, deadline, v, r, sigS)).wait();
 }
 

@@ -169,7 +169,7 @@ ${CHAIN_USAGE}
     const chain = await openChain(values, io, { needsSigner: true });
     const settled = await submitOperation(chain.contracts.hub, operation.steps, operation.evidence, policy, maxFee);
     const result = await readResult(chain.contracts.hub, settled.id);
-    const summary = { id: settled.id, tier: "hybrid", verified: result.tier !== Tier.None, steps: result.stepTiers.map(tierName), gasUsed: Number(settled.gasUsed), fee: settled.fee.fee.toString() };
+    const summary = { id: settled.id, tier: result.stepTiers.length > 1 ? "hybrid" : tierName(result.tier), verified: result.tier !== Tier.None, steps: result.stepTiers.map(tierName), gasUsed: Number(settled.gasUsed), fee: settled.fee.fee.toString() };
     io.stdout(values.json ? JSON.stringify(summary) + "\n" : `verified operation ${settled.id}: steps ${summary.steps.join(" → ")}, fee ${formatUnits(settled.fee.fee, 18)} OPG, gas ${settled.gasUsed}\n`);
     return 0;
   },
