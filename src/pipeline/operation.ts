@@ -19,6 +19,7 @@ import {
   type TypedDataSigner,
 } from "../receipts/receipt.ts";
 import { Tier, parseTier, tierName, type TierName } from "../receipts/tier.ts";
+import type { StepEvidence } from "../settlement/client.ts";
 import { prove, quantizeInput, type ZkBuild, type ZkProofBundle } from "../zkml/index.ts";
 import { zkEvidence } from "./zk.ts";
 
@@ -30,13 +31,6 @@ export class BrokenChainError extends OpgError {
   }
 }
 
-/** One step's evidence, in the hub's Evidence layout (unused fields zero). */
-export interface StepEvidence {
-  readonly signer: string;
-  readonly signature: Hex;
-  readonly proof: readonly bigint[];
-  readonly outputs: readonly bigint[];
-}
 
 /** Where and for whom the operation runs. */
 export interface OperationContext {
@@ -262,7 +256,7 @@ function parseOperation(json: unknown): Operation {
     const e = step.evidence;
     const evidence: StepEvidence = {
       signer: checkAddress(e.signer, `step ${i} signer`),
-      signature: e.signature as Hex,
+      signature: e.signature,
       proof: e.proof.map((p, j) => big(p, `step ${i} proof[${j}]`)),
       outputs: e.outputs.map((p, j) => big(p, `step ${i} outputs[${j}]`)),
     };

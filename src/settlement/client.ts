@@ -189,4 +189,3 @@ export async function readResult(hub: Contract, id: string): Promise<VerifiedRes
   return { tier: Number(tier) as Tier, stepTiers: steps, outputCommitment: outputCommitment as Hex };
 }
 
-export { Tier };

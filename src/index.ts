@@ -1,0 +1,16 @@
+/**
+ * opg-verifier: prove what AI model ran, on what input, with what output — at the tier each result
+ * deserves (operator signature, AWS Nitro enclave, Groth16 proof, or a hybrid of them).
+ *
+ * Shared core at the top level (receipts, commitments, settlement, multi-step pipelines); each tier's
+ * machinery under its own namespace: `nitro` (attestation verification), `enclaves` (enclave key
+ * registration), `zkml` (ONNX → circuit → proof).
+ */
+export * from "./errors.ts";
+export * from "./receipts/index.ts";
+export * from "./commitments/index.ts";
+export * from "./settlement/index.ts";
+export * from "./pipeline/index.ts";
+export * as nitro from "./nitro/index.ts";
+export * as enclaves from "./enclaves/index.ts";
+export * as zkml from "./zkml/index.ts";
