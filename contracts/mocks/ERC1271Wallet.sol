@@ -6,6 +6,9 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 /// @notice Test double: a contract account (like a Safe) whose owner key signs for it via ERC-1271.
 contract ERC1271Wallet is IERC1271 {
+    /// @notice Only the owner may make the wallet call out.
+    error ERC1271WalletNotOwner(address caller);
+
     address public immutable owner;
 
     constructor(address owner_) {
@@ -20,8 +23,8 @@ contract ERC1271Wallet is IERC1271 {
 
     /// @notice Forwards a call (used to register this wallet's signer and stake from it).
     function execute(address target, bytes calldata data) external returns (bytes memory) {
-        // solhint-disable-next-line gas-custom-errors
-        require(msg.sender == owner);
+        if (msg.sender != owner) revert ERC1271WalletNotOwner(msg.sender);
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory result) = target.call(data);
         if (!ok) {
             assembly ("memory-safe") {
