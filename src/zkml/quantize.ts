@@ -17,7 +17,7 @@
  */
 import { SNARK_SCALAR_FIELD } from "../commitments/index.ts";
 import { QuantizationError } from "./errors.ts";
-import type { FloatGraph } from "./onnx.ts";
+import type { AddOp, FloatGraph } from "./onnx.ts";
 
 /**
  * Default fixed-point scale: 2^-12 ≈ 2.4e-4 resolution. With it every non-conv fixture stays within
@@ -67,15 +67,8 @@ export interface QuantizedRelu {
   readonly bits: readonly number[] | undefined;
 }
 
-export interface QuantizedAdd {
-  readonly kind: "add";
-  readonly node: string;
-  readonly a: string;
-  readonly b: string;
-  readonly output: string;
-  readonly indexA: readonly number[];
-  readonly indexB: readonly number[];
-}
+/** An Add of two tensors carries no constants, so quantization leaves it as it is. */
+export type QuantizedAdd = AddOp;
 
 export interface QuantizedAddConst {
   readonly kind: "addConst";
