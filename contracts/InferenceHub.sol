@@ -176,7 +176,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
     function meetsPolicy(bytes32 id, Tier minEachStep, Tier minFinalStep) external view returns (bool) {
         VerifiedResult memory result = resultOf(id);
         if (result.tier == Tier.None || result.tier < minEachStep) return false;
-        return TierLib.at(result.stepTiers, result.stepCount - 1) >= minFinalStep;
+        return TierLib.tierAt(result.stepTiers, result.stepCount - 1) >= minFinalStep;
     }
 
     /// @notice The id of the receipt by `requester` for `modelId` with `nonce` on this hub and chain.

@@ -68,6 +68,17 @@ describe("InferenceHub — signature tier", () => {
     await expect(lenient.accept(unknown)).to.be.revertedWithCustomError(lenient, "TieredConsumerInsufficientTier");
   });
 
+  it("lets the example consumer accept a result once even when its output commitment is zero", async () => {
+    const s = await networkHelpers.loadFixture(ready);
+    const receipt = await makeReceipt(s, s.modelId, { outputCommitment: `0x${"00".repeat(32)}` });
+    await (await s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0])).wait();
+    const id = await s.hub.receiptIdOf(receipt.requester, receipt.modelId, receipt.nonce);
+    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature]);
+    await expect(consumer.accept(id)).to.emit(consumer, "ResultAccepted").withArgs(id, Tier.Signature, receipt.outputCommitment);
+    expect(await consumer.isAccepted(id)).to.equal(true);
+    await expect(consumer.accept(id)).to.be.revertedWithCustomError(consumer, "TieredConsumerAlreadyAccepted").withArgs(id);
+  });
+
   it("accepts an ERC-1271 contract operator's signature", async () => {
     const s = await networkHelpers.loadFixture(ready);
     const wallet = await s.ethers.deployContract("ERC1271Wallet", [s.stranger.address]);

@@ -75,6 +75,7 @@ describe("settlement toolkit", () => {
     const hub = connect(deployment, s.requester).hub;
     const settled = await submitSigned(hub, receipt, s.operator.address, await sign(s, receipt), 3n * OPG);
     expect(settled.fee).to.deep.equal(splitFee(3n * OPG, 7000n, 2000n));
+    expect(settled.steps).to.deep.equal([splitFee(3n * OPG, 7000n, 2000n)]);
     const result = await readResult(hub, settled.id);
     expect(result.tier).to.equal(Tier.Signature);
     expect(result.stepTiers).to.deep.equal([Tier.Signature]);

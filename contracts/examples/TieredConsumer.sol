@@ -23,6 +23,8 @@ contract TieredConsumer {
 
     /// @notice Output commitments this consumer accepted, by receipt or operation id.
     mapping(bytes32 id => bytes32 outputCommitment) public accepted;
+    /// @notice Whether `id` was accepted (an output commitment may legitimately be zero).
+    mapping(bytes32 id => bool) public isAccepted;
 
     constructor(IVerifiedInference hub_, Tier minEachStep_, Tier minFinalStep_) {
         hub = hub_;
@@ -32,9 +34,10 @@ contract TieredConsumer {
 
     /// @notice Accepts the result of `id` if it meets this consumer's policy, and returns its output.
     function accept(bytes32 id) external returns (bytes32 outputCommitment) {
-        if (accepted[id] != bytes32(0)) revert TieredConsumerAlreadyAccepted(id);
+        if (isAccepted[id]) revert TieredConsumerAlreadyAccepted(id);
         if (!hub.meetsPolicy(id, minEachStep, minFinalStep)) revert TieredConsumerInsufficientTier(id);
         outputCommitment = hub.verifiedOutput(id, minEachStep);
+        isAccepted[id] = true;
         accepted[id] = outputCommitment;
         emit ResultAccepted(id, hub.verifiedTier(id), outputCommitment);
     }

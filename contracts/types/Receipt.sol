@@ -21,7 +21,7 @@ struct Receipt {
 /// @notice What a dApp reads back about a receipt or an operation.
 /// @param tier The weakest tier among its steps (`None` when unknown).
 /// @param stepCount 1 for a single receipt, the number of steps for an operation.
-/// @param stepTiers Packed 4 bits per step, step 0 in the lowest bits (see TierLib.at).
+/// @param stepTiers Packed 4 bits per step, step 0 in the lowest bits (see TierLib.tierAt).
 /// @param outputCommitment The (final step's) output commitment.
 struct VerifiedResult {
     Tier tier;

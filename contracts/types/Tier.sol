@@ -20,7 +20,7 @@ library TierLib {
     }
 
     /// @notice The tier of step `index` in a packed list (4 bits per step, step 0 in the lowest bits).
-    function at(uint256 packed, uint256 index) internal pure returns (Tier) {
+    function tierAt(uint256 packed, uint256 index) internal pure returns (Tier) {
         return Tier((packed >> (index * 4)) & 0xF);
     }
 }

@@ -174,14 +174,13 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
     const settled = await submitOperation(hub, operation.steps, operation.evidence, { minEachStep: Tier.TEE, minFinalStep: Tier.ZK }, prices[1] + prices[2]);
     settlements.push(settled);
     const result = await readResult(hub, settled.id);
-    const perStep = await stepSettlements(hub, settled.transactionHash);
     receipts.push({
       id: settled.id,
       tier: "hybrid",
       verified: result.tier >= Tier.TEE && result.stepTiers.length === 2 && result.stepTiers[1] === Tier.ZK,
       gasUsed: Number(settled.gasUsed),
       fee: settled.fee.fee.toString(),
-      steps: operation.steps.map((step, i) => ({ tier: tierName(step.tier), modelId: step.modelId, fee: (perStep[i] ?? 0n).toString() })),
+      steps: operation.steps.map((step, i) => ({ tier: tierName(step.tier), modelId: step.modelId, fee: (settled.steps[i]?.fee ?? 0n).toString() })),
     });
     log(`   head output ${JSON.stringify(bundle.output)}; the dApp's consumer policy (TEE, ZK) is met: ${String(result.stepTiers.join(",") === "2,3")}`);
   }
@@ -200,16 +199,6 @@ async function describe(hub: ReturnType<typeof connect>["hub"], settled: Settlem
     gasUsed: Number(settled.gasUsed),
     fee: settled.fee.fee.toString(),
   };
-}
-
-/** Each step's fee, from the ReceiptVerified events of the operation's transaction (in step order). */
-async function stepSettlements(hub: ReturnType<typeof connect>["hub"], transactionHash: string): Promise<bigint[]> {
-  const receipt = await hub.runner?.provider?.getTransactionReceipt(transactionHash);
-  if (!receipt) return [];
-  return receipt.logs
-    .map((log) => hub.interface.parseLog(log))
-    .filter((parsed) => parsed?.name === "ReceiptVerified")
-    .map((parsed) => parsed!.args.getValue("fee") as bigint);
 }
 
 function totals(settlements: readonly Settlement[]): DemoReport["fees"] {

@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildCircuit, loadBuild, type ZkBuild } from "../../src/zkml/index.ts";
+import { buildCircuit, loadBuild, opgCacheDir, type ZkBuild } from "../../src/zkml/index.ts";
 
 const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), "../../examples/models/gemm-relu-3x4");
 
@@ -23,8 +22,7 @@ export interface DemoHead {
  */
 export async function demoHead(log: (line: string) => void): Promise<DemoHead> {
   const onnx = await readFile(join(EXAMPLE, "model.onnx"));
-  const base = process.env["OPG_CACHE_DIR"] ?? join(homedir(), ".cache", "opg-verifier");
-  const dir = join(base, "builds", createHash("sha256").update(onnx).digest("hex").slice(0, 16));
+  const dir = join(opgCacheDir(), "builds", createHash("sha256").update(onnx).digest("hex").slice(0, 16));
   const input = (JSON.parse(await readFile(join(EXAMPLE, "input.json"), "utf8")) as { input: number[][] }).input.flat();
   const expected = (JSON.parse(await readFile(join(EXAMPLE, "expected.json"), "utf8")) as { output: number[][] }).output.flat();
   if (existsSync(join(dir, "model.json"))) {

@@ -30,7 +30,10 @@ export function splitFee(fee: bigint, operatorBps: bigint, modelOwnerBps: bigint
 export interface Settlement {
   readonly id: Hex;
   readonly gasUsed: bigint;
+  /** The whole fee: for an operation, the sum over its steps. */
   readonly fee: FeeParts;
+  /** Each verified receipt's (or operation step's) fee, in order. */
+  readonly steps: readonly FeeParts[];
   readonly transactionHash: string;
 }
 
@@ -49,15 +52,21 @@ function eventsOf(contract: Contract, logs: readonly Log[], name: string) {
     .filter((parsed) => parsed !== null && parsed.name === name);
 }
 
-function feeOf(hub: Contract, logs: readonly Log[]): FeeParts {
-  const parts = { fee: 0n, operator: 0n, modelOwner: 0n, treasury: 0n };
-  for (const event of eventsOf(hub, logs, "ReceiptVerified")) {
-    parts.fee += event!.args.getValue("fee") as bigint;
-    parts.operator += event!.args.getValue("operatorShare") as bigint;
-    parts.modelOwner += event!.args.getValue("modelOwnerShare") as bigint;
-    parts.treasury += event!.args.getValue("treasuryShare") as bigint;
-  }
-  return parts;
+/** The fee parts of every ReceiptVerified event in `logs`, in order. */
+function feesOf(hub: Contract, logs: readonly Log[]): FeeParts[] {
+  return eventsOf(hub, logs, "ReceiptVerified").map((event) => ({
+    fee: event!.args.getValue("fee") as bigint,
+    operator: event!.args.getValue("operatorShare") as bigint,
+    modelOwner: event!.args.getValue("modelOwnerShare") as bigint,
+    treasury: event!.args.getValue("treasuryShare") as bigint,
+  }));
+}
+
+function sumFees(parts: readonly FeeParts[]): FeeParts {
+  return parts.reduce(
+    (a, b) => ({ fee: a.fee + b.fee, operator: a.operator + b.operator, modelOwner: a.modelOwner + b.modelOwner, treasury: a.treasury + b.treasury }),
+    { fee: 0n, operator: 0n, modelOwner: 0n, treasury: 0n },
+  );
 }
 
 export interface ModelRegistration {
@@ -131,7 +140,8 @@ export async function stakeOperator(c: Contracts, operator: Signer, amount: bigi
 async function settlementOf(hub: Contract, receipt: TransactionReceipt, eventName: string, idField: string): Promise<Settlement> {
   const [event] = eventsOf(hub, receipt.logs, eventName);
   if (event === undefined || event === null) throw new OpgError("EVENT_MISSING", `${eventName} was not emitted`);
-  return { id: event.args.getValue(idField) as Hex, gasUsed: receipt.gasUsed, fee: feeOf(hub, receipt.logs), transactionHash: receipt.hash };
+  const steps = feesOf(hub, receipt.logs);
+  return { id: event.args.getValue(idField) as Hex, gasUsed: receipt.gasUsed, fee: sumFees(steps), steps, transactionHash: receipt.hash };
 }
 
 /** Submits a Signature- or TEE-tier receipt signed by `signer`. */

@@ -22,9 +22,14 @@ export const MAX_LOCAL_PTAU_POWER = 16;
 
 const LOCAL_PTAU = /^opg-dev-pot(\d+)\.ptau$/;
 
-export function ptauCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+/** Where the toolkit caches what is slow to make (ptaus, circuit builds): $OPG_CACHE_DIR or ~/.cache/opg-verifier. */
+export function opgCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const base = env["OPG_CACHE_DIR"];
-  return base !== undefined && base !== "" ? join(base, "ptau") : join(homedir(), ".cache", "opg-verifier", "ptau");
+  return base !== undefined && base !== "" ? base : join(homedir(), ".cache", "opg-verifier");
+}
+
+export function ptauCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return join(opgCacheDir(env), "ptau");
 }
 
 /**
