@@ -2,15 +2,15 @@ import { parseArgs } from "node:util";
 import { OpgError } from "../errors.ts";
 import { commands } from "./commands/index.ts";
 import { UsageError } from "./errors.ts";
-import type { CliCommand, CliIo } from "./types.ts";
+import type { CliCommand, CliCommandEntry, CliIo } from "./types.ts";
 
 function helpText(): string {
   const rows = commands.map((c) => `  opg ${c.path.join(" ").padEnd(26)} ${c.summary}`);
   return ["Usage: opg <command> [options]", "", "Commands:", ...rows, "", "Add --help after a command for its options, --verbose for stack traces."].join("\n") + "\n";
 }
 
-function findCommand(argv: readonly string[]): { command: CliCommand; rest: string[] } | undefined {
-  let best: { command: CliCommand; rest: string[] } | undefined;
+function findCommand(argv: readonly string[]): { command: CliCommandEntry; rest: string[] } | undefined {
+  let best: { command: CliCommandEntry; rest: string[] } | undefined;
   for (const command of commands) {
     const matches = command.path.every((word, i) => argv[i] === word);
     if (matches && (best === undefined || command.path.length > best.command.path.length)) {
@@ -18,6 +18,20 @@ function findCommand(argv: readonly string[]): { command: CliCommand; rest: stri
     }
   }
   return best;
+}
+
+function isCommand(value: unknown): value is CliCommand {
+  return typeof value === "object" && value !== null && Array.isArray((value as CliCommand).path) && typeof (value as CliCommand).run === "function";
+}
+
+const samePath = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((word, i) => word === b[i]);
+
+/** Imports an entry's module and returns the command it exports with the entry's path. */
+export async function loadCommand(entry: CliCommandEntry): Promise<CliCommand> {
+  const exported = Object.values(await entry.load()).flatMap((value) => (Array.isArray(value) ? value : [value]));
+  const command = exported.find((value): value is CliCommand => isCommand(value) && samePath(value.path, entry.path));
+  if (command === undefined) throw new Error(`internal: no command "${entry.path.join(" ")}" in its module`);
+  return command;
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
@@ -33,12 +47,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`opg: unknown command "${args.join(" ")}" (see opg --help)\n`);
     return 2;
   }
-  if (found.rest.includes("--help") || found.rest.includes("-h")) {
-    io.stdout(found.command.usage.endsWith("\n") ? found.command.usage : found.command.usage + "\n");
-    return 0;
-  }
   try {
-    return await found.command.run(found.rest, io);
+    const command = await loadCommand(found.command);
+    if (found.rest.includes("--help") || found.rest.includes("-h")) {
+      io.stdout(command.usage.endsWith("\n") ? command.usage : command.usage + "\n");
+      return 0;
+    }
+    return await command.run(found.rest, io);
   } catch (error) {
     io.stderr(`opg ${found.command.path.join(" ")}: ${describe(error)}\n`);
     if (verbose && error instanceof Error && error.stack !== undefined) io.stderr(error.stack + "\n");

@@ -22,3 +22,14 @@ export interface CliCommand {
   /** Returns the process exit code. Throws OpgError (or UsageError) for readable failures. */
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
+
+/**
+ * A command as `opg --help` lists it, before its module is loaded: the module (and whatever heavy
+ * library it imports: ethers, snarkjs, circomlibjs…) is imported only when the command runs.
+ */
+export interface CliCommandEntry {
+  readonly path: readonly string[];
+  readonly summary: string;
+  /** Imports the module that exports the command (any export: the CliCommand with this path, or an array of them). */
+  readonly load: () => Promise<Readonly<Record<string, unknown>>>;
+}

@@ -11,7 +11,7 @@
  * Domain separation puts the kind, the fixed-point scale and the length into the initial state, so a
  * vector cannot be confused with its prefix, nor quantized values with packed bytes or another scale.
  */
-import { buildPoseidon, type Poseidon } from "circomlibjs";
+import type { Poseidon } from "circomlibjs";
 import { InvalidInputError } from "../errors.ts";
 
 /** Order of the BN254 scalar field: every commitment and ZK public signal is below it. */
@@ -29,7 +29,8 @@ export type Commitment = `0x${string}`;
 
 let poseidonPromise: Promise<Poseidon> | undefined;
 function poseidon(): Promise<Poseidon> {
-  poseidonPromise ??= buildPoseidon();
+  // circomlibjs takes a third of a second to import: only code that hashes pays for it.
+  poseidonPromise ??= import("circomlibjs").then((m) => m.buildPoseidon());
   return poseidonPromise;
 }
 

@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import * as snarkjs from "snarkjs";
+import { snarkjs } from "./snarkjs.ts";
 import type { ProgressListener } from "../cli/progress.ts";
 import { commitQuantized, type Commitment } from "../commitments/index.ts";
 import { CIRCUIT_NAME, compileCircuit, generateCircom, publicSignalNames } from "./circuit.ts";
@@ -185,13 +185,14 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
   const setupStart = Date.now();
   const zkeyPath = join(dir, BUILD_FILES.zkey);
   const initialZkey = join(dir, `${CIRCUIT_NAME}_0000.zkey`);
+  const sj = await snarkjs();
   try {
     await step("setup: groth16", onProgress, () =>
-      snarkjs.zKey.newZKey(join(dir, BUILD_FILES.r1cs), ptau.path, initialZkey, snarkjsLogger("setup: groth16", onProgress)),
+      sj.zKey.newZKey(join(dir, BUILD_FILES.r1cs), ptau.path, initialZkey, snarkjsLogger("setup: groth16", onProgress)),
     );
     // Phase 2: without this contribution delta = gamma and proofs are forgeable.
     await step("setup: phase-2 contribution", onProgress, () =>
-      snarkjs.zKey.contribute(
+      sj.zKey.contribute(
         initialZkey,
         zkeyPath,
         "opg-verifier build contribution",
@@ -204,7 +205,7 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
   } finally {
     await rm(initialZkey, { force: true });
   }
-  const vk = await snarkjs.zKey.exportVerificationKey(zkeyPath);
+  const vk = await sj.zKey.exportVerificationKey(zkeyPath);
   assertNotForgeable(vk, zkeyPath);
   await writeFile(join(dir, BUILD_FILES.verificationKey), JSON.stringify(vk, null, 1) + "\n");
   const setupMs = Date.now() - setupStart;

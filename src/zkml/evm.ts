@@ -6,9 +6,9 @@
  * (c1, c0), i.e. the imaginary part first. Hence the swapped order x1, x0, y1, y0 below.
  */
 import { readFile } from "node:fs/promises";
-import { keccak256 } from "ethers";
+import { keccak256 } from "ethers/crypto";
 import type { Groth16Proof, Groth16VerificationKey } from "snarkjs";
-import * as snarkjs from "snarkjs";
+import { snarkjs } from "./snarkjs.ts";
 import { SNARK_SCALAR_FIELD } from "../commitments/index.ts";
 import { ForgeableKeyError, ZkArtifactError, ZkProofFormatError } from "./errors.ts";
 
@@ -128,7 +128,7 @@ export function checkVerificationKey(vk: unknown, where = "verifying key"): Grot
 export async function loadZkeyVerificationKey(zkeyPath: string): Promise<Groth16VerificationKey> {
   let vk: Groth16VerificationKey;
   try {
-    vk = await snarkjs.zKey.exportVerificationKey(zkeyPath);
+    vk = await (await snarkjs()).zKey.exportVerificationKey(zkeyPath);
   } catch (error) {
     throw new ZkArtifactError(`cannot read zkey ${zkeyPath}`, { cause: error });
   }

@@ -7,13 +7,14 @@
  * verifying key and that the convenience fields agree with the public signals.
  */
 import { readFile } from "node:fs/promises";
-import * as snarkjs from "snarkjs";
+import { snarkjs } from "./snarkjs.ts";
 import type { Groth16Proof } from "snarkjs";
 import type { ProgressListener } from "../cli/progress.ts";
 import { InvalidInputError } from "../errors.ts";
 import { commitQuantized, fromField, SNARK_SCALAR_FIELD, toCommitment, type Commitment } from "../commitments/index.ts";
 import { loadBuild, type ZkBuild } from "./build.ts";
 import { ZkArtifactError, ZkProofFormatError, ZkProveError } from "./errors.ts";
+import { groth16Verify } from "./groth16.ts";
 import { checkVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { evaluateFloat, importOnnx } from "./onnx.ts";
 import { snarkjsLogger, step } from "./progress.ts";
@@ -97,7 +98,7 @@ export async function prove(dir: string | ZkBuild, input: unknown, options: Prov
   const proveStart = Date.now();
   let result: { proof: Groth16Proof; publicSignals: string[] };
   try {
-    result = await step("prove", onProgress, () => snarkjs.groth16.prove(paths.zkey, witness, snarkjsLogger("prove", onProgress)));
+    result = await step("prove", onProgress, async () => (await snarkjs()).groth16.prove(paths.zkey, witness, snarkjsLogger("prove", onProgress)));
   } catch (error) {
     throw new ZkProveError("Groth16 proving failed", { cause: error });
   }
@@ -154,11 +155,7 @@ export async function verifyGroth16(vk: Groth16VerificationKey, publicSignals: r
   for (const s of publicSignals) {
     if (typeof s !== "string" || !/^[0-9]+$/.test(s) || BigInt(s) >= SNARK_SCALAR_FIELD) return false;
   }
-  try {
-    return await snarkjs.groth16.verify(vk, publicSignals, proof);
-  } catch {
-    return false; // malformed points (not on the curve, wrong shape)
-  }
+  return groth16Verify(vk, publicSignals, proof);
 }
 
 /** Verifies a proof.json (parsed object or JSON text) against the build in `dir`. */

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import * as snarkjs from "snarkjs";
+import { snarkjs } from "./snarkjs.ts";
 import type { ProgressListener } from "../cli/progress.ts";
 import { CircuitBuildError } from "./errors.ts";
 import { snarkjsLogger, step } from "./progress.ts";
@@ -121,12 +121,13 @@ export async function ensureDevPtau(
   const finalPath = join(cacheDir, `opg-dev-pot${power}.ptau`);
   const onProgress = options.onProgress;
   try {
-    const curve = await snarkjs.curves.getCurveFromName("bn128");
+    const sj = await snarkjs();
+    const curve = await sj.curves.getCurveFromName("bn128");
     await step(`ptau ${power}: new`, onProgress, () =>
-      snarkjs.powersOfTau.newAccumulator(curve, power, fresh, snarkjsLogger(`ptau ${power}: new`, onProgress)),
+      sj.powersOfTau.newAccumulator(curve, power, fresh, snarkjsLogger(`ptau ${power}: new`, onProgress)),
     );
     await step(`ptau ${power}: contribute`, onProgress, () =>
-      snarkjs.powersOfTau.contribute(
+      sj.powersOfTau.contribute(
         fresh,
         contributed,
         "opg-verifier local development contribution",
@@ -135,7 +136,7 @@ export async function ensureDevPtau(
       ),
     );
     await step(`ptau ${power}: prepare phase2`, onProgress, () =>
-      snarkjs.powersOfTau.preparePhase2(contributed, prepared, snarkjsLogger(`ptau ${power}: prepare phase2`, onProgress)),
+      sj.powersOfTau.preparePhase2(contributed, prepared, snarkjsLogger(`ptau ${power}: prepare phase2`, onProgress)),
     );
     await rename(prepared, finalPath);
   } catch (error) {

@@ -3,7 +3,7 @@
  * write a (possibly altered) witness back to the iden3 .wtns format and check it against the r1cs.
  * `checkWitness` is what the forged-witness soundness tests use.
  */
-import * as snarkjs from "snarkjs";
+import { snarkjs } from "./snarkjs.ts";
 import { SNARK_SCALAR_FIELD } from "../commitments/index.ts";
 import { ZkProveError } from "./errors.ts";
 import { collectingLogger } from "./progress.ts";
@@ -24,7 +24,7 @@ export function circuitInput(input: readonly bigint[], binding: bigint): Record<
 export async function calculateWitness(wasmPath: string, input: Record<string, unknown>): Promise<MemFile> {
   const file: MemFile = { type: "mem" };
   try {
-    await snarkjs.wtns.calculate(input, wasmPath, file);
+    await (await snarkjs()).wtns.calculate(input, wasmPath, file);
   } catch (error) {
     const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
     throw new ZkProveError(`witness generation failed: ${message}`, { cause: error });
@@ -34,7 +34,7 @@ export async function calculateWitness(wasmPath: string, input: Record<string, u
 
 /** The witness as field elements (index 0 is the constant 1, then outputs, public inputs, …). */
 export async function readWitness(file: MemFile | string): Promise<bigint[]> {
-  return (await snarkjs.wtns.exportJson(file)).map((v) => BigInt(v));
+  return (await (await snarkjs()).wtns.exportJson(file)).map((v) => BigInt(v));
 }
 
 /** Serializes field elements as a .wtns (version 2) file. */
@@ -85,6 +85,6 @@ export function encodeWitness(witness: readonly bigint[]): Uint8Array {
 export async function checkWitness(r1csPath: string, witness: readonly bigint[] | MemFile): Promise<{ ok: boolean; message: string }> {
   const file: MemFile = Array.isArray(witness) ? { type: "mem", data: encodeWitness(witness) } : (witness as MemFile);
   const logger = collectingLogger();
-  const ok = await snarkjs.wtns.check(r1csPath, file, logger);
+  const ok = await (await snarkjs()).wtns.check(r1csPath, file, logger);
   return { ok, message: logger.warnings.join("; ") };
 }

@@ -1,0 +1,12 @@
+/**
+ * snarkjs takes a fifth of a second to import: it is loaded on first use, so that reading a build,
+ * verifying a proof (src/zkml/groth16.ts) or printing the CLI's help does not pay for it.
+ */
+export type Snarkjs = typeof import("snarkjs");
+
+let loaded: Promise<Snarkjs> | undefined;
+
+export function snarkjs(): Promise<Snarkjs> {
+  loaded ??= import("snarkjs");
+  return loaded;
+}
