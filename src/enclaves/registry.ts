@@ -7,6 +7,7 @@ import type { Contract, Log, TypedDataDomain } from "ethers";
 import { checkAddress, checkBytes32, type Hex } from "../receipts/receipt.ts";
 import type { Contracts } from "../settlement/deployment.ts";
 import { mined } from "../settlement/client.ts";
+import { send } from "../settlement/transactions.ts";
 import { onChain } from "../settlement/errors.ts";
 import { EnclaveError } from "./errors.ts";
 import { DEBUG_IMAGE_ID, type AttestationFacts } from "./facts.ts";
@@ -46,7 +47,7 @@ function firstEvent(contract: Contract, logs: readonly Log[], name: string) {
  */
 export async function registerEnclaveKey(c: Contracts, facts: AttestationFacts, modelId: string, evidence: string): Promise<EnclaveRegistration> {
   const model = checkBytes32(modelId, "modelId");
-  const receipt = await onChain(() => mined(c.enclaves.getFunction("registerEnclaveKey")({ ...facts }, model, evidence)));
+  const receipt = await onChain(() => mined(send(c.enclaves, "registerEnclaveKey", { ...facts }, model, evidence)));
   const event = firstEvent(c.enclaves, receipt.logs, "EnclaveKeyRegistered");
   return {
     key: event.args.getValue("key") as string,
@@ -80,7 +81,7 @@ export async function approveEnclaveImage(c: Contracts, modelId: string, imageId
   if (image === DEBUG_IMAGE_ID) {
     throw new EnclaveError("ENCLAVE_IMAGE_INVALID", "refusing to approve the debug image (PCR0..2 all zero): debug enclaves prove nothing");
   }
-  const receipt = await onChain(() => mined(c.models.getFunction("approveEnclaveImage")(checkBytes32(modelId, "modelId"), image)));
+  const receipt = await onChain(() => mined(send(c.models, "approveEnclaveImage", checkBytes32(modelId, "modelId"), image)));
   firstEvent(c.models, receipt.logs, "EnclaveImageApproved");
   return { gasUsed: receipt.gasUsed, transactionHash: receipt.hash };
 }
@@ -88,7 +89,7 @@ export async function approveEnclaveImage(c: Contracts, modelId: string, imageId
 /** Revokes `imageId` for `modelId`: every key attested with that image stops counting for this model at once. */
 export async function revokeEnclaveImage(c: Contracts, modelId: string, imageId: string): Promise<{ gasUsed: bigint; transactionHash: string }> {
   const image = checkImage(imageId);
-  const receipt = await onChain(() => mined(c.models.getFunction("revokeEnclaveImage")(checkBytes32(modelId, "modelId"), image)));
+  const receipt = await onChain(() => mined(send(c.models, "revokeEnclaveImage", checkBytes32(modelId, "modelId"), image)));
   firstEvent(c.models, receipt.logs, "EnclaveImageRevoked");
   return { gasUsed: receipt.gasUsed, transactionHash: receipt.hash };
 }

@@ -9,6 +9,7 @@ import type { Hex, Receipt } from "../receipts/receipt.ts";
 import { Tier, tierMask } from "../receipts/tier.ts";
 import type { Contracts } from "./deployment.ts";
 import { onChain } from "./errors.ts";
+import { send } from "./transactions.ts";
 
 export const BPS = 10_000n;
 
@@ -90,7 +91,7 @@ export async function registerModel(c: Contracts, registration: ModelRegistratio
     previousVersion: registration.previousVersion ?? `0x${"00".repeat(32)}`,
     verifyingKey: registration.verifyingKey ?? "0x",
   };
-  const receipt = await onChain(() => mined(c.models.getFunction("registerModel")(args)));
+  const receipt = await onChain(() => mined(send(c.models, "registerModel", args)));
   const [event] = eventsOf(c.models, receipt.logs, "ModelRegistered");
   if (event === undefined || event === null) throw new OpgError("EVENT_MISSING", "ModelRegistered was not emitted");
   return { modelId: event.args.getValue("modelId") as Hex, gasUsed: receipt.gasUsed };
@@ -123,7 +124,7 @@ export async function depositWithPermit(c: Contracts, requester: Signer, amount:
   const permit = await signPermit(c.token, requester, c.hub.target as string, amount, deadline);
   const hub = c.hub.connect(requester) as Contract;
   const receipt = await onChain(() =>
-    mined(hub.getFunction("depositWithPermit")(requester.getAddress(), amount, permit.deadline, permit.v, permit.r, permit.s)),
+    mined(send(hub, "depositWithPermit", requester.getAddress(), amount, permit.deadline, permit.v, permit.r, permit.s)),
   );
   return receipt.gasUsed;
 }
@@ -132,8 +133,8 @@ export async function depositWithPermit(c: Contracts, requester: Signer, amount:
 export async function stakeOperator(c: Contracts, operator: Signer, amount: bigint, signerAddress: string, deadline: bigint): Promise<bigint> {
   const permit = await signPermit(c.token, operator, c.operators.target as string, amount, deadline);
   const registry = c.operators.connect(operator) as Contract;
-  const staked = await onChain(() => mined(registry.getFunction("stakeWithPermit")(amount, permit.deadline, permit.v, permit.r, permit.s)));
-  const bound = await onChain(() => mined(registry.getFunction("registerSigner")(signerAddress)));
+  const staked = await onChain(() => mined(send(registry, "stakeWithPermit", amount, permit.deadline, permit.v, permit.r, permit.s)));
+  const bound = await onChain(() => mined(send(registry, "registerSigner", signerAddress)));
   return staked.gasUsed + bound.gasUsed;
 }
 
@@ -146,7 +147,7 @@ async function settlementOf(hub: Contract, receipt: TransactionReceipt, eventNam
 
 /** Submits a Signature- or TEE-tier receipt signed by `signer`. */
 export async function submitSigned(hub: Contract, receipt: Receipt, signer: string, signature: string, maxFee: bigint): Promise<Settlement> {
-  const mined_ = await onChain(() => mined(hub.getFunction("submitSigned")(receipt, signer, signature, maxFee)));
+  const mined_ = await onChain(() => mined(send(hub, "submitSigned", receipt, signer, signature, maxFee)));
   return settlementOf(hub, mined_, "ReceiptVerified", "id");
 }
 
@@ -158,7 +159,7 @@ export async function submitProven(
   outputs: readonly bigint[],
   maxFee: bigint,
 ): Promise<Settlement> {
-  const mined_ = await onChain(() => mined(hub.getFunction("submitProven")(receipt, [...proof], [...outputs], maxFee)));
+  const mined_ = await onChain(() => mined(send(hub, "submitProven", receipt, [...proof], [...outputs], maxFee)));
   return settlementOf(hub, mined_, "ReceiptVerified", "id");
 }
 
@@ -182,7 +183,7 @@ export async function submitOperation(
   if (first === undefined) throw new OpgError("INVALID_INPUT", "an operation needs at least one step");
   const args = evidence.map((e) => ({ signer: e.signer, signature: e.signature, proof: [...e.proof], outputs: [...e.outputs] }));
   const request = { inputCommitment: first.inputCommitment, minEachStep: policy.minEachStep, minFinalStep: policy.minFinalStep, maxFee };
-  const mined_ = await onChain(() => mined(hub.getFunction("submitOperation")([...steps], args, request)));
+  const mined_ = await onChain(() => mined(send(hub, "submitOperation", [...steps], args, request)));
   return settlementOf(hub, mined_, "OperationVerified", "operationId");
 }
 
