@@ -1,7 +1,22 @@
 #!/usr/bin/env node
-// Thin launcher: the toolkit is TypeScript, loaded through tsx so `npx opg` works from a dependency.
-import { register } from "tsx/esm/api";
+// The `opg` command. Installed from the package it runs the compiled JavaScript in dist/ (plain node, no
+// TypeScript at run time). In a clone of the repository without a build (`npm run build`, which
+// `npm ci` runs through `prepare`), it falls back to the TypeScript sources through tsx, a dev dependency.
+import { existsSync } from "node:fs";
 
-register();
-const { runCli, processIo } = await import("../src/cli/main.ts");
-process.exitCode = await runCli(process.argv.slice(2), processIo());
+const compiled = new URL("../dist/cli/main.js", import.meta.url);
+let main;
+if (existsSync(compiled)) {
+  main = await import(compiled.href);
+} else {
+  let register;
+  try {
+    ({ register } = await import("tsx/esm/api"));
+  } catch {
+    process.stderr.write("opg: dist/ is missing: run `npm run build` in the opg-verifier checkout\n");
+    process.exit(1);
+  }
+  register();
+  main = await import(new URL("../src/cli/main.ts", import.meta.url).href);
+}
+process.exitCode = await main.runCli(process.argv.slice(2), main.processIo());

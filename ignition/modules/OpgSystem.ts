@@ -1,42 +1,7 @@
-import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { opgSystemModule } from "../../src/ignition/system.ts";
 
 /**
- * The whole system: OPG token, Groth16 verifier, model / operator / enclave registries, the attester
- * quorum behind the enclave registry, and the inference hub that settles fees.
- * Parameters (all optional): see `OpgSystem` in ignition/parameters.example.json.
+ * The whole system, with the contracts compiled in this project (see src/ignition/system.ts for the
+ * parameters; a dependent project uses `opg-verifier/ignition`, which carries the packaged artifacts).
  */
-export default buildModule("OpgSystem", (m) => {
-  const admin = m.getParameter("admin", m.getAccount(0));
-  const treasury = m.getParameter("treasury", m.getAccount(0));
-  const tokenSupply = m.getParameter("tokenSupply", 1_000_000_000n * 10n ** 18n);
-  const minimumStake = m.getParameter("minimumStake", 1_000n * 10n ** 18n);
-  const unbondingDelay = m.getParameter("unbondingDelay", 7n * 24n * 3600n);
-  const operatorBps = m.getParameter("operatorBps", 7_000);
-  const modelOwnerBps = m.getParameter("modelOwnerBps", 2_000);
-  const attesters = m.getParameter<string[]>("attesters", []);
-  const attesterThreshold = m.getParameter("attesterThreshold", 1);
-  const maxAttestationAge = m.getParameter("maxAttestationAge", 3_600);
-  const enclaveKeyLifetime = m.getParameter("enclaveKeyLifetime", 24 * 3_600);
-
-  const token = m.contract("OPGToken", [admin, tokenSupply]);
-  const verifier = m.contract("Groth16Verifier");
-  const models = m.contract("ModelRegistry", [admin, verifier]);
-  const operators = m.contract("OperatorRegistry", [admin, token, minimumStake, unbondingDelay]);
-  const quorum = m.contract("AttesterQuorum", [admin, attesters, attesterThreshold]);
-  const enclaves = m.contract("EnclaveRegistry", [admin, models, operators, quorum, maxAttestationAge, enclaveKeyLifetime]);
-  const hub = m.contract("InferenceHub", [
-    {
-      admin,
-      feeToken: token,
-      treasury,
-      operatorBps,
-      modelOwnerBps,
-      models,
-      operators,
-      enclaves,
-      verifier,
-    },
-  ]);
-
-  return { token, verifier, models, operators, quorum, enclaves, hub };
-});
+export default opgSystemModule();

@@ -11,6 +11,7 @@
  * Domain separation puts the kind, the fixed-point scale and the length into the initial state, so a
  * vector cannot be confused with its prefix, nor quantized values with packed bytes or another scale.
  */
+/// <reference path="../types/circomlibjs.d.ts" preserve="true" />
 import type { Poseidon } from "circomlibjs";
 import { InvalidInputError } from "../errors.ts";
 

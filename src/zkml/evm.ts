@@ -5,6 +5,7 @@
  * G2 points: snarkjs writes an Fq2 element as [c0, c1]; the EVM pairing precompile (EIP-197) expects
  * (c1, c0), i.e. the imaginary part first. Hence the swapped order x1, x0, y1, y0 below.
  */
+/// <reference path="../types/snarkjs.d.ts" preserve="true" />
 import { readFile } from "node:fs/promises";
 import { keccak256 } from "ethers/crypto";
 import type { Groth16Proof, Groth16VerificationKey } from "snarkjs";

@@ -105,7 +105,7 @@ function toNumber(value: number | { toString(): string } | null | undefined): nu
 }
 
 /** Decodes a TensorProto into float64 values (exact for float32, int32 and shape-sized int64). */
-export function tensorValues(tensor: TensorProto): { shape: number[]; data: Float64Array } {
+function tensorValues(tensor: TensorProto): { shape: number[]; data: Float64Array } {
   const name = tensor.name ?? "(unnamed)";
   const shape = (tensor.dims ?? []).map((d) => toNumber(d));
   const size = shapeSize(shape);
@@ -173,7 +173,7 @@ function floatAttr(node: NodeProto, name: string, fallback: number): number {
 }
 
 /** Opset of the default domain ("" or "ai.onnx"); throws when absent or older than MIN_OPSET. */
-export function defaultOpset(model: OnnxTypes.IModelProto): number {
+function defaultOpset(model: OnnxTypes.IModelProto): number {
   const entry = (model.opsetImport ?? []).find((o) => o.domain === undefined || o.domain === null || o.domain === "" || o.domain === "ai.onnx");
   if (entry === undefined) throw new OnnxImportError("the model declares no ai.onnx opset");
   const opset = toNumber(entry.version);

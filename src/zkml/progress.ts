@@ -1,4 +1,5 @@
 /** Bridges snarkjs's logger to the toolkit's ProgressListener. */
+/// <reference path="../types/snarkjs.d.ts" preserve="true" />
 import type { SnarkjsLogger } from "snarkjs";
 import type { ProgressListener } from "../cli/progress.ts";
 

@@ -6,6 +6,7 @@
  * float outputs nested like the model's output shape. `verify` checks the proof against the build's
  * verifying key and that the convenience fields agree with the public signals.
  */
+/// <reference path="../types/snarkjs.d.ts" preserve="true" />
 import { readFile } from "node:fs/promises";
 import { snarkjs } from "./snarkjs.ts";
 import type { Groth16Proof } from "snarkjs";

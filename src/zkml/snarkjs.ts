@@ -1,3 +1,4 @@
+/// <reference path="../types/snarkjs.d.ts" preserve="true" />
 /**
  * snarkjs takes a fifth of a second to import: it is loaded on first use, so that reading a build,
  * verifying a proof (src/zkml/groth16.ts) or printing the CLI's help does not pay for it.
