@@ -17,7 +17,7 @@ describe("settlement: a plain Wallet over JSON-RPC", function () {
 
   before(async function () {
     node = await startRpcNode();
-    const s = await deployOn(node.connection as never);
+    const s = await deployOn(node.connection as never, {}, { deploymentId: node.deploymentId });
     deployment = {
       token: await s.token.getAddress(),
       hub: await s.hub.getAddress(),

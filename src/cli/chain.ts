@@ -2,10 +2,14 @@
  * How commands reach a chain: `--rpc <url>` (or OPG_RPC_URL, default http://127.0.0.1:8545 for
  * `npx hardhat node`), a signer key from an environment variable (OPG_PRIVATE_KEY, or the name given
  * with --key-env: keys never go on the command line), and `--deployment <file>` (Ignition's
- * deployed_addresses.json or a plain address map; default: Ignition's file for the connected chain).
+ * deployed_addresses.json or a plain address map). Without --deployment the deployment is found by the
+ * connected chain's id: first Ignition's file in the working project
+ * (ignition/deployments/chain-<id>/deployed_addresses.json), then the one the package ships
+ * (deployments/chain-<id>.json next to the package's package.json), so a dependent project needs no flag.
  */
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { JsonRpcProvider, Wallet, type Provider, type Signer } from "ethers";
 import { OpgError } from "../errors.ts";
 import { connect, ignitionAddressesPath, loadDeployment, type Contracts, type Deployment } from "../settlement/deployment.ts";
@@ -21,7 +25,7 @@ export const CHAIN_OPTIONS = {
 
 export const CHAIN_USAGE = [
   "  --rpc <url>          JSON-RPC endpoint (default: $OPG_RPC_URL or http://127.0.0.1:8545)",
-  "  --deployment <file>  deployed addresses (default: ignition/deployments/chain-<id>/deployed_addresses.json)",
+  "  --deployment <file>  deployed addresses (default: found by chain id in ./ignition/deployments, then in the package)",
   "  --key-env <NAME>     environment variable holding the signer's private key (default: OPG_PRIVATE_KEY)",
 ].join("\n");
 
@@ -34,6 +38,19 @@ export interface ChainContext {
   readonly signer: Signer | undefined;
 }
 
+/** Where the package keeps the deployments it knows (src/cli and dist/cli are both two levels down). */
+export const PACKAGE_DEPLOYMENTS = fileURLToPath(new URL("../../deployments", import.meta.url));
+
+/** The deployment file for `chainId`: the working project's Ignition deployment, else the package's. */
+export function findDeployment(cwd: string, chainId: bigint, packageDeployments: string = PACKAGE_DEPLOYMENTS): string {
+  const candidates = [ignitionAddressesPath(cwd, chainId), join(packageDeployments, `chain-${chainId}.json`)];
+  const found = candidates.find((path) => existsSync(path));
+  if (found === undefined) {
+    throw new UsageError(`no deployment for chain ${chainId} (looked in ${candidates.join(" and ")}): deploy with Ignition or pass --deployment <file>`);
+  }
+  return found;
+}
+
 export async function openChain(
   values: { rpc?: string | undefined; deployment?: string | undefined; "key-env"?: string | undefined },
   io: CliIo,
@@ -44,12 +61,9 @@ export async function openChain(
   try {
     chainId = (await provider.getNetwork()).chainId;
   } catch (cause) {
-    throw new OpgError("RPC_UNREACHABLE", `cannot reach the JSON-RPC endpoint ${values.rpc ?? io.env["OPG_RPC_URL"] ?? "http://127.0.0.1:8545"}`, { cause });
+    throw new OpgError("RPC_UNREACHABLE", `cannot reach the JSON-RPC endpoint ${values.rpc ?? io.env["OPG_RPC_URL"] ?? "http://127.0.0.1:8545"}: start a chain (npx hardhat node) or pass --rpc <url>`, { cause });
   }
-  const path = values.deployment === undefined ? ignitionAddressesPath(io.cwd, chainId) : resolve(io.cwd, values.deployment);
-  if (values.deployment === undefined && !existsSync(path)) {
-    throw new UsageError(`no deployment for chain ${chainId} at ${path}: pass --deployment <file>`);
-  }
+  const path = values.deployment === undefined ? findDeployment(io.cwd, chainId) : resolve(io.cwd, values.deployment);
   const deployment = await loadDeployment(path);
   const keyName = values["key-env"] ?? "OPG_PRIVATE_KEY";
   const key = io.env[keyName];

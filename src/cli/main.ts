@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { OpgError } from "../errors.ts";
 import { commands } from "./commands/index.ts";
 import { UsageError } from "./errors.ts";
+import { hintFor } from "./hints.ts";
 import type { CliCommand, CliCommandEntry, CliIo } from "./types.ts";
 
 function helpText(): string {
@@ -62,7 +63,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 function describe(error: unknown): string {
-  if (error instanceof OpgError) return error.message;
+  const hint = hintFor(error);
+  if (error instanceof OpgError) return hint === undefined ? error.message : `${error.message}: ${hint}`;
   // parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION: those are usage mistakes.
   if (error instanceof Error) return error.message.split("\n")[0] ?? String(error);
   return String(error);

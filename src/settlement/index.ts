@@ -3,3 +3,4 @@ export * from "./client.ts";
 export * from "./deployment.ts";
 export * from "./errors.ts";
 export * from "./transactions.ts";
+export * from "./roles.ts";

@@ -3,6 +3,7 @@
  * the CLI and the explorer talk to (never the fixed 8545: other test runs share the machine).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +26,11 @@ export function freePort(): Promise<number> {
 export interface RpcNode {
   readonly url: string;
   readonly port: number;
+  /**
+   * Ignition journals deployments on a JSON-RPC network under ignition/deployments/<id>: deploy with
+   * this id (deployOn's options), which is unique to the node and removed when it stops.
+   */
+  readonly deploymentId: string;
   /** A Hardhat connection to the node (ethers, ignition, the node's unlocked accounts). */
   readonly connection: Awaited<ReturnType<typeof network.create>>;
   stop(): Promise<void>;
@@ -58,11 +64,14 @@ export async function startRpcNode(): Promise<RpcNode> {
   child.stderr?.resume();
   const url = `http://127.0.0.1:${port}`;
   const connection = await network.create({ network: "localhost", override: { url } });
+  const deploymentId = `test-rpc-${port}-${process.pid}`;
   return {
     url,
     port,
+    deploymentId,
     connection,
     stop: async () => {
+      await rm(join(ROOT, "ignition", "deployments", deploymentId), { recursive: true, force: true });
       await connection.close();
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -25,7 +25,7 @@ export async function deploySystem(parameters: Record<string, unknown> = {}) {
 }
 
 /** Deploys the whole system through the Ignition module on `connection`. */
-export async function deployOn(connection: Connection, parameters: Record<string, unknown> = {}) {
+export async function deployOn(connection: Connection, parameters: Record<string, unknown> = {}, options: { deploymentId?: string } = {}) {
   const { ethers, ignition, networkHelpers } = connection;
   const [admin, modelOwner, operator, requester, treasury, stranger, ...others] = await ethers.getSigners();
   if (admin === undefined || modelOwner === undefined || operator === undefined || requester === undefined || treasury === undefined || stranger === undefined) {
@@ -33,6 +33,7 @@ export async function deployOn(connection: Connection, parameters: Record<string
   }
   const attesters = others.slice(0, 3);
   const deployed = await ignition.deploy(OpgSystem, {
+    ...options,
     parameters: {
       OpgSystem: {
         treasury: treasury.address,

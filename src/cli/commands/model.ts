@@ -30,7 +30,7 @@ Options:
 ${CHAIN_USAGE}
 `;
 
-function parsePrices(text: string): [bigint, bigint, bigint] {
+export function parsePrices(text: string): [bigint, bigint, bigint] {
   const parts = text.split(",");
   if (parts.length !== 3) throw new UsageError(`--prices takes three comma-separated amounts (signature,tee,zk), got "${text}"`);
   let prices: bigint[];
