@@ -7,6 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { network } from "hardhat";
 import { releaseZkResources } from "../src/zkml/index.ts";
+import { benchCli } from "./bench/cli.ts";
 import { benchHubGas, verifierGas } from "./bench/gas.ts";
 import { benchNitro } from "./bench/nitro.ts";
 import { benchTeeGas } from "./bench/tee.ts";
@@ -33,6 +34,9 @@ try {
   const gas: Record<string, number> = await benchHubGas(await network.create(), head);
   for (const [key, value] of Object.entries(await benchTeeGas(await network.create()))) gas[`tee.${key}`] = value;
 
+  say("Measuring CLI start-up (compiled bin)…");
+  const cli = await benchCli(head.build.dir, { input: [head.input] });
+
   say("Measuring Nitro attestation verification throughput…");
   const nitro = await benchNitro();
 
@@ -53,6 +57,7 @@ try {
 
   const results = {
     gas,
+    cli,
     verifier,
     nitro,
     zk,
@@ -66,6 +71,7 @@ try {
   say(`  2-step operation ${gas["operation.2step"]} vs separate ${gas["separate.2step"]}; 3-step ${gas["operation.3step"]} vs ${gas["separate.3step"]}`);
   if (Object.keys(verifier).length > 0) table("Groth16 verification (execution gas; calldata separate)", verifier);
   table("Nitro verification", { nitro });
+  table("CLI start-up", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a" } });
   if (Object.keys(zk).length > 0) table("ZK circuits", zk as unknown as Record<string, Record<string, number>>);
   say("\nwrote bench/results.json");
 } catch (error) {
