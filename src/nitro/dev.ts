@@ -49,6 +49,8 @@ export interface DevCertificateOverrides {
   readonly generalizedTime?: boolean;
   /** Make the certificate self-issued: its subject is its issuer's name (a root re-issued below itself). */
   readonly selfIssued?: boolean;
+  /** The subject's CN, any text (control characters included: names are attacker-chosen). */
+  readonly commonName?: string;
 }
 
 /** A generated CA chain and the leaf key that signs documents. */
@@ -203,7 +205,7 @@ export function createDevChain(options: DevChainOptions = {}): DevChain {
   const overrides = (position: number): DevCertificateOverrides | undefined => options.certificates?.[position];
   const base = [["C", "US"], ["O", "OPG Development"], ["OU", "Nitro"]] as const;
   const rootKeys = p384();
-  const rootName = derName([...base, ["CN", "dev.nitro-enclaves"]]);
+  const rootName = derName([...base, ["CN", overrides(0)?.commonName ?? "dev.nitro-enclaves"]]);
   const cabundle: Uint8Array[] = [
     certificate({ serial: 1, issuer: rootName, subject: rootName, notBefore: seconds(at - 30 * DAY), notAfter: seconds(at + 3650 * DAY), publicKey: rootKeys.publicKey, signingKey: rootKeys.privateKey, pathLen: null, overrides: overrides(0) }),
   ];
@@ -213,7 +215,7 @@ export function createDevChain(options: DevChainOptions = {}): DevChain {
   for (let i = 0; i < count; i++) {
     const keys = p384();
     const tweaks = overrides(i + 1);
-    const subject = tweaks?.selfIssued === true ? issuer : derName([...base, ["CN", `${labels[i]}.dev.nitro-enclaves`]]);
+    const subject = tweaks?.selfIssued === true ? issuer : derName([...base, ["CN", tweaks?.commonName ?? `${labels[i]}.dev.nitro-enclaves`]]);
     cabundle.push(
       certificate({
         serial: i + 2,
@@ -236,7 +238,7 @@ export function createDevChain(options: DevChainOptions = {}): DevChain {
   const leaf = certificate({
     serial: 0x7f,
     issuer,
-    subject: derName([...base, ["CN", "i-0000000000000000-enc0000000000000000.dev"]]),
+    subject: derName([...base, ["CN", overrides(count + 1)?.commonName ?? "i-0000000000000000-enc0000000000000000.dev"]]),
     notBefore: leafNotBefore,
     notAfter: leafNotAfter,
     publicKey: leafKeys.publicKey,

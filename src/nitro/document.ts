@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { bytesEqual, view } from "./bytes.ts";
 import { bstrHead, CborReader } from "./cbor.ts";
 import { NitroError, wrapUnexpected } from "./errors.ts";
+import { printable } from "./text.ts";
 
 /**
  * Size limits. The payload, certificate, PCR and optional-field limits are the ones AWS documents
@@ -120,7 +121,7 @@ function parsePayload(payload: Uint8Array): PayloadFields {
     const keyAt = r.pos;
     const key = r.readText("payload key", 1, 16);
     if (!FIELD_SET.has(key)) {
-      throw new NitroError("NITRO_FIELD_INVALID", `unknown field "${key}"`, { details: { field: key, offset: keyAt } });
+      throw new NitroError("NITRO_FIELD_INVALID", `unknown field "${printable(key)}"`, { details: { field: key, offset: keyAt } });
     }
     const field = key as FieldName;
     if (seen.has(field)) duplicate(field, keyAt);
@@ -131,7 +132,7 @@ function parsePayload(payload: Uint8Array): PayloadFields {
         break;
       case "digest": {
         const value = r.readText("digest", 1, 16);
-        if (value !== "SHA384") throw new NitroError("NITRO_FIELD_INVALID", `digest must be "SHA384", found "${value}"`, { details: { field } });
+        if (value !== "SHA384") throw new NitroError("NITRO_FIELD_INVALID", `digest must be "SHA384", found "${printable(value)}"`, { details: { field } });
         digest = value;
         break;
       }

@@ -11,6 +11,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { bytesEqual, view } from "./bytes.ts";
 import { NitroError } from "./errors.ts";
+import { printable } from "./text.ts";
 
 /** What the verifier needs from one certificate. Immutable once parsed, so it can be cached. */
 export interface ParsedCertificate {
@@ -286,8 +287,8 @@ function formatOid(oid: Uint8Array): string {
 const NAME_KEYS: Record<string, string> = { "2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU" };
 
 /**
- * Human-readable form of a DER Name for error messages ("CN=...,O=..."). Best effort and only called on failure
- * paths, so it never throws: an undecodable name prints as hex.
+ * Human-readable form of a DER Name for error messages ("CN=...,O=..."), control characters escaped (the name is
+ * attacker-chosen). Best effort and only called on failure paths, so it never throws: an undecodable name prints as hex.
  */
 export function describeName(name: Uint8Array): string {
   try {
@@ -301,7 +302,7 @@ export function describeName(name: Uint8Array): string {
         const oid = formatOid(atv.slice(atv.next(0x06, "type"), false));
         const tag = atv.peekTag() ?? 0;
         const value = Buffer.from(atv.slice(atv.next(tag, "value"), false)).toString(tag === 0x1e ? "utf16le" : "utf8");
-        parts.push(`${NAME_KEYS[oid] ?? oid}=${value}`);
+        parts.push(`${NAME_KEYS[oid] ?? oid}=${printable(value)}`);
       }
     }
     return parts.join(",");

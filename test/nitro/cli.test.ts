@@ -48,9 +48,9 @@ describe("nitro: opg nitro verify", () => {
 
   it("refuses a debug-mode document unless --allow-debug, in one readable line", async () => {
     const at = String(debug.timestamp + MINUTE);
-    const refused = await opg(["nitro", "verify", debug.name, "--at", at, "--json"]);
+    const refused = await opg(["nitro", "verify", debug.name, "--at", at]);
     expect(refused).to.include({ code: 1, stdout: "" });
-    expect(refused.stderr).to.equal("opg nitro verify: enclave ran in debug mode (PCR0, PCR1 and PCR2 are all zero)\n");
+    expect(refused.stderr).to.equal("opg nitro verify: NITRO_DEBUG_MODE: enclave ran in debug mode (PCR0, PCR1 and PCR2 are all zero)\n");
     const allowed = await opg(["nitro", "verify", debug.name, "--at", at, "--allow-debug", "--json"]);
     expect(allowed.code).to.equal(0);
     expect((JSON.parse(allowed.stdout) as { nonce: string }).nonce).to.equal("0x" + Buffer.from("1234").toString("hex"));
