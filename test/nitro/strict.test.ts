@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { getBytes, Wallet } from "ethers";
 import { attestationFactsOf, unverifiedFactsOf } from "../../src/enclaves/facts.ts";
-import { encodeCbor } from "../../src/nitro/cbor.ts";
+import { encodeCbor, type CborValue } from "../../src/nitro/cbor.ts";
 import { createDevAttestation, createDevChain, encodeDevPayload, signDevPayload, type DevChainOptions, type DevDocumentFields } from "../../src/nitro/dev.ts";
 import { attestationDigestOf, parseAttestationDocument, verifyAttestation, type NitroErrorCode } from "../../src/nitro/index.ts";
 import { expectNitroError, loadFixtures, MINUTE } from "./helpers.ts";
@@ -108,6 +108,24 @@ describe("nitro: profile strictness (issue 8)", function () {
       refused({}, "NITRO_FIELD_INVALID", "PCR4 is 32 bytes, but digest SHA384 makes every PCR 48 bytes", { pcrs: { 4: new Uint8Array(32) } });
       refused({}, "NITRO_FIELD_INVALID", "PCR0 is 64 bytes", { pcrs: { 0: new Uint8Array(64).fill(1), 1: new Uint8Array(64).fill(2), 2: new Uint8Array(64).fill(3) } });
       expect(verifyDev({}, { pcrs: { 4: new Uint8Array(48).fill(4) } }).pcrs[4]).to.have.length(48);
+    });
+  });
+
+  describe("document content in messages (item 8)", () => {
+    const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+    it("escapes control and bidi characters of certificate names and payload keys in error messages", () => {
+      const evil = "\u001b[2J\u001b[Hvalid\n\u009b\u202e";
+      const named = refused({ certificates: { 2: { commonName: evil }, 3: { selfIssued: true } } }, "NITRO_CHAIN_BROKEN", "self-issued");
+      expect(named.message).to.contain("CN=\\x1b[2J");
+      expect(named.message).to.not.match(CONTROL);
+      const chain = createDevChain({ at: T0, certificates: { [LEAF]: { commonName: evil } } });
+      const expired = expectNitroError(() => verifyAttestation(createDevAttestation(chain), { root: chain.root, at: T0 + 4 * 3_600_000 }), "NITRO_CERT_EXPIRED");
+      expect(expired.message).to.contain("CN=\\x1b[2J\\x1b[Hvalid\\x0a\\x9b\\u202e");
+      expect(expired.message).to.not.match(CONTROL);
+      const payload = encodeCbor(new Map<CborValue, CborValue>([["\u001b[2J\u009b", 1]]));
+      const unknown = expectNitroError(() => verifyAttestation(signDevPayload(chain, payload), { root: chain.root, at: T0 + MINUTE }), "NITRO_FIELD_INVALID");
+      expect(unknown.message).to.equal('unknown field "\\x1b[2J\\x9b"');
     });
   });
 
