@@ -2,18 +2,17 @@
  * `opg enclave approve-image | attest | register` through runCli against the in-process chain: each role uses its own
  * default Hardhat account key from the environment, exactly as on a real network.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { imageIdOf } from "../src/enclaves/index.ts";
 import { chainNowMs, deployTeeSystem, enclaveDocument, newEnclave } from "./helpers/enclave.ts";
 import { expectFailure, keyOf, runOpg, type Run } from "./helpers/cli.ts";
 import { newChain } from "./helpers/system.ts";
+import { opgProcess } from "./nitro/helpers.ts";
 
 const chain = await newChain();
 const { networkHelpers } = chain;
@@ -45,21 +44,6 @@ async function withStdin<T>(text: string, fn: () => Promise<T>): Promise<T> {
   } finally {
     Object.defineProperty(process, "stdin", original);
   }
-}
-
-/** `node bin/opg.mjs args…` in `dir` as a separate process, `stdin` piped in. */
-function opgProcess(dir: string, args: string[], stdin: string): Promise<Run> {
-  const bin = fileURLToPath(new URL("../bin/opg.mjs", import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, OPG_PRIVATE_KEY: KEYS.operator } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
 }
 
 /** Approves the image, has attesters 2 and 0 run `opg enclave attest`, and returns their outputs exactly as printed. */
@@ -225,7 +209,8 @@ describe("cli: opg enclave", () => {
       const r = await networkHelpers.loadFixture(ready);
       const [first] = (await attestOutputs(r)) as [string, string];
       // Parsing happens before the chain is reached, so an unreachable --rpc is never contacted.
-      const run = await opgProcess(r.dir, ["enclave", "register", "enclave.cose", "--model", r.s.modelId, "--attestations", "-", "--rpc", "http://127.0.0.1:9", "--deployment", "deployment.json"], first + "[oops\n");
+      const args = ["enclave", "register", "enclave.cose", "--model", r.s.modelId, "--attestations", "-", "--rpc", "http://127.0.0.1:9", "--deployment", "deployment.json"];
+      const run = await opgProcess(args, r.dir, { stdin: first + "[oops\n", env: { OPG_PRIVATE_KEY: KEYS.operator } });
       expect(run.code, run.stderr).to.equal(1);
       expect(run.stdout).to.equal("");
       expect(run.stderr).to.equal("opg enclave register: ENCLAVE_ATTESTATIONS_MALFORMED: attestations are not JSON: standard input line 2 (Unexpected token 'o', \"[oops\" is not valid JSON)\n");

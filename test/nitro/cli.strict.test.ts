@@ -3,11 +3,10 @@
  * document content, files read by their stat and never past the limit, --at dates that must exist. In process through
  * runCli, and as a separate process through bin/opg.mjs.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 // main.ts first: it loads every command, and nitro.ts imports parseOptions back from it
 import { runCli } from "../../src/cli/main.ts";
@@ -16,9 +15,8 @@ import type { CliIo } from "../../src/cli/types.ts";
 import { encodeCbor, type CborValue } from "../../src/nitro/cbor.ts";
 import { createDevAttestation, createDevChain, devPcrs, signDevPayload } from "../../src/nitro/dev.ts";
 import { NITRO_LIMITS } from "../../src/nitro/index.ts";
-import { fixture, FIXTURES, HOUR, MINUTE } from "./helpers.ts";
+import { fixture, FIXTURES, HOUR, MINUTE, opgProcess } from "./helpers.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/opg.mjs", import.meta.url));
 const T0 = Date.UTC(2025, 0, 2);
 /** Anything a terminal acts on: C0 controls but the final newline, DEL, C1 controls, bidi controls. */
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
@@ -38,20 +36,6 @@ async function opg(args: string[], cwd: string): Promise<Captured> {
   const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env: {}, cwd };
   const code = await runCli(args, io);
   return { code, stdout, stderr };
-}
-
-/** `node bin/opg.mjs args…` as a separate process. */
-function opgProcess(args: string[], cwd: string, stdin = ""): Promise<Captured> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
 }
 
 /** Exactly one JSON error object on stdout, nothing on stderr. */

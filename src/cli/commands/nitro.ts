@@ -171,7 +171,7 @@ function summary(f: NitroAttestationFacts, rootLabel: string): string {
     `  public key  ${bytes(f.publicKey)}`,
     `  user data   ${bytes(f.userData)}`,
     `  nonce       ${bytes(f.nonce)}`,
-    `  document    sha256 ${f.attestationDigest}`,
+    `  digest      ${f.attestationDigest} (SHA-256 of the canonical document)`,
     "",
   ].join("\n");
 }
