@@ -36,7 +36,8 @@ export const DEBUG_IMAGE_ID = keccak256(new Uint8Array(3 * PCR_LENGTH)) as Hex;
 
 /**
  * The on-chain facts of a document that `verifyAttestation` accepted. `document` must be the bytes those facts came
- * from: its SHA-256 is compared with the facts' digest, so facts of one document cannot travel with another.
+ * from: its canonical digest is compared with the facts' digest, so facts of one document cannot travel with another
+ * (they do travel with another spelling of the same signed payload: tag 18, or s replaced by n − s).
  *
  * @throws EnclaveError ENCLAVE_DIGEST_MISMATCH, ENCLAVE_PCRS_INVALID, ENCLAVE_USER_DATA_INVALID,
  *   ENCLAVE_TIMESTAMP_INVALID; NitroError NITRO_PUBLIC_KEY_INVALID when public_key is not a secp256k1 key.
