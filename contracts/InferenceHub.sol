@@ -10,6 +10,7 @@ import {IInferenceHub} from "./interfaces/IInferenceHub.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {IVerifiedInference} from "./interfaces/IVerifiedInference.sol";
+import {PendingResults} from "./disputes/PendingResults.sol";
 import {DataStore} from "./libraries/DataStore.sol";
 import {ReceiptHashing} from "./libraries/ReceiptHashing.sol";
 import {ResultPacking} from "./libraries/ResultPacking.sol";
@@ -24,7 +25,7 @@ import {Tier, TierLib} from "./types/Tier.sol";
 ///         model's price for that tier from the requester's OPG escrow. Multi-step operations verify
 ///         every step, each at its own tier, in one call with one escrow debit and one record.
 /// @dev Only the requester, or a submitter it approved, can make it pay.
-contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
+contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, PendingResults, EIP712 {
     using ReceiptHashing for Receipt;
 
     /// @notice Operations take at most this many steps (their tiers pack into 64 bits).
@@ -95,6 +96,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         if (terms.price > maxFee) revert InferenceHubFeeAboveMaximum(terms.price, maxFee);
         _checkSigned(receipt, signer, signature);
         _settleSingle(id, receipt, terms);
+        _openWindow(id, receipt, signer, terms.price, bytes32(0));
     }
 
     /// @notice Verifies a ZK-tier receipt: `proof` shows the model maps the input commitment to `outputs`
@@ -134,10 +136,11 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         operationId = ReceiptHashing.operationId(address(this), steps[0].requester, steps[0].nonce);
         if (_results[operationId] != 0) revert InferenceHubAlreadyVerified(operationId);
 
-        uint256 total = _verifySteps(steps, evidence, ids);
+        (uint256 total, uint64 finalAt) = _verifySteps(steps, evidence, ids, operationId);
         if (total > request.maxFee) revert InferenceHubFeeAboveMaximum(total, request.maxFee);
         _debit(steps[0].requester, total);
         _recordOperation(operationId, weakest, stepTiers, ids.length, steps[ids.length - 1].outputCommitment);
+        _openOperationWindow(operationId, finalAt);
         emit OperationVerified(operationId, steps[0].requester, ids.length, stepTiers, total);
     }
 
@@ -145,6 +148,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     /// @inheritdoc IVerifiedInference
     function verifiedTier(bytes32 id) external view returns (Tier) {
+        if (_isRefuted(id)) return Tier.None;
         return ResultPacking.tierOf(_results[id]);
     }
 
@@ -166,6 +170,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     /// @inheritdoc IVerifiedInference
     function verifiedOutput(bytes32 id, Tier minTier) external view returns (bytes32) {
+        _requireNotRefuted(id);
         uint256 packed = _results[id];
         Tier tier = ResultPacking.tierOf(packed);
         if (tier == Tier.None || tier < minTier) revert InferenceHubBelowTier(id, tier, minTier);
@@ -174,6 +179,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     /// @inheritdoc IVerifiedInference
     function meetsPolicy(bytes32 id, Tier minEachStep, Tier minFinalStep) external view returns (bool) {
+        if (_isRefuted(id)) return false;
         VerifiedResult memory result = resultOf(id);
         if (result.tier == Tier.None || result.tier < minEachStep) return false;
         return TierLib.tierAt(result.stepTiers, result.stepCount - 1) >= minFinalStep;
@@ -311,13 +317,20 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
     }
 
     /// @dev Verifies every step, crediting operators and owners; one write of the accounting word.
-    function _verifySteps(Receipt[] calldata steps, Evidence[] calldata evidence, bytes32[] memory ids)
-        private
-        returns (uint256 total)
-    {
+    function _verifySteps(
+        Receipt[] calldata steps,
+        Evidence[] calldata evidence,
+        bytes32[] memory ids,
+        bytes32 operationId
+    ) private returns (uint256 total, uint64 finalAt) {
         Accounting memory acc = _accounting;
         for (uint256 i = 0; i < ids.length; ++i) {
-            total += _verifyStep(acc, steps[i], evidence[i], ids[i]);
+            uint256 fee = _verifyStep(acc, steps[i], evidence[i], ids[i]);
+            total += fee;
+            if (steps[i].tier != Tier.ZK) {
+                uint64 stepFinalAt = _openWindow(ids[i], steps[i], evidence[i].signer, fee, operationId);
+                if (stepFinalAt > finalAt) finalAt = stepFinalAt;
+            }
         }
         unchecked {
             ++acc.operations;
@@ -391,6 +404,18 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
     function _fieldCommitment(bytes32 commitment) private pure returns (bytes32) {
         if (uint256(commitment) >= ReceiptHashing.SNARK_SCALAR_FIELD) revert InferenceHubCommitmentOutOfField(commitment);
         return commitment;
+    }
+
+    function _recorded(bytes32 id) internal view override returns (bool) {
+        return _results[id] != 0;
+    }
+
+    function _modelRegistry() internal view override returns (IModelRegistry) {
+        return models;
+    }
+
+    function _operatorRegistry() internal view override returns (IOperatorRegistry) {
+        return operators;
     }
 
     function _count(Accounting memory acc, Tier tier) private pure {
