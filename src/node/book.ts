@@ -6,24 +6,18 @@
 import type { TransactionReceipt } from "ethers";
 import type { Hex } from "../receipts/receipt.ts";
 import type { Tier } from "../receipts/tier.ts";
+import type { RequestParams } from "../requests/types.ts";
 
 /** One inference request, as the node serves it (from a chain event or an HTTP authorization). */
 export interface InferenceRequest {
   readonly id: Hex;
   readonly requester: string;
-  /** Model ids, in order (1..16). */
-  readonly pipeline: readonly Hex[];
-  readonly inputCommitment: Hex;
-  /** The input bytes carried with the request (undefined when only a URI and hash were given). */
+  /** What was asked: pipeline, input commitment, policy, operator, max fee, deadline, callback, nonce. */
+  readonly params: RequestParams;
+  /** The input bytes carried with the request (abi.encode(int256[])), undefined when only a URI was given. */
   readonly input: Hex | undefined;
   readonly inputUri: string | undefined;
-  readonly minEachStep: Tier;
-  readonly minFinalStep: Tier;
-  /** The operator named by the requester, or undefined for any active operator. */
-  readonly operator: string | undefined;
-  readonly maxFee: bigint;
-  /** Unix seconds. */
-  readonly deadline: bigint;
+  /** Block of the request event (0 for an HTTP authorization). */
   readonly block: number;
 }
 
@@ -87,6 +81,12 @@ export interface RequestBook {
   zkBinding(request: InferenceRequest, step: StepRun): bigint;
   /** Signs a step at signature or TEE tier. */
   signStep(request: InferenceRequest, step: StepRun, signer: StepSigner): Promise<Hex>;
+  /** keccak256(abi.encode(chainid, book, requester, params)): a request's (or authorization's) id. */
+  requestIdOf(requester: string, params: RequestParams): Hex;
+  /** The requester's address recovered from its EIP-712 authorization signature over `request`. */
+  authorizationSigner(request: InferenceRequest, signature: Hex): string;
+  /** The settlement call for an authorization (POST /v1/infer). */
+  fulfilAuthorizedCall(request: InferenceRequest, requesterSignature: Hex, steps: readonly StepEvidence[]): { to: string; data: string };
   /** The fulfilment call for an on-chain request. */
   fulfilCall(request: InferenceRequest, steps: readonly StepEvidence[]): { to: string; data: string };
   /** Whether a mined transaction fulfilled `id` (and the callback's outcome when there was one). */

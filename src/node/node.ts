@@ -11,7 +11,10 @@ import type { Hex } from "../receipts/receipt.ts";
 import { Tier, tierName } from "../receipts/tier.ts";
 import { ContractRevertError } from "../settlement/errors.ts";
 import { encodeProofForEvm } from "../zkml/index.ts";
+import { ZERO_ADDRESS } from "../requests/types.ts";
+import { parseAuthorizedRequest } from "./authorization.ts";
 import type { InferenceRequest, RequestBook, StepEvidence, StepRun } from "./book.ts";
+import { HttpError } from "./http.ts";
 import { NodeMetrics } from "./metrics.ts";
 import type { ServedModel } from "./models.ts";
 import { WorkQueue } from "./queue.ts";
@@ -61,14 +64,17 @@ export interface ServedResult {
 }
 
 const SCAN_CHUNK = 2_000;
-const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
-function serializeRequest(request: InferenceRequest): string {
-  return JSON.stringify(request, (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
+/** A stored request: what was asked, and for an HTTP authorization the requester's signature. */
+function serializePayload(request: InferenceRequest, authorization?: Hex): string {
+  return JSON.stringify({ request, authorization }, (_, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
 }
 
-export function deserializeRequest(payload: string): InferenceRequest {
-  return JSON.parse(payload, (_, v: unknown) => (typeof v === "string" && /^-?\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as InferenceRequest;
+export function deserializePayload(payload: string): { request: InferenceRequest; authorization: Hex | undefined } {
+  return JSON.parse(payload, (_, v: unknown) => (typeof v === "string" && /^-?\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as {
+    request: InferenceRequest;
+    authorization: Hex | undefined;
+  };
 }
 
 export class OperatorNode {
@@ -147,9 +153,9 @@ export class OperatorNode {
       let from = (store.lastBlock() ?? safe) + 1;
       while (from <= safe && !this.#stopped) {
         const to = Math.min(safe, from + SCAN_CHUNK - 1);
-        const found = (await book.scan(from, to)).filter((r) => r.operator === undefined || r.operator.toLowerCase() === book.operator.toLowerCase());
+        const found = (await book.scan(from, to)).filter((r) => r.params.operator === ZERO_ADDRESS || r.params.operator.toLowerCase() === book.operator.toLowerCase());
         const fresh = store.recordScan(
-          found.map((r) => ({ id: r.id, source: "chain" as const, tier: r.minFinalStep, block: r.block, payload: serializeRequest(r) })),
+          found.map((r) => ({ id: r.id, source: "chain" as const, tier: r.params.minFinalStep, block: r.block, payload: serializePayload(r) })),
           to,
         );
         for (const r of fresh) this.#log(`request ${r.id} seen in block ${r.block} (min tier ${tierName(r.tier as Tier)})`);
@@ -165,40 +171,89 @@ export class OperatorNode {
   #dispatch(): void {
     if (this.#stopped) return;
     for (const row of this.#o.store.byStatus("seen")) {
-      if (row.source !== "chain" || this.queue.has(row.id)) continue;
+      if (this.queue.has(row.id)) continue;
       if (!this.queue.hasRoom) break;
-      this.queue.push(row.id, () => this.#serveStored(row.id as Hex));
+      this.queue.push(row.id, async () => {
+        await this.#serveStored(row.id as Hex).catch(() => undefined);
+      });
     }
   }
 
-  async #serveStored(id: Hex): Promise<void> {
-    const { store } = this.#o;
+  /**
+   * Serves a stored request: claims it (seen → running), runs it, sends the fulfilment (recorded as
+   * submitted before broadcast) and hands it to settlement tracking. Resolves once the transaction is
+   * broadcast, with what was served; rejects (after recording the outcome) when it is not served.
+   */
+  async #serveStored(id: Hex): Promise<{ result: ServedResult; transactionHash: string } | undefined> {
+    const { store, book } = this.#o;
     const row = store.get(id);
-    if (row === undefined || !store.transition(id, ["seen"], "running", { countAttempt: true })) return;
-    const request = deserializeRequest(row.payload);
+    if (row === undefined || !store.transition(id, ["seen"], "running", { countAttempt: true })) return undefined;
+    const { request, authorization } = deserializePayload(row.payload);
     const started = Date.now();
-    let tier = request.minFinalStep;
+    let tier: Tier = request.params.minFinalStep;
     try {
-      const steps = await this.run(request);
+      const steps = await this.run(request, authorization !== undefined);
       tier = steps.at(-1)!.tier;
       const result = this.#result(request, steps);
       if (this.#stopped) {
         store.transition(id, ["running"], "seen");
-        return;
+        throw new OpgError("NODE_STOPPING", "the node is shutting down");
       }
-      const signed = await this.sender.send(this.#o.book.fulfilCall(request, steps), (tx) => {
+      const call = authorization === undefined ? book.fulfilCall(request, steps) : book.fulfilAuthorizedCall(request, authorization, steps);
+      const signed = await this.sender.send(call, (tx) => {
         if (!store.transition(id, ["running"], "submitted", { txHash: tx.hash, rawTx: tx.raw, result: JSON.stringify(result) })) {
           throw new OpgError("STATE_LOST", `request ${id} left the running state`);
         }
       });
       this.#log(`request ${id}: fulfilment sent (${tierName(tier)}), tx ${signed.hash}`);
-      await this.#settle(store.get(id)!, started);
+      this.#track(this.#settle(store.get(id)!, started));
+      return { result, transactionHash: signed.hash };
     } catch (error) {
-      this.#fail(row, request, tier, error);
+      if (!(error instanceof OpgError && error.code === "NODE_STOPPING")) this.#fail(row, tier, error);
+      throw error;
     }
   }
 
-  #fail(row: StoredRequest, request: InferenceRequest, tier: Tier, error: unknown): void {
+  /**
+   * POST /v1/infer: a requester's EIP-712 authorization for this operator, and the input. Runs it now
+   * (through the same bounded queue and store as chain requests) and answers with the outputs and the
+   * evidence once the settlement transaction is sent.
+   */
+  async inferHttp(body: unknown): Promise<{ status: number; body: unknown }> {
+    const { book, store, models } = this.#o;
+    if (this.#stopped) throw new HttpError(503, "NODE_STOPPING", "the node is shutting down");
+    const { request, authorization } = parseAuthorizedRequest(body, (modelId) => models.get(modelId)?.runner, book);
+    if (request.params.operator.toLowerCase() !== book.operator.toLowerCase()) {
+      throw new HttpError(403, "WRONG_OPERATOR", `the authorization names operator ${request.params.operator}, this node is ${book.operator}`);
+    }
+    let signer: string;
+    try {
+      signer = book.authorizationSigner(request, authorization);
+    } catch (cause) {
+      throw new HttpError(401, "BAD_AUTHORIZATION", "the authorization signature is malformed", { cause });
+    }
+    if (signer.toLowerCase() !== request.requester.toLowerCase() && (await this.#o.provider.getCode(request.requester)) === "0x") {
+      throw new HttpError(401, "BAD_AUTHORIZATION", `the authorization is signed by ${signer}, not by the requester ${request.requester}`);
+    }
+    const known = store.get(request.id);
+    if (known !== undefined) {
+      return { status: 409, body: { error: { code: "DUPLICATE", message: `authorization ${request.id} was already received (${known.status})` }, requestId: request.id, status: known.status } };
+    }
+    if (!this.queue.hasRoom) throw new HttpError(503, "BUSY", "the node's queue is full; retry later");
+    store.add({ id: request.id, source: "http", tier: request.params.minFinalStep, block: 0, payload: serializePayload(request, authorization) });
+    const served = await new Promise<{ result: ServedResult; transactionHash: string } | undefined>((resolve, reject) => {
+      const queued = this.queue.push(request.id, () => this.#serveStored(request.id).then(resolve, reject));
+      if (!queued) reject(new HttpError(503, "BUSY", "the node's queue is full; retry later"));
+    }).catch((error: unknown) => {
+      if (error instanceof UnservableRequestError) throw new HttpError(422, "UNSERVABLE", error.message, { cause: error });
+      if (error instanceof ContractRevertError) throw new HttpError(422, "REFUSED_ON_CHAIN", error.message, { cause: error });
+      throw error;
+    });
+    if (served === undefined) throw new HttpError(409, "DUPLICATE", `authorization ${request.id} is already being served`);
+    return { status: 200, body: { requestId: request.id, status: "submitted", transactionHash: served.transactionHash, ...served.result } };
+  }
+
+  #fail(row: StoredRequest, tier: Tier, error: unknown): void {
     const { store } = this.#o;
     const id = row.id;
     const label = { tier: tierName(tier) };
@@ -221,7 +276,6 @@ export class OperatorNode {
         this.#log(`request ${id}: attempt ${attempts} failed (${describe(error)}), will retry`);
       }
     }
-    void request;
   }
 
   /** Waits for a submitted fulfilment and records its outcome. */
@@ -285,23 +339,24 @@ export class OperatorNode {
   }
 
   /** Checks that the request can be served and plans each step's tier; throws UnservableRequestError. */
-  async plan(request: InferenceRequest): Promise<{ tiers: Exclude<Tier, 0>[]; fee: bigint; input: bigint[] }> {
+  async plan(request: InferenceRequest, authorized = false): Promise<{ tiers: Exclude<Tier, 0>[]; fee: bigint; input: bigint[] }> {
     const { book, models } = this.#o;
-    if (request.pipeline.length === 0 || request.pipeline.length > 16) throw new UnservableRequestError(`a pipeline has 1 to 16 models, got ${request.pipeline.length}`);
+    if (request.params.pipeline.length === 0 || request.params.pipeline.length > 16) throw new UnservableRequestError(`a pipeline has 1 to 16 models, got ${request.params.pipeline.length}`);
     const state = await book.state(request.id);
-    if (state !== "open") throw new UnservableRequestError(`the request is ${state}`, "closed");
+    // An on-chain request must be open; an authorization is settled once, so it must be unknown to the book.
+    if (authorized ? state !== "unknown" : state !== "open") throw new UnservableRequestError(`the request is ${authorized && state === "fulfilled" ? "already settled" : state}`, "closed");
     const now = await book.now();
-    if (request.deadline <= now) throw new UnservableRequestError(`the request expired at ${request.deadline} (chain time ${now})`, "closed");
+    if (request.params.deadline <= now) throw new UnservableRequestError(`the request expired at ${request.params.deadline} (chain time ${now})`, "closed");
     const tiers: Exclude<Tier, 0>[] = [];
     let fee = 0n;
-    for (const [i, modelId] of request.pipeline.entries()) {
+    for (const [i, modelId] of request.params.pipeline.entries()) {
       const served = models.get(modelId);
       if (served === undefined) throw new UnservableRequestError(`model ${modelId} is not served by this node`);
       const terms = await book.terms(modelId);
       if (terms === undefined) throw new UnservableRequestError(`model ${modelId} is not registered`);
       if (terms.deprecated) throw new UnservableRequestError(`model ${modelId} is deprecated`);
-      const last = i === request.pipeline.length - 1;
-      const min = Math.max(Tier.Signature, request.minEachStep, last ? request.minFinalStep : Tier.None) as Exclude<Tier, 0>;
+      const last = i === request.params.pipeline.length - 1;
+      const min = Math.max(Tier.Signature, request.params.minEachStep, last ? request.params.minFinalStep : Tier.None) as Exclude<Tier, 0>;
       const available = ([Tier.Signature, Tier.TEE, Tier.ZK] as const).filter(
         (t) => t >= min && (terms.acceptedTiers >> t) & 1 && (t !== Tier.TEE || this.#o.enclave !== undefined) && (t !== Tier.ZK || served.canProve),
       );
@@ -312,7 +367,7 @@ export class OperatorNode {
       tiers.push(tier);
       fee += terms.prices[tier - 1]!;
     }
-    if (fee > request.maxFee) throw new UnservableRequestError(`the max fee ${request.maxFee} is below the price ${fee} (wei)`);
+    if (fee > request.params.maxFee) throw new UnservableRequestError(`the max fee ${request.params.maxFee} is below the price ${fee} (wei)`);
     if (request.input === undefined) throw new UnservableRequestError(`the input is only given by URI (${request.inputUri ?? "none"}); this node serves inline inputs`);
     let input: bigint[];
     try {
@@ -324,12 +379,12 @@ export class OperatorNode {
   }
 
   /** Plans, runs every step and produces its evidence (no transaction). */
-  async run(request: InferenceRequest): Promise<StepEvidence[]> {
-    const { tiers, input } = await this.plan(request);
+  async run(request: InferenceRequest, authorized = false): Promise<StepEvidence[]> {
+    const { tiers, input } = await this.plan(request, authorized);
     const { book, models } = this.#o;
     const steps: StepEvidence[] = [];
     let current = input;
-    for (const [index, modelId] of request.pipeline.entries()) {
+    for (const [index, modelId] of request.params.pipeline.entries()) {
       const served = models.get(modelId)!;
       const tier = tiers[index]!;
       let execution;
@@ -341,8 +396,8 @@ export class OperatorNode {
         throw cause;
       }
       this.metrics.execution.observe((performance.now() - t0) / 1000);
-      if (index === 0 && execution.inputCommitment !== request.inputCommitment) {
-        throw new UnservableRequestError(`the input does not match its commitment (${execution.inputCommitment} ≠ ${request.inputCommitment})`);
+      if (index === 0 && execution.inputCommitment !== request.params.inputCommitment) {
+        throw new UnservableRequestError(`the input does not match its commitment (${execution.inputCommitment} ≠ ${request.params.inputCommitment})`);
       }
       const run: StepRun = {
         index,
@@ -354,6 +409,7 @@ export class OperatorNode {
         scaleBits: execution.scaleBits,
       };
       if (tier === Tier.ZK) {
+        this.#log(`request ${request.id}: proving step ${index} (model ${modelId})`);
         const prover = await served.prover();
         const p0 = performance.now();
         const proven = await prover.prove(current, book.zkBinding(request, run));
