@@ -73,6 +73,8 @@ export interface RequestBook {
   scan(from: number, to: number): Promise<InferenceRequest[]>;
   state(id: Hex): Promise<RequestState>;
   terms(modelId: Hex): Promise<ModelTerms | undefined>;
+  /** The requester's free escrow balance in the hub (OPG wei). */
+  escrowOf(requester: string): Promise<bigint>;
   /** Whether `operator` may be paid (active, staked). */
   isActiveOperator(operator: string): Promise<boolean>;
   /** Decodes the input bytes of a request into quantized values. */

@@ -122,6 +122,9 @@ export async function createChainBook(c: Contracts, provider: Provider, operator
       if (!found.deprecated) terms.set(modelId, found);
       return found;
     },
+    async escrowOf(requester) {
+      return (await c.hub.getFunction("balanceOf")(requester)) as bigint;
+    },
     async isActiveOperator(who) {
       return (await c.operators.getFunction("isActive")(who)) as boolean;
     },

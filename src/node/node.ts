@@ -4,7 +4,7 @@
  * every step of a request's life in the store so a crash at any instant loses nothing and sends nothing
  * twice. See store.ts for the states, sender.ts for how a transaction is made crash-safe.
  */
-import type { Provider, Wallet } from "ethers";
+import { formatUnits, type Provider, type Wallet } from "ethers";
 import { ExecutionError } from "../execution/index.ts";
 import { OpgError } from "../errors.ts";
 import type { Hex } from "../receipts/receipt.ts";
@@ -367,7 +367,12 @@ export class OperatorNode {
       tiers.push(tier);
       fee += terms.prices[tier - 1]!;
     }
-    if (fee > request.params.maxFee) throw new UnservableRequestError(`the max fee ${request.params.maxFee} is below the price ${fee} (wei)`);
+    if (fee > request.params.maxFee) throw new UnservableRequestError(`the max fee ${formatUnits(request.params.maxFee, 18)} OPG is below the price ${formatUnits(fee, 18)} OPG`);
+    if (authorized) {
+      // An authorization is paid from the escrow at settlement (nothing was reserved).
+      const balance = await book.escrowOf(request.requester);
+      if (balance < fee) throw new UnservableRequestError(`the requester's escrow (${formatUnits(balance, 18)} OPG) does not cover the price ${formatUnits(fee, 18)} OPG`);
+    }
     if (request.input === undefined) throw new UnservableRequestError(`the input is only given by URI (${request.inputUri ?? "none"}); this node serves inline inputs`);
     let input: bigint[];
     try {
