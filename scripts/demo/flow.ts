@@ -2,7 +2,7 @@ import type { network } from "hardhat";
 import { formatEther } from "ethers";
 import { commitBytes } from "../../src/commitments/index.ts";
 import { OperationBuilder, handOffCommitment, zkEvidence, zkRegistrationFields } from "../../src/pipeline/index.ts";
-import { buildReceipt, hubDomain, receiptId, signReceipt } from "../../src/receipts/index.ts";
+import { bindingOf, buildReceipt, hubDomain, receiptId, signReceipt } from "../../src/receipts/index.ts";
 import { prove } from "../../src/zkml/index.ts";
 import { deploySystem } from "./system.ts";
 import { classify, deployConsumer, startNode, type DemoRequest } from "./requests.ts";
@@ -141,7 +141,7 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
   {
     const nonce = 100n;
     const id = receiptId(chainId, deployment.hub, requester.address, classifierId, nonce);
-    const bundle = await prove(head.build, head.input, { binding: id });
+    const bundle = await prove(head.build, head.input, { binding: bindingOf(id, operator.address) });
     const receipt = buildReceipt({
       modelId: classifierId,
       inputCommitment: bundle.inputCommitment,
