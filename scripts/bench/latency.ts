@@ -26,7 +26,7 @@ function median(values: readonly number[]): number {
 
 export async function benchRequestLatency(
   connection: Connection,
-  options: { fixturesDir: string; fixture?: string; runs?: number; log?: (line: string) => void },
+  options: { fixturesDir: string; fixture?: string; runs?: number; log?: (line: string) => void; nodeLog?: (line: string) => void },
 ): Promise<{ signature: number; zk: number; samples: { signature: number[]; zk: number[] } }> {
   const fixture = options.fixture ?? "mlp-41-82-82-1";
   const runs = options.runs ?? 3;
@@ -51,7 +51,7 @@ export async function benchRequestLatency(
   await stakeOperator(connect(deployment, operator), operator, minimumStake, operator.address, deadline);
   await depositWithPermit(connect(deployment, requester), requester, 10n * OPG, deadline);
 
-  const running = await startNode(connection, deployment, [{ modelId, dir: build.dir }], { pollMs: 25 });
+  const running = await startNode(connection, deployment, [{ modelId, dir: build.dir }], { pollMs: 25, ...(options.nodeLog === undefined ? {} : { log: options.nodeLog }) });
   const samples = { signature: [] as number[], zk: [] as number[] };
   try {
     for (const [name, tier] of [["signature", Tier.Signature], ["zk", Tier.ZK]] as const) {

@@ -419,6 +419,7 @@ export class OperatorNode {
         const p0 = performance.now();
         const proven = await prover.prove(current, book.zkBinding(request, run));
         this.metrics.proving.observe((performance.now() - p0) / 1000);
+        this.#log(`request ${request.id}: step ${index} proven in ${Math.round(performance.now() - p0)} ms (witness ${proven.timings.witness} ms, Groth16 ${proven.timings.prove} ms)`);
         if (proven.outputCommitment !== run.outputCommitment) throw new OpgError("NONDETERMINISTIC", `model ${modelId}: the proof's output differs from the execution`);
         steps.push({ ...run, signer: ZERO_ADDRESS, signature: "0x", proof: encodeProofForEvm(proven.proof) });
       } else {
