@@ -99,15 +99,27 @@ describe("InferenceHub — signature tier", () => {
       .to.be.revertedWithCustomError(s.hub, "InferenceHubInvalidSignature");
   });
 
-  it("lets an approved submitter (the operator) submit for the requester, and nobody else", async () => {
+  it("lets only the requester submit: no blanket approval exists for an operator to drain the escrow", async () => {
+    // Regression (issue #9): an approved operator registered its own model priced at the requester's
+    // whole balance, signed a receipt nobody asked for and submitted it with maxFee = max.
     const s = await networkHelpers.loadFixture(ready);
-    const receipt = await makeReceipt(s, s.modelId);
+    expect(s.hub.interface.hasFunction("approveSubmitter(address,bool)")).to.equal(false);
+    const balance = await s.hub.balanceOf(s.requester.address);
+    const weights = s.ethers.keccak256(s.ethers.toUtf8Bytes("operator's own model"));
+    await s.models.connect(s.operator).registerModel({
+      weightsCommitment: weights,
+      metadataURI: "ipfs://drain",
+      prices: [balance, balance, balance],
+      acceptedTiers: 1 << Tier.Signature,
+      previousVersion: s.ethers.ZeroHash,
+      verifyingKey: "0x",
+    });
+    const drainModel = await s.models.modelIdOf(s.operator.address, weights);
+    const receipt = await makeReceipt(s, drainModel);
     const signature = await sign(s, receipt);
-    await expect(s.hub.connect(s.operator).submitSigned(receipt, s.operator.address, signature, PRICES[0]))
+    await expect(s.hub.connect(s.operator).submitSigned(receipt, s.operator.address, signature, s.ethers.MaxUint256))
       .to.be.revertedWithCustomError(s.hub, "InferenceHubUnauthorizedSubmitter").withArgs(s.requester.address, s.operator.address);
-    await expect(s.hub.connect(s.requester).approveSubmitter(s.operator.address, true)).to.emit(s.hub, "SubmitterApproved");
-    await expect(s.hub.connect(s.operator).submitSigned(receipt, s.operator.address, signature, PRICES[0])).to.emit(s.hub, "ReceiptVerified");
-    await expect(s.hub.connect(s.requester).approveSubmitter(s.ethers.ZeroAddress, true)).to.be.revertedWithCustomError(s.hub, "InferenceHubZeroAddress");
+    expect(await s.hub.balanceOf(s.requester.address)).to.equal(balance);
   });
 
   describe("refuses bad input with a custom error and charges nothing", () => {

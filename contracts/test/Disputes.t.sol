@@ -186,7 +186,7 @@ contract DisputesTest is DisputesFixture {
         uint256[] memory outputs = new uint256[](1);
         outputs[0] = 7;
         uint256[] memory signals = new uint256[](SIGNALS);
-        (signals[0], signals[1], signals[2], signals[3]) = (uint256(INPUT), uint256(TRUE_OUTPUT), 7, uint256(id) % FIELD);
+        (signals[0], signals[1], signals[2], signals[3]) = (uint256(INPUT), uint256(TRUE_OUTPUT), 7, uint256(keccak256(abi.encode(id, operator))) % FIELD);
         uint256[8] memory zkProof = _prove(_trapdoorKey(0), signals);
         vm.prank(requester);
         hub.submitProven(r, zkProof, outputs, PRICE);

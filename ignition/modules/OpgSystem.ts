@@ -2,7 +2,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 /**
  * The whole system: OPG token, Groth16 verifier, model / operator / enclave registries, the attester
- * quorum behind the enclave registry, and the inference hub that settles fees.
+ * quorum behind the enclave registry, the inference hub that settles fees and the request book.
  * Parameters (all optional): see `OpgSystem` in ignition/parameters.example.json.
  */
 export default buildModule("OpgSystem", (m) => {
@@ -38,5 +38,10 @@ export default buildModule("OpgSystem", (m) => {
     },
   ]);
 
-  return { token, verifier, models, operators, quorum, enclaves, hub };
+  // The request book reserves and settles through the hub's escrow; the hub accepts exactly one book.
+  const requests = m.contract("RequestBook", [hub, models, operators, enclaves, verifier]);
+  // Sent by account 0, the default admin; a deployment with another admin calls setRequestBook itself.
+  m.call(hub, "setRequestBook", [requests]);
+
+  return { token, verifier, models, operators, quorum, enclaves, hub, requests };
 });

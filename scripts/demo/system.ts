@@ -17,5 +17,6 @@ export async function deploySystem(connection: Connection, parameters: { treasur
     enclaves: await deployed.enclaves.getAddress(),
     quorum: await deployed.quorum.getAddress(),
     verifier: await deployed.verifier.getAddress(),
+    requests: await deployed.requests.getAddress(),
   };
 }

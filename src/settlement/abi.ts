@@ -3,7 +3,7 @@
  * needs no build step at run time; test/settlement.test.ts checks every fragment against the compiled
  * artifacts, so they cannot drift.
  */
-const RECEIPT = "(bytes32 modelId, bytes32 inputCommitment, bytes32 outputCommitment, address requester, address operator, uint256 nonce, uint64 deadline, uint8 tier)";
+const RECEIPT = "(bytes32 modelId, bytes32 inputCommitment, bytes32 outputCommitment, bytes32 outputDigest, address requester, address operator, uint256 nonce, uint64 deadline, uint8 tier)";
 const RESULT = "(uint8 tier, uint8 stepCount, uint64 stepTiers, bytes32 outputCommitment)";
 const REQUEST = "(bytes32 inputCommitment, uint8 minEachStep, uint8 minFinalStep, uint256 maxFee)";
 const EVIDENCE = "(address signer, bytes signature, uint256[8] proof, uint256[] outputs)";
@@ -30,7 +30,6 @@ export const HUB_ABI = [
   "function depositWithPermit(address account, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)",
   "function withdraw(address to, uint256 amount)",
   "function withdrawTreasury()",
-  "function approveSubmitter(address submitter, bool approved)",
   "function balanceOf(address account) view returns (uint256)",
   "function treasuryAccrued() view returns (uint256)",
   "function feeSplit() view returns (uint16 operatorBps, uint16 modelOwnerBps)",
@@ -43,6 +42,7 @@ export const HUB_ABI = [
   "function verifiedOutput(bytes32 id, uint8 minTier) view returns (bytes32)",
   "function meetsPolicy(bytes32 id, uint8 minEachStep, uint8 minFinalStep) view returns (bool)",
   "function receiptIdOf(address requester, bytes32 modelId, uint256 nonce) view returns (bytes32)",
+  "function requestBook() view returns (address)",
   "function stats() view returns (uint256 signatureSteps, uint256 teeSteps, uint256 zkSteps, uint256 operationCount)",
   "event ReceiptVerified(bytes32 indexed id, bytes32 indexed modelId, address indexed operator, address requester, uint8 tier, bytes32 inputCommitment, bytes32 outputCommitment, uint256 fee, uint256 operatorShare, uint256 modelOwnerShare, uint256 treasuryShare)",
   "event ProofVerified(bytes32 indexed id, bytes32 indexed modelId, uint256[] outputs)",

@@ -146,6 +146,7 @@ abstract contract DisputesFixture is HubFixture {
             modelId: model,
             inputCommitment: input,
             outputCommitment: output,
+            outputDigest: bytes32(0),
             requester: requester,
             operator: operator,
             nonce: nextNonce++,

@@ -2,6 +2,7 @@ import type { CliCommand } from "../types.ts";
 import { enclaveCommands } from "./enclave.ts";
 import { modelCommands } from "./model.ts";
 import { nitroCommands } from "./nitro.ts";
+import { nodeCommands } from "./node.ts";
 import { operationCommands } from "./operation.ts";
 import { statsCommands } from "./stats.ts";
 import { zkCommands } from "./zk.ts";
@@ -14,4 +15,5 @@ export const commands: readonly CliCommand[] = [
   ...zkCommands,
   ...operationCommands,
   ...statsCommands,
+  ...nodeCommands,
 ];
