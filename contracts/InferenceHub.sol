@@ -167,11 +167,10 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
         operationId = ReceiptHashing.operationId(address(this), steps[0].requester, steps[0].nonce);
         if (_results[operationId] != 0) revert InferenceHubAlreadyVerified(operationId);
 
-        (uint256 total, uint64 finalAt) = _verifySteps(steps, evidence, ids, operationId);
+        uint256 total = _verifySteps(steps, evidence, ids, operationId);
         if (total > request.maxFee) revert InferenceHubFeeAboveMaximum(total, request.maxFee);
         _debit(steps[0].requester, total);
         _recordOperation(operationId, weakest, stepTiers, ids.length, steps[ids.length - 1].outputCommitment);
-        _openOperationWindow(operationId, finalAt);
         emit OperationVerified(operationId, steps[0].requester, ids.length, stepTiers, total);
     }
 
@@ -303,16 +302,20 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
         Evidence[] calldata evidence,
         bytes32[] memory ids,
         bytes32 operationId
-    ) private returns (uint256 total, uint64 finalAt) {
+    ) private returns (uint256 total) {
         Accounting memory acc = _accounting;
+        uint64 finalAt;
+        bool backed = true;
         for (uint256 i = 0; i < ids.length; ++i) {
             uint256 fee = _verifyStep(acc, steps[i], evidence[i], ids[i]);
             total += fee;
             if (steps[i].tier != Tier.ZK) {
                 uint64 stepFinalAt = _openWindow(ids[i], steps[i], evidence[i].signer, fee, operationId);
+                if (stepFinalAt == 0) backed = false;
                 if (stepFinalAt > finalAt) finalAt = stepFinalAt;
             }
         }
+        _openOperationWindow(operationId, finalAt, backed);
         unchecked {
             ++acc.operations;
         }

@@ -15,3 +15,4 @@ export * from "./requests/index.ts";
 export * as nitro from "./nitro/index.ts";
 export * as enclaves from "./enclaves/index.ts";
 export * as zkml from "./zkml/index.ts";
+export * as disputes from "./disputes/index.ts";

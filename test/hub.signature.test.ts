@@ -59,8 +59,8 @@ describe("InferenceHub — signature tier", () => {
     const receipt = await makeReceipt(s, s.modelId);
     await (await s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0])).wait();
     const id = await s.hub.receiptIdOf(receipt.requester, receipt.modelId, receipt.nonce);
-    const strict = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.TEE, Tier.TEE]);
-    const lenient = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature]);
+    const strict = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.TEE, Tier.TEE, false, false]);
+    const lenient = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, false, false]);
     await expect(strict.accept(id)).to.be.revertedWithCustomError(strict, "TieredConsumerInsufficientTier").withArgs(id);
     await expect(lenient.accept(id)).to.emit(lenient, "ResultAccepted").withArgs(id, Tier.Signature, receipt.outputCommitment);
     await expect(lenient.accept(id)).to.be.revertedWithCustomError(lenient, "TieredConsumerAlreadyAccepted");
@@ -73,7 +73,7 @@ describe("InferenceHub — signature tier", () => {
     const receipt = await makeReceipt(s, s.modelId, { outputCommitment: `0x${"00".repeat(32)}` });
     await (await s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0])).wait();
     const id = await s.hub.receiptIdOf(receipt.requester, receipt.modelId, receipt.nonce);
-    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature]);
+    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, false, false]);
     await expect(consumer.accept(id)).to.emit(consumer, "ResultAccepted").withArgs(id, Tier.Signature, receipt.outputCommitment);
     expect(await consumer.isAccepted(id)).to.equal(true);
     await expect(consumer.accept(id)).to.be.revertedWithCustomError(consumer, "TieredConsumerAlreadyAccepted").withArgs(id);

@@ -76,8 +76,9 @@ abstract contract PendingResults is IPendingResults, AccessControl {
     function statusOf(bytes32 id) public view returns (ResultStatus status, uint64 finalAt, bool challengeable) {
         bytes32 claimHash;
         (claimHash, finalAt, status) = claimOf(id);
-        // Operations store no hash: their steps are what a proof refutes.
-        challengeable = status == ResultStatus.Pending && claimHash != bytes32(0);
+        // A receipt or step stores its claim hash; an operation stores 1 when every step that is not ZK
+        // had a window (its steps are what a proof refutes).
+        challengeable = status != ResultStatus.Refuted && claimHash != bytes32(0);
     }
 
     /// @dev Opens the challenge window of a Signature/TEE result and locks its bond; returns its final
@@ -113,9 +114,10 @@ abstract contract PendingResults is IPendingResults, AccessControl {
         emit ResultPending(id, operationId, signer, bond, finalAt);
     }
 
-    /// @dev Makes an operation pending until its latest step is final (its steps carry the claims).
-    function _openOperationWindow(bytes32 operationId, uint64 finalAt) internal {
-        if (finalAt != 0) _pending[operationId] = uint256(finalAt) << FINAL_AT_SHIFT;
+    /// @dev Makes an operation pending until its latest step is final (its steps carry the claims);
+    ///      `backed` says every step that is not ZK could be refuted during its window.
+    function _openOperationWindow(bytes32 operationId, uint64 finalAt, bool backed) internal {
+        if (finalAt != 0) _pending[operationId] = (uint256(finalAt) << FINAL_AT_SHIFT) | (backed ? 1 : 0);
     }
 
     /// @dev Reverts if `id` was refuted; whether it is final does not matter here.

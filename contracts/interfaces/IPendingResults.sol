@@ -26,7 +26,10 @@ interface IPendingResults {
     event DisputeConfigUpdated(address indexed disputes, uint32 window, uint16 bondMultiple);
 
     /// @notice Status of a result (receipt, operation step or operation), when it is or becomes final
-    ///         (zero when unknown or refuted), and whether a proof could refute it now.
+    ///         (zero when unknown, refuted, or final at once), and whether it is backed by fraud proofs: it
+    ///         had (or has, while pending) a challenge window in which a proof could refute it. False for
+    ///         results final at once: ZK results (proven already), models without a circuit, and results
+    ///         recorded while fraud proofs were off.
     function statusOf(bytes32 id) external view returns (ResultStatus status, uint64 finalAt, bool challengeable);
 
     /// @notice The stored claim hash and final time of a pending (or already refuted) result.

@@ -58,7 +58,7 @@ contract DisputesTest is DisputesFixture {
         vm.warp(finalAt);
         (status,, challengeable) = hub.statusOf(id);
         assertEq(uint256(status), uint256(ResultStatus.Final), "final");
-        assertTrue(!challengeable, "no longer challengeable");
+        assertTrue(challengeable, "still reported as backed by fraud proofs");
         vm.warp(uint256(finalAt) + operators.BOND_EPOCH());
         assertEq(operators.lockedOf(operator), 0, "bond released after finality");
     }

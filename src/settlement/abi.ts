@@ -77,6 +77,14 @@ export const HUB_ABI = [
   "error Groth16MalformedVerifyingKey(uint256 length)",
   "error Groth16SignalCountMismatch(uint256 expected, uint256 actual)",
   "error Groth16SignalOutOfField(uint256 index)",
+  "function statusOf(bytes32 id) view returns (uint8 status, uint64 finalAt, bool challengeable)",
+  "function claimOf(bytes32 id) view returns (bytes32 claimHash, uint64 finalAt, uint8 status)",
+  "function disputeConfig() view returns (address disputes, uint32 window, uint16 bondMultiple)",
+  "event ResultPending(bytes32 indexed id, bytes32 indexed operationId, address signer, uint256 bond, uint64 finalAt)",
+  "event ResultRefuted(bytes32 indexed id, bytes32 indexed operationId)",
+  "error PendingResultsRefuted(bytes32 id)",
+  "error PendingResultsNotPending(bytes32 id, uint8 status)",
+  "error OperatorRegistryInsufficientFreeStake(address operator, uint256 bond, uint256 free)",
 ] as const;
 
 export const MODEL_REGISTRY_ABI = [
@@ -113,7 +121,11 @@ export const OPERATOR_REGISTRY_ABI = [
   "function isActive(address operator) view returns (bool)",
   "function activeOperatorOf(address signer) view returns (address)",
   "function minimumStake() view returns (uint256)",
+  "function lockedOf(address operator) view returns (uint256)",
+  "function freeStakeOf(address operator) view returns (uint256)",
+  "function isBondSlashed(bytes32 bondId) view returns (bool)",
   "error OperatorRegistryZeroAmount()",
+  "error OperatorRegistryInsufficientFreeStake(address operator, uint256 bond, uint256 free)",
   "error OperatorRegistrySignerTaken(address signer, address operator)",
 ] as const;
 

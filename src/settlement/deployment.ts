@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Contract, type ContractRunner } from "ethers";
 import { InvalidInputError, OpgError } from "../errors.ts";
 import { checkAddress } from "../receipts/receipt.ts";
+import { DISPUTES_ABI } from "../disputes/abi.ts";
 import { REQUEST_BOOK_ABI } from "../requests/abi.ts";
 import { ATTESTER_QUORUM_ABI, ENCLAVE_REGISTRY_ABI, HUB_ABI, MODEL_REGISTRY_ABI, OPERATOR_REGISTRY_ABI, TOKEN_ABI } from "./abi.ts";
 
@@ -17,6 +18,8 @@ export interface Deployment {
   readonly verifier: string;
   /** The RequestBook (inference requests); absent in deployments made before it existed. */
   readonly requests?: string;
+  /** The Disputes contract (fraud proofs); absent in deployments made before it existed. */
+  readonly disputes?: string;
 }
 
 /** ethers contracts for a deployment, bound to a runner (a provider to read, a signer to write). */
@@ -29,6 +32,8 @@ export interface Contracts {
   readonly quorum: Contract;
   /** The RequestBook, when the deployment has one. */
   readonly requests: Contract | undefined;
+  /** The Disputes contract, when the deployment has one. */
+  readonly disputes: Contract | undefined;
 }
 
 export function connect(deployment: Deployment, runner: ContractRunner): Contracts {
@@ -40,12 +45,13 @@ export function connect(deployment: Deployment, runner: ContractRunner): Contrac
     enclaves: new Contract(deployment.enclaves, ENCLAVE_REGISTRY_ABI, runner),
     quorum: new Contract(deployment.quorum, ATTESTER_QUORUM_ABI, runner),
     requests: deployment.requests === undefined ? undefined : new Contract(deployment.requests, REQUEST_BOOK_ABI, runner),
+    disputes: deployment.disputes === undefined ? undefined : new Contract(deployment.disputes, DISPUTES_ABI, runner),
   };
 }
 
-const OPTIONAL_KEYS: Partial<Record<keyof Deployment, string>> = { requests: "OpgSystem#RequestBook" };
+const OPTIONAL_KEYS: Partial<Record<keyof Deployment, string>> = { requests: "OpgSystem#RequestBook", disputes: "OpgSystem#Disputes" };
 
-const IGNITION_KEYS: Record<Exclude<keyof Deployment, "requests">, string> = {
+const IGNITION_KEYS: Record<Exclude<keyof Deployment, "requests" | "disputes">, string> = {
   token: "OpgSystem#OPGToken",
   hub: "OpgSystem#InferenceHub",
   models: "OpgSystem#ModelRegistry",
@@ -88,7 +94,10 @@ export async function loadDeployment(path: string): Promise<Deployment> {
     if (typeof value !== "string") throw new InvalidInputError(`${path} has no "${field}" address`);
     return [field, checkAddress(value, field)];
   });
-  if (typeof record["requests"] === "string") entries.push(["requests", checkAddress(record["requests"], "requests")]);
+  for (const field of Object.keys(OPTIONAL_KEYS)) {
+    const value = record[field];
+    if (typeof value === "string") entries.push([field, checkAddress(value, field)]);
+  }
   return Object.fromEntries(entries) as unknown as Deployment;
 }
 
