@@ -13,6 +13,8 @@ import { MIN_STAKE, PRICES, depositWithPermit, domainOf, fund, registerModel, st
 import { signResult } from "./helpers/lying-operator.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 import { builtFixture, fixture } from "./zkml/helpers.ts";
+import type { Disputes, TieredConsumer } from "../typechain-types/index.ts";
+import { expectFailure, keyOf, runOpg } from "./helpers/cli.ts";
 
 const chain = await newChain();
 const WINDOW = 3_600n;
@@ -24,7 +26,7 @@ let prover: WarmProver;
 let inputsDir: string;
 let input: bigint[];
 
-type Ready = System & { modelId: string; disputes: Contract; consumer: Contract; strictConsumer: Contract };
+type Ready = System & { modelId: string; disputes: Disputes; challenger: string; consumer: TieredConsumer; strictConsumer: TieredConsumer };
 
 async function ready(): Promise<Ready> {
   const s = await deployOn(chain);
@@ -35,11 +37,11 @@ async function ready(): Promise<Ready> {
   await depositWithPermit(s, s.requester, 1_000n * OPG);
   const [, , , , , , , , , challenger] = await s.ethers.getSigners();
   const { disputes: address } = await s.hub.disputeConfig();
-  const disputes = new Contract(address, DISPUTES_ABI, challenger);
+  const disputes = (await s.ethers.getContractAt("Disputes", address, challenger!)) as unknown as Disputes;
   // A consumer that acts only on final results of at least signature tier.
-  const consumer = (await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, true, false])) as unknown as Contract;
-  const strictConsumer = (await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, false, true])) as unknown as Contract;
-  return { ...s, modelId, disputes, consumer, strictConsumer };
+  const consumer = (await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, true, false])) as unknown as TieredConsumer;
+  const strictConsumer = (await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, false, true])) as unknown as TieredConsumer;
+  return { ...s, modelId, disputes, challenger: challenger!.address, consumer, strictConsumer };
 }
 
 let nonce = 1n;
@@ -66,7 +68,7 @@ function watcher(s: Ready): Promise<WatcherContext> {
   const model: WatchedModel = { modelId: s.modelId as `0x${string}`, runner, prover: async () => prover };
   return inputDirectory(inputsDir, [model]).then((inputs) => ({
     hub: new Contract(s.hub.target as string, HUB_ABI, s.ethers.provider),
-    disputes: s.disputes,
+    disputes: s.disputes as unknown as Contract,
     models: new Map([[s.modelId.toLowerCase(), model]]),
     inputs,
   }));
@@ -117,7 +119,7 @@ describe("Fraud proofs — a watcher refutes a wrong signature result", function
     expect(await s.operators.lockedOf(s.operator.address)).to.equal(BOND);
     await expect(s.consumer.accept(id)).to.be.revertedWithCustomError(s.consumer, "TieredConsumerNotFinal");
 
-    const challenger = await (s.disputes.runner as { getAddress(): Promise<string> }).getAddress();
+    const challenger = s.challenger;
     const ctx = await watcher(s);
     const events = await scanBlocks(ctx, block, block);
     expect(events.map((e) => e.kind)).to.deep.equal(["challenged"]);
@@ -150,18 +152,18 @@ describe("Fraud proofs — a watcher refutes a wrong signature result", function
     const pending = await findClaim(ctx.hub, id as `0x${string}`);
     let refused: unknown;
     try {
-      await challengeResult(s.disputes, prover, pending, input);
+      await challengeResult(s.disputes as unknown as Contract, prover, pending, input);
     } catch (error) {
       refused = error;
     }
     expect(refused).to.be.instanceOf(ResultCorrectError);
     // Even forced on-chain, the same output is refused.
-    const binding = await s.disputes.bindingOf(id, await (s.disputes.runner as { getAddress(): Promise<string> }).getAddress());
+    const binding = await s.disputes.bindingOf(id, s.challenger);
     const proven = await prover.prove(input, binding);
     const { encodeProofForEvm, encodePublicSignals } = await import("../src/zkml/index.ts");
     const signals = encodePublicSignals(proven.publicSignals);
     await expect(
-      s.disputes.challenge(id, claimTuple(pending.claim), proven.outputCommitment, signals.slice(2, -1), encodeProofForEvm(proven.proof)),
+      s.disputes.challenge(id, [...claimTuple(pending.claim)] as never, proven.outputCommitment, signals.slice(2, -1), encodeProofForEvm(proven.proof)),
     ).to.be.revertedWithCustomError(s.disputes, "DisputesSameOutput");
 
     await s.networkHelpers.time.increase(WINDOW);
@@ -170,13 +172,66 @@ describe("Fraud proofs — a watcher refutes a wrong signature result", function
     await expect(s.strictConsumer.accept(id)).to.emit(s.strictConsumer, "ResultAccepted");
   });
 
+  it("opg challenge <id> refutes one wrong result by hand; opg watch --to-block reports correct ones; bad input is one readable line", async () => {
+    const s = await chain.networkHelpers.loadFixture(ready);
+    const dir = mkdtempSync(join(tmpdir(), "opg-disputes-cli-"));
+    const address = async (c: { getAddress(): Promise<string> }) => c.getAddress();
+    writeFileSync(
+      join(dir, "deployment.json"),
+      JSON.stringify({
+        token: await address(s.token),
+        hub: await address(s.hub),
+        models: await address(s.models),
+        operators: await address(s.operators),
+        enclaves: await address(s.enclaves),
+        quorum: await address(s.quorum),
+        verifier: await address(s.verifier),
+        disputes: await s.disputes.getAddress(),
+      }),
+    );
+    writeFileSync(join(dir, "input.json"), JSON.stringify(fixture("gemm-relu-3x4").input));
+    const env = { OPG_PRIVATE_KEY: keyOf(9) };
+    const model = `${s.modelId}=${build.dir}`;
+
+    const wrong = await submit(s, true);
+    const run = await runOpg(chain, dir, env, ["challenge", wrong.id, "--model", model, "--input", "input.json", "--json"]);
+    expect(run.code, run.stderr).to.equal(0);
+    const out = JSON.parse(run.stdout) as { id: string; refuted: boolean; slashed: string; reward: string; refund: string; gasUsed: number };
+    expect(out).to.include({ id: wrong.id, refuted: true, slashed: BOND.toString() });
+    expect(out.gasUsed).to.be.greaterThan(0);
+    expect(Number((await s.hub.statusOf(wrong.id))[0])).to.equal(ResultStatus.Refuted);
+
+    // Twice: the result is no longer pending.
+    expectFailure(await runOpg(chain, dir, env, ["challenge", wrong.id, "--model", model, "--input", "input.json"]), "refuted");
+
+    // The slash took the operator below the minimum stake: it serves nothing until it tops up.
+    expect(await s.operators.isActive(s.operator.address)).to.equal(false);
+    await fund(s, s.operator, BOND);
+    await (await s.token.connect(s.operator).approve(await s.operators.getAddress(), BOND)).wait();
+    await (await s.operators.connect(s.operator).stake(BOND)).wait();
+    const right = await submit(s, false);
+    const watched = await runOpg(chain, dir, env, ["watch", "--model", model, "--inputs", ".", "--from-block", String(right.block), "--to-block", String(right.block), "--json"]);
+    expect(watched.code, watched.stderr).to.equal(0);
+    expect(JSON.parse(watched.stdout)).to.deep.include({ kind: "correct", id: right.id });
+    const refused = await runOpg(chain, dir, env, ["challenge", right.id, "--model", model, "--input", "input.json"]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stdout).to.contain(`correct ${right.id}`);
+    expectFailure(await runOpg(chain, dir, env, ["challenge", "0x1234", "--model", model, "--input", "input.json"]), "result id");
+  });
+
   it("a challenge after the window fails, and the late result stays final", async () => {
     const s = await chain.networkHelpers.loadFixture(ready);
     const { id } = await submit(s, true);
     const ctx = await watcher(s);
     const pending = await findClaim(ctx.hub, id as `0x${string}`);
     await s.networkHelpers.time.increase(WINDOW);
-    await expect(challengeResult(s.disputes, prover, pending, input)).to.be.rejectedWith(/DisputesWindowClosed/);
+    let late: unknown;
+    try {
+      await challengeResult(s.disputes as unknown as Contract, prover, pending, input);
+    } catch (error) {
+      late = error;
+    }
+    expect(String((late as Error | undefined)?.message)).to.match(/DisputesWindowClosed/);
     expect(Number((await s.hub.statusOf(id))[0])).to.equal(ResultStatus.Final);
   });
 

@@ -29,7 +29,7 @@ export async function signResult(options: {
   nonce: bigint;
   deadline: bigint;
   lie: boolean;
-  tier?: Tier.Signature | Tier.TEE;
+  tier?: Exclude<Tier, 0>;
 }): Promise<SignedResult> {
   const honest = await options.runner.execute(options.input);
   const claimed = options.lie ? honest.output.map((v, i) => (i === 0 ? v + 1n : v)) : honest.output;

@@ -1,4 +1,5 @@
 import type { CliCommand } from "../types.ts";
+import { disputeCommands } from "./disputes.ts";
 import { enclaveCommands } from "./enclave.ts";
 import { modelCommands } from "./model.ts";
 import { nitroCommands } from "./nitro.ts";
@@ -16,4 +17,5 @@ export const commands: readonly CliCommand[] = [
   ...operationCommands,
   ...statsCommands,
   ...nodeCommands,
+  ...disputeCommands,
 ];
