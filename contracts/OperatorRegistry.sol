@@ -187,8 +187,7 @@ contract OperatorRegistry is IOperatorRegistry, AccessControl, ReentrancyGuardTr
             b.amountB += add;
             if (epoch > b.epochB) b.epochB = epoch;
         }
-        _bonds[operator] = b;
-        emit BondLocked(operator, amount, finalAt);
+        _bonds[operator] = b; // no event: the bond holder announces it (the hub's ResultPending)
     }
 
     /// @inheritdoc IOperatorRegistry

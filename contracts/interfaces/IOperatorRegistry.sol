@@ -38,8 +38,6 @@ interface IOperatorRegistry {
     event StakeWithdrawn(address indexed operator, address indexed to, uint256 amount);
     /// @notice Stake was slashed by the dispute role.
     event Slashed(address indexed operator, uint256 amount, address indexed recipient, bytes32 indexed reason);
-    /// @notice `amount` of the operator's stake is locked until its result is final at `finalAt`.
-    event BondLocked(address indexed operator, uint256 amount, uint64 finalAt);
     /// @notice The minimum stake changed.
     event MinimumStakeUpdated(uint256 minimumStake);
 

@@ -6,6 +6,7 @@ import { bindingOf, buildReceipt, hubDomain, receiptId, signReceipt } from "../.
 import { prove } from "../../src/zkml/index.ts";
 import { deploySystem } from "./system.ts";
 import { classify, deployConsumer, startNode, type DemoRequest } from "./requests.ts";
+import { runChallenge, type DemoChallenge } from "./challenge.ts";
 import { runTeeStep } from "./tee.ts";
 import { demoHead } from "./zk.ts";
 import { Tier, tierName } from "../../src/receipts/tier.ts";
@@ -42,6 +43,8 @@ export interface DemoReport {
   fees: { paid: string; operator: string; modelOwner: string; treasury: string };
   /** Requests served by the operator node for an example consumer contract (fees not in `fees`). */
   requests: Omit<DemoRequest, "latencyMs">[];
+  /** Wrong signature results refuted by a watcher with a Groth16 fraud proof. */
+  challenges: DemoChallenge[];
 }
 
 /** Runs the demo on `connection` and returns the report; `log` receives human-readable lines. */
@@ -204,7 +207,30 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
     await running.stop();
   }
 
-  const report: DemoReport = { chainId: Number(chainId), receipts, fees: totals(settlements), requests };
+  log("11. Fraud proofs: the operator signs a deliberately wrong classification; the result is pending for the");
+  log("    challenge window with a bond of its stake locked; a watcher re-runs the model, proves the true output");
+  log("    and refutes it: the bond is slashed, the watcher rewarded, the requester refunded…");
+  const [challenger] = (await ethers.getSigners()).slice(9);
+  if (challenger === undefined) throw new Error("the embedded chain needs ten accounts");
+  const { challenges } = await runChallenge({
+    deployment,
+    chainId,
+    modelId: classifierId,
+    build: head.build,
+    input: head.input,
+    operator,
+    requester,
+    challenger,
+    price: prices[0],
+    deadline,
+    honest: 0,
+    log,
+  });
+  for (const c of challenges) {
+    log(`   refuted ${c.id.slice(0, 18)}…: slashed ${formatEther(c.slashed)} OPG, watcher reward ${formatEther(c.reward)} OPG, requester refund ${formatEther(c.refund)} OPG (gas ${c.gasUsed})`);
+  }
+
+  const report: DemoReport = { chainId: Number(chainId), receipts, fees: totals(settlements), requests, challenges };
   printSummary(report, log);
   return report;
 }

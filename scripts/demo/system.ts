@@ -18,5 +18,6 @@ export async function deploySystem(connection: Connection, parameters: { treasur
     quorum: await deployed.quorum.getAddress(),
     verifier: await deployed.verifier.getAddress(),
     requests: await deployed.requests.getAddress(),
+    disputes: await deployed.disputes.getAddress(),
   };
 }
