@@ -16,6 +16,8 @@ import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessControl {
     /// @notice May swap the attestation verifier and change timings.
     bytes32 public constant ENCLAVE_ADMIN_ROLE = keccak256("ENCLAVE_ADMIN_ROLE");
+    /// @notice May revoke any key for good (the disputes contract, when a key signed a refuted result).
+    bytes32 public constant REVOKER_ROLE = keccak256("REVOKER_ROLE");
 
     /// @dev keccak256 of 144 zero bytes: PCR0–2 of a debug-mode enclave.
     bytes32 internal constant DEBUG_IMAGE = keccak256(abi.encodePacked(new bytes(144)));
@@ -111,6 +113,16 @@ contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessCont
         if (stored.operator != msg.sender) revert EnclaveRegistryNotKeyOperator(key, msg.sender);
         stored.expiresAt = 0;
         emit EnclaveKeyRevoked(key, msg.sender);
+    }
+
+    /// @notice Revokes `key` for good: it signed a result proven wrong. No attestation can renew it.
+    function revokeForFraud(address key, bytes32 reason) external onlyRole(REVOKER_ROLE) {
+        EnclaveKey storage stored = _keys[key];
+        if (stored.operator == address(0)) return;
+        stored.expiresAt = 0;
+        // Renewals need a newer attestation than the stored one: none is newer than this.
+        stored.attestedAt = type(uint40).max;
+        emit EnclaveKeyBanned(key, stored.operator, reason);
     }
 
     /// @notice Swaps who vouches for attestations (e.g. on-chain P-384 verification instead of a quorum).

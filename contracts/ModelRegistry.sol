@@ -18,6 +18,8 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     /// @dev Tiers a model may accept: Signature (bit 1), TEE (bit 2), ZK (bit 3).
     uint8 internal constant VALID_TIERS = (1 << 1) | (1 << 2) | (1 << 3);
     uint8 internal constant ZK_BIT = 1 << 3;
+    /// @notice The longest challenge window a model may ask for.
+    uint32 public constant MAX_CHALLENGE_WINDOW = 30 days;
 
     /// @dev Slot 0 is all a signature-tier receipt reads; TEE and ZK receipts read slot 1 too.
     struct Model {
@@ -32,6 +34,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         uint40 registeredAt;
         // slot 2
         address verifyingKeyStore;
+        uint32 challengeWindow;
         // slots 3, 4
         bytes32 weightsCommitment;
         bytes32 previousVersion;
@@ -126,6 +129,14 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         emit ModelMetadataUpdated(modelId, metadataURI);
     }
 
+    /// @notice Asks for a challenge window of `window` seconds for this model's pending results (the hub
+    ///         uses the longer of this and its own; zero for the hub's).
+    function setChallengeWindow(bytes32 modelId, uint32 window) external onlyModelOwner(modelId) {
+        if (window > MAX_CHALLENGE_WINDOW) revert ModelRegistryInvalidChallengeWindow(window);
+        _models[modelId].challengeWindow = window;
+        emit ModelChallengeWindowUpdated(modelId, window);
+    }
+
     /// @notice Hands the model to `newOwner`, who then receives its share of fees.
     function transferModelOwnership(bytes32 modelId, address newOwner) external onlyModelOwner(modelId) {
         if (newOwner == address(0)) revert ModelRegistryZeroAddress();
@@ -167,6 +178,12 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     /// @inheritdoc IModelRegistry
     function verifyingKeyStoreOf(bytes32 modelId) external view returns (address) {
         return _models[modelId].verifyingKeyStore;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function disputeTermsOf(bytes32 modelId) external view returns (address verifyingKeyStore, uint32 challengeWindow) {
+        Model storage model = _models[modelId];
+        return (model.verifyingKeyStore, model.challengeWindow);
     }
 
     /// @notice The verifying key words the model was registered with (empty if none).

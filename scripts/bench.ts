@@ -7,10 +7,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { network } from "hardhat";
 import { releaseZkResources } from "../src/zkml/index.ts";
+import { benchChallenge } from "./bench/challenge.ts";
 import { benchHubGas, verifierGas } from "./bench/gas.ts";
+import { benchRequestLatency } from "./bench/latency.ts";
 import { benchNitro } from "./bench/nitro.ts";
 import { benchTeeGas } from "./bench/tee.ts";
-import { benchZk, type ZkBenchEntry } from "./bench/zk.ts";
+import { benchZk, defaultFixturesDir, type ZkBenchEntry } from "./bench/zk.ts";
 import { demoHead } from "./demo/zk.ts";
 
 const quick = process.argv.includes("--quick");
@@ -33,6 +35,14 @@ try {
   const gas: Record<string, number> = await benchHubGas(await network.create(), head);
   for (const [key, value] of Object.entries(await benchTeeGas(await network.create()))) gas[`tee.${key}`] = value;
 
+  say("Measuring fraud proofs: a challenge, and the gas a challenge window adds to a signature receipt…");
+  const fraud = await benchChallenge(await network.create(), head);
+  const challenge = { gas: fraud.gas, pendingReceiptExtraGas: fraud.pendingExtra, signatureReceiptPending: fraud.pendingReceipt, signatureReceiptFinalAtOnce: fraud.finalReceipt };
+
+  say("Measuring request → callback latency with the operator node running (mlp-41-82-82-1, warm prover)…");
+  const latency = await benchRequestLatency(await network.create(), { fixturesDir: defaultFixturesDir(), log: say });
+  const requests = { latencyMs: { signature: latency.signature, zk: latency.zk } };
+
   say("Measuring Nitro attestation verification throughput…");
   const nitro = await benchNitro();
 
@@ -53,6 +63,8 @@ try {
 
   const results = {
     gas,
+    requests,
+    challenge,
     verifier,
     nitro,
     zk,
@@ -64,7 +76,10 @@ try {
   table("Gas", Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, { gas: v }])));
   say(`  signature receipt, steady state: ${gas["signatureReceipt"]} (target ≤ 100,000)`);
   say(`  2-step operation ${gas["operation.2step"]} vs separate ${gas["separate.2step"]}; 3-step ${gas["operation.3step"]} vs ${gas["separate.3step"]}`);
+  say(`  challenge ${challenge.gas}; a pending signature receipt costs ${challenge.pendingReceiptExtraGas} more (target ≤ 25,000)`);
   if (Object.keys(verifier).length > 0) table("Groth16 verification (execution gas; calldata separate)", verifier);
+  table("Request latency, request → callback (ms, median)", { "mlp-41-82-82-1": requests.latencyMs });
+  say(`  ZK ${requests.latencyMs.zk} ms (target ≤ 3,000 with a warm prover); samples ${JSON.stringify(latency.samples)}`);
   table("Nitro verification", { nitro });
   if (Object.keys(zk).length > 0) table("ZK circuits", zk as unknown as Record<string, Record<string, number>>);
   say("\nwrote bench/results.json");

@@ -11,6 +11,8 @@ export * from "./receipts/index.ts";
 export * from "./commitments/index.ts";
 export * from "./settlement/index.ts";
 export * from "./pipeline/index.ts";
+export * from "./requests/index.ts";
 export * as nitro from "./nitro/index.ts";
 export * as enclaves from "./enclaves/index.ts";
 export * as zkml from "./zkml/index.ts";
+export * as disputes from "./disputes/index.ts";

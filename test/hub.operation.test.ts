@@ -108,9 +108,9 @@ describe("InferenceHub — hybrid operations", function () {
     const [sig, tee, zk, ops] = await s.hub.stats();
     expect([sig, tee, zk, ops]).to.deep.equal([0n, 1n, 1n, 1n]);
 
-    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.TEE, Tier.ZK]);
+    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.TEE, Tier.ZK, false, false]);
     await expect(consumer.accept(id)).to.emit(consumer, "ResultAccepted").withArgs(id, Tier.TEE, operation.steps[1]!.outputCommitment);
-    const strict = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.ZK, Tier.ZK]);
+    const strict = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.ZK, Tier.ZK, false, false]);
     await expect(strict.accept(id)).to.be.revertedWithCustomError(strict, "TieredConsumerInsufficientTier");
   });
 

@@ -59,8 +59,8 @@ describe("InferenceHub — signature tier", () => {
     const receipt = await makeReceipt(s, s.modelId);
     await (await s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0])).wait();
     const id = await s.hub.receiptIdOf(receipt.requester, receipt.modelId, receipt.nonce);
-    const strict = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.TEE, Tier.TEE]);
-    const lenient = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature]);
+    const strict = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.TEE, Tier.TEE, false, false]);
+    const lenient = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, false, false]);
     await expect(strict.accept(id)).to.be.revertedWithCustomError(strict, "TieredConsumerInsufficientTier").withArgs(id);
     await expect(lenient.accept(id)).to.emit(lenient, "ResultAccepted").withArgs(id, Tier.Signature, receipt.outputCommitment);
     await expect(lenient.accept(id)).to.be.revertedWithCustomError(lenient, "TieredConsumerAlreadyAccepted");
@@ -73,7 +73,7 @@ describe("InferenceHub — signature tier", () => {
     const receipt = await makeReceipt(s, s.modelId, { outputCommitment: `0x${"00".repeat(32)}` });
     await (await s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0])).wait();
     const id = await s.hub.receiptIdOf(receipt.requester, receipt.modelId, receipt.nonce);
-    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature]);
+    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, false, false]);
     await expect(consumer.accept(id)).to.emit(consumer, "ResultAccepted").withArgs(id, Tier.Signature, receipt.outputCommitment);
     expect(await consumer.isAccepted(id)).to.equal(true);
     await expect(consumer.accept(id)).to.be.revertedWithCustomError(consumer, "TieredConsumerAlreadyAccepted").withArgs(id);
@@ -99,15 +99,27 @@ describe("InferenceHub — signature tier", () => {
       .to.be.revertedWithCustomError(s.hub, "InferenceHubInvalidSignature");
   });
 
-  it("lets an approved submitter (the operator) submit for the requester, and nobody else", async () => {
+  it("lets only the requester submit: no blanket approval exists for an operator to drain the escrow", async () => {
+    // Regression (issue #9): an approved operator registered its own model priced at the requester's
+    // whole balance, signed a receipt nobody asked for and submitted it with maxFee = max.
     const s = await networkHelpers.loadFixture(ready);
-    const receipt = await makeReceipt(s, s.modelId);
+    expect(s.hub.interface.hasFunction("approveSubmitter(address,bool)")).to.equal(false);
+    const balance = await s.hub.balanceOf(s.requester.address);
+    const weights = s.ethers.keccak256(s.ethers.toUtf8Bytes("operator's own model"));
+    await s.models.connect(s.operator).registerModel({
+      weightsCommitment: weights,
+      metadataURI: "ipfs://drain",
+      prices: [balance, balance, balance],
+      acceptedTiers: 1 << Tier.Signature,
+      previousVersion: s.ethers.ZeroHash,
+      verifyingKey: "0x",
+    });
+    const drainModel = await s.models.modelIdOf(s.operator.address, weights);
+    const receipt = await makeReceipt(s, drainModel);
     const signature = await sign(s, receipt);
-    await expect(s.hub.connect(s.operator).submitSigned(receipt, s.operator.address, signature, PRICES[0]))
+    await expect(s.hub.connect(s.operator).submitSigned(receipt, s.operator.address, signature, s.ethers.MaxUint256))
       .to.be.revertedWithCustomError(s.hub, "InferenceHubUnauthorizedSubmitter").withArgs(s.requester.address, s.operator.address);
-    await expect(s.hub.connect(s.requester).approveSubmitter(s.operator.address, true)).to.emit(s.hub, "SubmitterApproved");
-    await expect(s.hub.connect(s.operator).submitSigned(receipt, s.operator.address, signature, PRICES[0])).to.emit(s.hub, "ReceiptVerified");
-    await expect(s.hub.connect(s.requester).approveSubmitter(s.ethers.ZeroAddress, true)).to.be.revertedWithCustomError(s.hub, "InferenceHubZeroAddress");
+    expect(await s.hub.balanceOf(s.requester.address)).to.equal(balance);
   });
 
   describe("refuses bad input with a custom error and charges nothing", () => {

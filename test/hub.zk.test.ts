@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { loadBuild, prove, type ZkBuild, type ZkProofBundle } from "../src/zkml/index.ts";
 import { zkEvidence, zkRegistrationFields } from "../src/pipeline/zk.ts";
-import { receiptId } from "../src/receipts/index.ts";
+import { bindingOf, receiptId } from "../src/receipts/index.ts";
 import { Tier } from "../src/receipts/tier.ts";
-import { PRICES, depositWithPermit, fund, makeReceipt, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
+import { MIN_STAKE, PRICES, depositWithPermit, fund, makeReceipt, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 import { builtFixture, fixture } from "./zkml/helpers.ts";
 
@@ -26,7 +26,7 @@ async function provenReceipt(s: System, modelId: string, nonce?: bigint) {
   const { chainId } = await s.ethers.provider.getNetwork();
   const draft = await makeReceipt(s, modelId, { tier: Tier.ZK, ...(nonce === undefined ? {} : { nonce }) });
   const id = receiptId(chainId, await s.hub.getAddress(), draft.requester, modelId, draft.nonce);
-  const bundle: ZkProofBundle = await prove(build, input, { binding: id });
+  const bundle: ZkProofBundle = await prove(build, input, { binding: bindingOf(id, draft.operator) });
   const receipt = { ...draft, inputCommitment: bundle.inputCommitment, outputCommitment: bundle.outputCommitment };
   return { receipt, id, bundle, evidence: zkEvidence(bundle, receipt, id) };
 }
@@ -67,6 +67,21 @@ describe("InferenceHub — ZK tier", function () {
       await refused(s, s.hub.connect(s.requester).submitProven(stolen, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubInvalidProof");
     });
 
+    it("a proof made for one operator, settled naming another active operator (binding covers the operator)", async () => {
+      // Regression (issue #9): the binding was the receipt id only, so the same proof paid whichever
+      // active operator the submitted receipt named.
+      const s = await chain.networkHelpers.loadFixture(ready);
+      await fund(s, s.stranger, MIN_STAKE);
+      await (await s.token.connect(s.stranger).approve(await s.operators.getAddress(), MIN_STAKE)).wait();
+      await (await s.operators.connect(s.stranger).stake(MIN_STAKE)).wait();
+      expect(await s.operators.isActive(s.stranger.address)).to.equal(true);
+      const { receipt, evidence } = await provenReceipt(s, s.modelId);
+      const other = { ...receipt, operator: s.stranger.address };
+      await refused(s, s.hub.connect(s.requester).submitProven(other, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubInvalidProof");
+      expect(await s.hub.balanceOf(s.stranger.address)).to.equal(0n);
+      await expect(s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], [...evidence.outputs], PRICES[2])).to.emit(s.hub, "ReceiptVerified");
+    });
+
     it("altered outputs, output commitment or input commitment", async () => {
       const s = await chain.networkHelpers.loadFixture(ready);
       const { receipt, evidence } = await provenReceipt(s, s.modelId);
@@ -93,7 +108,7 @@ describe("InferenceHub — ZK tier", function () {
       const { chainId } = await s.ethers.provider.getNetwork();
       const draft = await makeReceipt(s, otherModel, { tier: Tier.ZK });
       const id = receiptId(chainId, await s.hub.getAddress(), draft.requester, otherModel, draft.nonce);
-      const bundle = await prove(build, input, { binding: id });
+      const bundle = await prove(build, input, { binding: bindingOf(id, draft.operator) });
       const receipt = { ...draft, inputCommitment: bundle.inputCommitment, outputCommitment: bundle.outputCommitment };
       const evidence = zkEvidence(bundle, receipt, id);
       // gemm-relu has 4 outputs, linreg 1: the other model's key expects another signal count.

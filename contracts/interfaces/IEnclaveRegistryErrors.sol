@@ -40,6 +40,8 @@ interface IEnclaveRegistryErrors {
     );
     /// @notice An enclave key was revoked by its operator.
     event EnclaveKeyRevoked(address indexed key, address indexed operator);
+    /// @notice An enclave key was revoked for good because it signed a refuted result (`reason`).
+    event EnclaveKeyBanned(address indexed key, address indexed operator, bytes32 indexed reason);
     /// @notice The attestation verifier changed.
     event AttestationVerifierUpdated(address indexed verifier);
     /// @notice The maximum attestation age or the key lifetime changed.

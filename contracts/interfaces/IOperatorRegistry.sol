@@ -19,6 +19,10 @@ interface IOperatorRegistry {
     error OperatorRegistryNotReleasable(uint64 releaseAt);
     /// @notice The unbonding delay is zero or unreasonably long.
     error OperatorRegistryInvalidDelay(uint64 delay);
+    /// @notice The operator's free stake (bonded minus locked bonds) does not cover a new bond.
+    error OperatorRegistryInsufficientFreeStake(address operator, uint256 bond, uint256 free);
+    /// @notice This bond was already slashed.
+    error OperatorRegistryBondAlreadySlashed(bytes32 bondId);
 
     /// @notice Stake was added.
     event Staked(address indexed operator, uint256 amount, uint256 bonded);
@@ -42,4 +46,18 @@ interface IOperatorRegistry {
 
     /// @notice Whether `operator` has at least the minimum stake bonded.
     function isActive(address operator) external view returns (bool);
+
+    /// @notice Locks `amount` of `operator`'s free stake until `finalAt` (bond holder only); reverts with
+    ///         OperatorRegistryInsufficientFreeStake when the free stake does not cover it.
+    function lockBond(address operator, uint256 amount, uint64 finalAt) external;
+
+    /// @notice Slashes the bond `bondId` (locked until `finalAt`) of `operator`: takes `amount`, or all
+    ///         the stake if less is left, sends it to `recipient` and returns what was taken. At most once
+    ///         per bond id (slasher only).
+    function slashBond(address operator, bytes32 bondId, uint256 amount, uint64 finalAt, address recipient)
+        external
+        returns (uint256 slashed);
+
+    /// @notice Bonded stake not locked by pending results' bonds.
+    function freeStakeOf(address operator) external view returns (uint256);
 }

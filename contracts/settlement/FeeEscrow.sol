@@ -134,6 +134,11 @@ abstract contract FeeEscrow is IFeeEscrow, AccessControl, ReentrancyGuardTransie
         acc.treasuryAccrued += uint96(treasuryShare);
     }
 
+    /// @dev Adds `amount` to `account`'s internal balance.
+    function _creditAccount(address account, uint256 amount) internal {
+        _balances[account] += amount;
+    }
+
     /// @dev Takes `amount` from `account`'s internal balance.
     function _debit(address account, uint256 amount) internal {
         uint256 balance = _balances[account];

@@ -53,6 +53,7 @@ contract InferenceHubSignedTest is HubFixture {
             modelId: modelId,
             inputCommitment: keccak256(abi.encode("input", nonce)),
             outputCommitment: output,
+            outputDigest: bytes32(0),
             requester: requester,
             operator: operator,
             nonce: nonce,

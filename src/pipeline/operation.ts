@@ -7,6 +7,7 @@
 import { commitQuantized, type Commitment } from "../commitments/index.ts";
 import { InvalidInputError, OpgError } from "../errors.ts";
 import {
+  bindingOf,
   buildReceipt,
   checkAddress,
   hubDomain,
@@ -122,7 +123,7 @@ export class OperationBuilder {
     this.checkRoom();
     this.checkNewModel(step.modelId);
     const id = this.stepId(step.modelId);
-    const bundle = await prove(step.build, step.input, { binding: id });
+    const bundle = await prove(step.build, step.input, { binding: bindingOf(id, step.operator) });
     if (bundle.inputCommitment !== this.tail) throw new BrokenChainError(this.steps.length, this.tail, bundle.inputCommitment);
     const receipt = this.receiptFor(step.modelId, Tier.ZK, step.operator, bundle.inputCommitment, bundle.outputCommitment);
     const { proof, outputs } = zkEvidence(bundle, receipt, id);

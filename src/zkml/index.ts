@@ -6,6 +6,7 @@
  *   inferQuantized(model, input)      integer reference inference, equal to the circuit's witness
  *   buildCircuit(onnx, {outDir, …})   circom circuit, Groth16 keys (with phase-2 contribution), model.json
  *   prove(dir, input, {binding})      proof + public signals + decoded outputs
+ *   loadProver(build)                 a prover holding the proving key and witness generator in memory
  *   verify(dir, proofJson)            { valid, reason }
  *   encodeProofForEvm / encodeVerifyingKey / assertNotForgeable   for the on-chain verifier
  */
@@ -34,6 +35,8 @@ export { buildCircuit, loadBuild, readR1csInfo, weightsCommitment, BUILD_FILES, 
 export type { BuildOptions, BuildResult, ZkBuild, ZkModelMetadata, R1csInfo } from "./build.ts";
 export { prove, verify, verifyGroth16, parseBinding, readInputValues, decodeOutputs, releaseZkResources, PROOF_FORMAT } from "./prove.ts";
 export type { ZkProofBundle, ProveOptions, VerifyResult } from "./prove.ts";
+export { loadProver } from "./prover.ts";
+export type { WarmProver, ProvenInference } from "./prover.ts";
 export {
   encodeProofForEvm,
   encodeVerifyingKey,

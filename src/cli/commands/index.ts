@@ -1,7 +1,9 @@
 import type { CliCommand } from "../types.ts";
+import { disputeCommands } from "./disputes.ts";
 import { enclaveCommands } from "./enclave.ts";
 import { modelCommands } from "./model.ts";
 import { nitroCommands } from "./nitro.ts";
+import { nodeCommands } from "./node.ts";
 import { operationCommands } from "./operation.ts";
 import { statsCommands } from "./stats.ts";
 import { zkCommands } from "./zk.ts";
@@ -14,4 +16,6 @@ export const commands: readonly CliCommand[] = [
   ...zkCommands,
   ...operationCommands,
   ...statsCommands,
+  ...nodeCommands,
+  ...disputeCommands,
 ];

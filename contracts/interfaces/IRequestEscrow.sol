@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Tier} from "../types/Tier.sol";
+
+/// @notice The hub's narrow escrow interface for its request book: the only contract that may call it.
+/// @dev Reserved OPG sits in the book's own escrow account, so the book can never pay out more than it
+///      reserved: Σ open reservations == balanceOf(book).
+interface IRequestEscrow {
+    /// @notice One step's price, who owns its model and the tier it was verified at.
+    struct StepFee {
+        uint256 fee;
+        address modelOwner;
+        Tier tier;
+    }
+
+    /// @notice The caller is not the request book.
+    error InferenceHubNotRequestBook(address caller);
+    /// @notice The request book is already set, or zero.
+    error InferenceHubRequestBookLocked();
+
+    /// @notice The request book was connected (once).
+    event RequestBookSet(address indexed book);
+
+    /// @notice Moves `amount` from `requester`'s escrow into the book's reservation account.
+    function reserve(address requester, uint256 amount) external;
+
+    /// @notice Returns `amount` of a reservation to `requester`.
+    function release(address requester, uint256 amount) external;
+
+    /// @notice Pays a fulfilment: Σ fees split between `operator`, each model owner and the treasury.
+    ///         With `reserved` > 0 the fees come out of that reservation and the rest returns to
+    ///         `requester`; with `reserved` == 0 they are debited from `requester`'s escrow.
+    /// @return total Σ fees.
+    function settle(address requester, uint256 reserved, address operator, StepFee[] calldata fees)
+        external
+        returns (uint256 total);
+}
