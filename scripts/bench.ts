@@ -9,6 +9,7 @@ import { network } from "hardhat";
 import { releaseZkResources } from "../src/zkml/index.ts";
 import { benchHubGas, verifierGas } from "./bench/gas.ts";
 import { benchNitro } from "./bench/nitro.ts";
+import { benchRequestGas } from "./bench/requests.ts";
 import { benchTeeGas } from "./bench/tee.ts";
 import { benchZk, type ZkBenchEntry } from "./bench/zk.ts";
 import { demoHead } from "./demo/zk.ts";
@@ -32,6 +33,8 @@ try {
   const head = await demoHead(say);
   const gas: Record<string, number> = await benchHubGas(await network.create(), head);
   for (const [key, value] of Object.entries(await benchTeeGas(await network.create()))) gas[`tee.${key}`] = value;
+  say("Measuring inference requests (request and fulfil)…");
+  const requests = await benchRequestGas(await network.create(), head);
 
   say("Measuring Nitro attestation verification throughput…");
   const nitro = await benchNitro();
@@ -53,6 +56,7 @@ try {
 
   const results = {
     gas,
+    requests,
     verifier,
     nitro,
     zk,
@@ -64,6 +68,7 @@ try {
   table("Gas", Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, { gas: v }])));
   say(`  signature receipt, steady state: ${gas["signatureReceipt"]} (target ≤ 100,000)`);
   say(`  2-step operation ${gas["operation.2step"]} vs separate ${gas["separate.2step"]}; 3-step ${gas["operation.3step"]} vs ${gas["separate.3step"]}`);
+  table("Inference requests (gas)", { signature: requests.signature, zk: requests.zk });
   if (Object.keys(verifier).length > 0) table("Groth16 verification (execution gas; calldata separate)", verifier);
   table("Nitro verification", { nitro });
   if (Object.keys(zk).length > 0) table("ZK circuits", zk as unknown as Record<string, Record<string, number>>);

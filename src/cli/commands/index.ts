@@ -3,6 +3,7 @@ import { enclaveCommands } from "./enclave.ts";
 import { modelCommands } from "./model.ts";
 import { nitroCommands } from "./nitro.ts";
 import { operationCommands } from "./operation.ts";
+import { requestCommands } from "./request.ts";
 import { statsCommands } from "./stats.ts";
 import { zkCommands } from "./zk.ts";
 
@@ -13,5 +14,6 @@ export const commands: readonly CliCommand[] = [
   ...enclaveCommands,
   ...zkCommands,
   ...operationCommands,
+  ...requestCommands,
   ...statsCommands,
 ];
