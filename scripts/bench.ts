@@ -10,6 +10,7 @@ import { releaseZkResources } from "../src/zkml/index.ts";
 import { benchHubGas, verifierGas } from "./bench/gas.ts";
 import { benchRequestLatency } from "./bench/latency.ts";
 import { benchNitro } from "./bench/nitro.ts";
+import { benchRequestGas } from "./bench/requests.ts";
 import { benchTeeGas } from "./bench/tee.ts";
 import { benchZk, defaultFixturesDir, type ZkBenchEntry } from "./bench/zk.ts";
 import { demoHead } from "./demo/zk.ts";
@@ -33,6 +34,8 @@ try {
   const head = await demoHead(say);
   const gas: Record<string, number> = await benchHubGas(await network.create(), head);
   for (const [key, value] of Object.entries(await benchTeeGas(await network.create()))) gas[`tee.${key}`] = value;
+  say("Measuring inference requests (request and fulfil)…");
+  const requests = await benchRequestGas(await network.create(), head);
 
   say("Measuring request → callback latency with the operator node running (mlp-41-82-82-1, warm prover)…");
   const latency = await benchRequestLatency(await network.create(), { fixturesDir: defaultFixturesDir(), log: say });
@@ -70,6 +73,7 @@ try {
   table("Gas", Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, { gas: v }])));
   say(`  signature receipt, steady state: ${gas["signatureReceipt"]} (target ≤ 100,000)`);
   say(`  2-step operation ${gas["operation.2step"]} vs separate ${gas["separate.2step"]}; 3-step ${gas["operation.3step"]} vs ${gas["separate.3step"]}`);
+  table("Inference requests (gas)", { signature: requests.signature, zk: requests.zk });
   if (Object.keys(verifier).length > 0) table("Groth16 verification (execution gas; calldata separate)", verifier);
   table("Request latency, request → callback (ms, median)", { "mlp-41-82-82-1": requests.latencyMs });
   say(`  ZK ${requests.latencyMs.zk} ms (target ≤ 3,000 with a warm prover); samples ${JSON.stringify(latency.samples)}`);
