@@ -35,11 +35,11 @@ try {
   const gas: Record<string, number> = await benchHubGas(await network.create(), head);
   for (const [key, value] of Object.entries(await benchTeeGas(await network.create()))) gas[`tee.${key}`] = value;
   say("Measuring inference requests (request and fulfil)…");
-  const requests = await benchRequestGas(await network.create(), head);
+  const requestGas = await benchRequestGas(await network.create(), head);
 
   say("Measuring request → callback latency with the operator node running (mlp-41-82-82-1, warm prover)…");
   const latency = await benchRequestLatency(await network.create(), { fixturesDir: defaultFixturesDir(), log: say });
-  const requests = { latencyMs: { signature: latency.signature, zk: latency.zk } };
+  const requests = { ...requestGas, latencyMs: { signature: latency.signature, zk: latency.zk } };
 
   say("Measuring Nitro attestation verification throughput…");
   const nitro = await benchNitro();

@@ -14,11 +14,7 @@ import { cachedBuild } from "../scripts/demo/zk.ts";
 import { loadModelRunner } from "../src/execution/index.ts";
 import { enclaveBinding } from "../src/nitro/binding.ts";
 import { createDevAttestation, createDevChain } from "../src/nitro/dev.ts";
-import { parseTier, tierName } from "../src/receipts/tier.ts";
-import { infer as sdkInfer } from "../src/requests/client.ts";
-import { connect, loadDeployment } from "../src/settlement/deployment.ts";
-import { mined } from "../src/settlement/client.ts";
-import { OPG } from "./helpers/system.ts";
+import { loadDeployment } from "../src/settlement/deployment.ts";
 import { releaseZkResources } from "../src/zkml/index.ts";
 import { keyOf } from "./helpers/cli.ts";
 import { opg, startNetwork, startOpg, stop, type LocalNetwork, type Spawned } from "./helpers/network.ts";
@@ -53,21 +49,10 @@ describe("end to end: opg node serving opg infer on a hardhat node", function ()
       { OPG_PRIVATE_KEY: KEYS.operator, OPG_ENCLAVE_KEY: enclave.privateKey },
       dir,
     );
-  // Requester and setup steps through the toolkit's SDK (the same calls `opg infer`, `opg operator stake`,
-  // `opg escrow deposit` and `opg token transfer` make), each with its own key and connection.
-  const wallet = (key: string) => new Wallet(key, new JsonRpcProvider(net.rpc, undefined, { staticNetwork: true, cacheTimeout: -1 }));
-  const withWallet = async <T>(key: string, work: (w: Wallet, c: ReturnType<typeof connect>) => Promise<T>): Promise<T> => {
-    const w = wallet(key);
-    try {
-      return await work(w, connect(await loadDeployment(net.deployment), w));
-    } finally {
-      (w.provider as JsonRpcProvider).destroy();
-    }
-  };
+  /** `opg infer` as a separate process, as a requester runs it. */
   const infer = async (tier: "signature" | "tee" | "zk") => {
-    const values = (JSON.parse(readFileSync(join(dir, "input.json"), "utf8")) as { input: number[][] }).input.flat();
-    const r = await withWallet(KEYS.requester, (w, c) => sdkInfer({ contracts: c, requester: w, model: modelId, input: { values, scaleBits: 12 }, tier: parseTier(tier), timeoutMs: 120_000 }));
-    return { requestId: r.requestId, tier: tierName(r.tiers.at(-1)!), verified: true, output: r.values };
+    const stdout = await ok(KEYS.requester, ["infer", "--model", modelId, "--input", "input.json", "--tier", tier, "--build", buildDir, "--json"]);
+    return JSON.parse(stdout) as { requestId: string; tier: string; verified: boolean; output: number[][] };
   };
 
   before(async () => {
@@ -80,20 +65,13 @@ describe("end to end: opg node serving opg infer on a hardhat node", function ()
     expectedOutput = [...(await runner.execute(runner.quantizeInput(values))).outputValues];
 
     net = await startNetwork(KEYS.admin);
-    await withWallet(KEYS.admin, async (_, c) => {
-      for (const who of [KEYS.modelOwner, KEYS.operator, KEYS.requester]) await mined(c.token.getFunction("transfer")(address(who), 5_000n * OPG));
-    });
+    for (const [who, amount] of [[KEYS.modelOwner, "100"], [KEYS.operator, "2000"], [KEYS.requester, "200"]] as const) {
+      await ok(KEYS.admin, ["token", "transfer", address(who), amount]);
+    }
     const registered = await ok(KEYS.modelOwner, ["model", "register", "--zk", buildDir, "--prices", "1,2,5", "--tiers", "signature,tee,zk"]);
     modelId = /registered model (0x[0-9a-f]{64})/.exec(registered)![1]!;
-    await withWallet(KEYS.operator, async (w, c) => {
-      await mined(c.token.getFunction("approve")(c.operators.target, 1_000n * OPG));
-      await mined(c.operators.getFunction("stake")(1_000n * OPG));
-      await mined(c.operators.getFunction("registerSigner")(w.address));
-    });
-    await withWallet(KEYS.requester, async (w, c) => {
-      await mined(c.token.getFunction("approve")(c.hub.target, 200n * OPG));
-      await mined(c.hub.getFunction("deposit")(w.address, 200n * OPG));
-    });
+    await ok(KEYS.operator, ["operator", "stake", "1000"]);
+    await ok(KEYS.requester, ["escrow", "deposit", "100"]);
 
     // The enclave: a key attested by a development Nitro chain, bound to this chain, registry and operator.
     const provider = new JsonRpcProvider(net.rpc, undefined, { staticNetwork: true });
@@ -172,6 +150,7 @@ describe("end to end: opg node serving opg infer on a hardhat node", function ()
       node = startNode(state);
       await node.waitFor(/node ready/);
       const asking = infer("zk");
+      asking.catch(() => undefined); // awaited below; a rejection before then must not go unhandled
       const match = await node.waitFor(killAfter);
       node.child.kill("SIGKILL");
       await node.exited;
