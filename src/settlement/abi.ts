@@ -113,6 +113,8 @@ export const OPERATOR_REGISTRY_ABI = [
   "function isActive(address operator) view returns (bool)",
   "function activeOperatorOf(address signer) view returns (address)",
   "function minimumStake() view returns (uint256)",
+  "function operatorOfSigner(address signer) view returns (address)",
+  "function stakeOf(address operator) view returns ((uint128 bonded, uint128 unbonding, uint64 releaseAt))",
   "error OperatorRegistryZeroAmount()",
   "error OperatorRegistrySignerTaken(address signer, address operator)",
 ] as const;
