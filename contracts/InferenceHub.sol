@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {VerificationCore} from "./core/VerificationCore.sol";
 import {IEnclaveRegistry} from "./interfaces/IEnclaveRegistry.sol";
 import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
@@ -35,6 +36,9 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
 
     /// @notice The request book: the one contract allowed to reserve and settle through IRequestEscrow.
     address public requestBook;
+    /// @notice Σ of the book's open reservations. Shares a slot with `requestBook`, which every book
+    ///         call reads anyway: keeping the total costs 2,900 gas per call instead of a fresh 22,100.
+    uint96 public override reserved;
 
     /// @dev Receipt or operation id => tier and output commitment in one word (ResultPacking).
     mapping(bytes32 id => uint256) private _results;
@@ -76,17 +80,18 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
     /// @inheritdoc IRequestEscrow
     function reserve(address requester, uint256 amount) external onlyRequestBook {
         _debit(requester, amount);
-        _creditAccount(msg.sender, amount);
+        reserved += SafeCast.toUint96(amount);
     }
 
     /// @inheritdoc IRequestEscrow
     function release(address requester, uint256 amount) external onlyRequestBook {
-        _debit(msg.sender, amount);
+        // Reverts (underflow) if the book ever released more than it reserved.
+        reserved -= SafeCast.toUint96(amount);
         _creditAccount(requester, amount);
     }
 
     /// @inheritdoc IRequestEscrow
-    function settle(address requester, uint256 reserved, address operator, StepFee[] calldata fees)
+    function settle(address requester, uint256 reservation, address operator, StepFee[] calldata fees)
         external
         onlyRequestBook
         returns (uint256 total)
@@ -102,12 +107,14 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
             ++acc.operations;
         }
         _accounting = acc;
-        if (reserved == 0) {
+        if (reservation == 0) {
             _debit(requester, total);
         } else {
-            // Reverts (underflow) if the book ever tried to pay more than it reserved.
-            _debit(msg.sender, reserved);
-            if (reserved > total) _creditAccount(requester, reserved - total);
+            // Reverts (underflow) if the book ever tried to pay more than it reserved in total, or
+            // more than this reservation.
+            reserved -= SafeCast.toUint96(reservation);
+            if (reservation > total) _creditAccount(requester, reservation - total);
+            else if (reservation < total) revert FeeEscrowInsufficientBalance(msg.sender, reservation, total);
         }
     }
 
