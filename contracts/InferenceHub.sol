@@ -44,6 +44,9 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
     mapping(bytes32 id => uint256) private _results;
     /// @dev Operation id => step count (low 8 bits) and 4-bit step tiers above them. Empty for receipts.
     mapping(bytes32 id => uint256) private _operationSteps;
+    /// @dev Operation id => keccak256(abi.encode(modelIds, inputCommitment)): what the operation ran, so
+    ///      a consumer can tell an operation from a truncated one with the same id (see `describes`).
+    mapping(bytes32 id => bytes32) private _operationDescriptions;
 
     /// @notice Wiring of the hub; the fee split is in basis points, the treasury gets the remainder.
     struct Config {
@@ -176,6 +179,7 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
         if (total > request.maxFee) revert InferenceHubFeeAboveMaximum(total, request.maxFee);
         _debit(steps[0].requester, total);
         _recordOperation(operationId, weakest, stepTiers, ids.length, steps[ids.length - 1].outputCommitment);
+        _operationDescriptions[operationId] = _describe(steps);
         emit OperationVerified(operationId, steps[0].requester, ids.length, stepTiers, total);
     }
 
@@ -215,6 +219,13 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
         VerifiedResult memory result = resultOf(id);
         if (result.tier == Tier.None || result.tier < minEachStep) return false;
         return TierLib.tierAt(result.stepTiers, result.stepCount - 1) >= minFinalStep;
+    }
+
+    /// @inheritdoc IVerifiedInference
+    /// @dev Operations only (a receipt id already commits to its model: see `receiptIdOf`).
+    function describes(bytes32 id, bytes32[] calldata modelIds, bytes32 inputCommitment) external view returns (bool) {
+        bytes32 description = _operationDescriptions[id];
+        return description != 0 && description == keccak256(abi.encode(modelIds, inputCommitment));
     }
 
     /// @notice The id of the receipt by `requester` for `modelId` with `nonce` on this hub and chain.
@@ -363,6 +374,15 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
             ownerShare,
             treasuryShare
         );
+    }
+
+    /// @dev keccak256(abi.encode(modelIds, inputCommitment)) of an operation's steps.
+    function _describe(Receipt[] calldata steps) private pure returns (bytes32) {
+        bytes32[] memory modelIds = new bytes32[](steps.length);
+        for (uint256 i = 0; i < steps.length; ++i) {
+            modelIds[i] = steps[i].modelId;
+        }
+        return keccak256(abi.encode(modelIds, steps[0].inputCommitment));
     }
 
     function _recordOperation(bytes32 operationId, Tier weakest, uint64 stepTiers, uint256 count, bytes32 output)
