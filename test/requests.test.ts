@@ -84,10 +84,10 @@ function stepsArg(steps: readonly RequestStepEvidence[]) {
   return steps.map((e) => ({ ...e, proof: [...e.proof], outputs: [...e.outputs] }));
 }
 
-/** Σ of every escrow balance the hub holds plus the treasury accrual: what the hub owes. */
+/** Σ of every escrow balance, the treasury accrual and the open reservations: what the hub owes. */
 async function owed(s: Ready, extra: string[] = []): Promise<bigint> {
   const accounts = new Set([s.requester.address, s.operator.address, s.modelOwner.address, s.stranger.address, s.book, s.admin.address, ...extra]);
-  let total = await s.hub.treasuryAccrued();
+  let total = (await s.hub.treasuryAccrued()) + (await s.hub.reserved());
   for (const a of accounts) total += await s.hub.balanceOf(a);
   return total;
 }
@@ -108,7 +108,7 @@ describe("RequestBook — on-chain requests", function () {
     expect(await s.requests.estimateFee([s.modelId], Tier.Signature, Tier.Signature)).to.equal(PRICES[0]);
     const id = await request(s, p);
     expect(await s.hub.balanceOf(s.requester.address)).to.equal(1_000n * OPG - p.maxFee);
-    expect(await s.hub.balanceOf(s.book)).to.equal(p.maxFee);
+    expect(await s.hub.reserved()).to.equal(p.maxFee);
     expect((await s.requests.resultOf(id))[0]).to.equal(RequestStatus.Open);
     const steps = await signedSteps(s, s.requester.address, p);
     await conserved(s, async () => {
@@ -116,7 +116,7 @@ describe("RequestBook — on-chain requests", function () {
       await expect(tx).to.emit(s.requests, "InferenceFulfilled").withArgs(id, s.operator.address, s.requester.address, Tier.Signature, steps[0]!.outputCommitment, PRICES[0], OUTPUTS);
     });
     expect(await s.hub.balanceOf(s.requester.address)).to.equal(1_000n * OPG - PRICES[0]);
-    expect(await s.hub.balanceOf(s.book)).to.equal(0n);
+    expect(await s.hub.reserved()).to.equal(0n);
     expect(await s.hub.balanceOf(s.operator.address)).to.equal((PRICES[0] * 7_000n) / 10_000n);
     const [status, tier, output] = await s.requests.resultOf(id);
     expect([status, tier, output]).to.deep.equal([BigInt(RequestStatus.Fulfilled), BigInt(Tier.Signature), steps[0]!.outputCommitment]);
@@ -247,10 +247,10 @@ describe("RequestBook — on-chain requests", function () {
   describe("refuses bad fulfilments with a custom error, moving nothing", () => {
     async function refused(s: Ready, call: () => Promise<unknown>, error: string, on: { interface: unknown } = s.requests) {
       const before = await owed(s);
-      const reserved = await s.hub.balanceOf(s.book);
+      const reserved = await s.hub.reserved();
       await expect(call()).to.be.revertedWithCustomError(on as typeof s.requests, error);
       expect(await owed(s)).to.equal(before);
-      expect(await s.hub.balanceOf(s.book)).to.equal(reserved);
+      expect(await s.hub.reserved()).to.equal(reserved);
     }
 
     it("by another operator than the named one, or with another operator's signer", async () => {

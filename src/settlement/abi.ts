@@ -41,6 +41,7 @@ export const HUB_ABI = [
   `function resultOf(bytes32 id) view returns (${RESULT})`,
   "function verifiedOutput(bytes32 id, uint8 minTier) view returns (bytes32)",
   "function meetsPolicy(bytes32 id, uint8 minEachStep, uint8 minFinalStep) view returns (bool)",
+  "function describes(bytes32 id, bytes32[] modelIds, bytes32 inputCommitment) view returns (bool)",
   "function receiptIdOf(address requester, bytes32 modelId, uint256 nonce) view returns (bytes32)",
   "function requestBook() view returns (address)",
   "function stats() view returns (uint256 signatureSteps, uint256 teeSteps, uint256 zkSteps, uint256 operationCount)",
@@ -113,6 +114,8 @@ export const OPERATOR_REGISTRY_ABI = [
   "function isActive(address operator) view returns (bool)",
   "function activeOperatorOf(address signer) view returns (address)",
   "function minimumStake() view returns (uint256)",
+  "function operatorOfSigner(address signer) view returns (address)",
+  "function stakeOf(address operator) view returns ((uint128 bonded, uint128 unbonding, uint64 releaseAt))",
   "error OperatorRegistryZeroAmount()",
   "error OperatorRegistrySignerTaken(address signer, address operator)",
 ] as const;

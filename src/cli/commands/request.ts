@@ -4,7 +4,7 @@
  * `opg infer` (request, wait, print the verified outputs), `opg request authorize | show | cancel`.
  * Amounts are in OPG everywhere, errors included.
  */
-import { Contract, formatUnits, getAddress, isAddress, parseUnits, type Signer } from "ethers";
+import { Contract, NonceManager, formatUnits, getAddress, isAddress, parseUnits, type Signer } from "ethers";
 import { commitQuantized } from "../../commitments/index.ts";
 import { OpgError } from "../../errors.ts";
 import { Tier, parseTier, tierName } from "../../receipts/tier.ts";
@@ -15,13 +15,14 @@ import {
   decodeRequestInput,
   estimateFee,
   infer,
+  paramsFromResult,
   quantizeValues,
   readRequest,
   signAuthorization,
   type RequestParams,
 } from "../../requests/index.ts";
 import { mined } from "../../settlement/client.ts";
-import type { Contracts } from "../../settlement/deployment.ts";
+import { connect, type Contracts } from "../../settlement/deployment.ts";
 import { ContractRevertError, onChain } from "../../settlement/errors.ts";
 import { DEFAULT_SCALE_BITS } from "../../zkml/quantize.ts";
 import { flattenNested, loadBuild, nestValues } from "../../zkml/index.ts";
@@ -65,7 +66,9 @@ async function inOpg<T>(call: () => Promise<T>): Promise<T> {
 
 async function signed(values: Record<string, unknown>, io: CliIo): Promise<{ contracts: Contracts; signer: Signer; chainId: bigint }> {
   const chain = await openChain(values as Parameters<typeof openChain>[0], io, { needsSigner: true });
-  return { contracts: chain.contracts, signer: chain.signer!, chainId: chain.chainId };
+  // Several transactions in a row: count nonces locally (a provider may answer a cached count).
+  const signer = new NonceManager(chain.signer!);
+  return { contracts: connect(chain.deployment, signer), signer, chainId: chain.chainId };
 }
 
 // ------------------------------------------------------------------ token, operator, escrow
@@ -270,7 +273,8 @@ ${CHAIN_USAGE}
     const spec = await requestSpec(values, io);
     const timeout = intOption(values.timeout, "--timeout", 300, 86_400);
     const { contracts, signer } = await signed(values, io);
-    if (!values.json) io.stderr(`requesting ${spec.pipeline.length === 1 ? "model " + spec.pipeline[0] : `a ${spec.pipeline.length}-model pipeline`} at tier ${tierName(spec.minEachStep)}…\n`);
+    const progress = !values.json && io.isTTY;
+    if (progress) io.stderr(`requesting ${spec.pipeline.length === 1 ? "model " + spec.pipeline[0] : `a ${spec.pipeline.length}-model pipeline`} at tier ${tierName(spec.minEachStep)}…\n`);
     const result = await inOpg(() =>
       infer({
         contracts,
@@ -283,7 +287,7 @@ ${CHAIN_USAGE}
         ttlSeconds: spec.ttl,
         timeoutMs: timeout * 1000,
         onRequested: (r) => {
-          if (!values.json) io.stderr(`request ${r.requestId} (gas ${r.gasUsed}); waiting for an operator…\n`);
+          if (progress) io.stderr(`request ${r.requestId} (gas ${r.gasUsed}); waiting for an operator…\n`);
         },
       }),
     );
@@ -384,20 +388,7 @@ async function requestedEvent(book: Contract, requestId: string) {
   if (!/^0x[0-9a-fA-F]{64}$/.test(requestId)) throw new UsageError("<request-id> must be 32 bytes of 0x hex");
   const [event] = await book.queryFilter(book.filters["InferenceRequested"]!(requestId), 0);
   if (event === undefined || !("args" in event)) throw new OpgError("UNKNOWN_REQUEST", `no request ${requestId} on this book`);
-  const raw = event.args.getValue("params") as { toObject(deep?: boolean): Record<string, unknown> };
-  const o = raw.toObject(true);
-  const params = buildRequestParams({
-    pipeline: o["pipeline"] as string[],
-    inputCommitment: o["inputCommitment"] as string,
-    minEachStep: Number(o["minEachStep"]) as Tier,
-    minFinalStep: Number(o["minFinalStep"]) as Tier,
-    operator: o["operator"] as string,
-    maxFee: o["maxFee"] as bigint,
-    deadline: o["deadline"] as bigint,
-    callback: o["callback"] as string,
-    callbackGasLimit: o["callbackGasLimit"] as bigint,
-    nonce: o["nonce"] as bigint,
-  });
+  const params = paramsFromResult(event.args.getValue("params"));
   return { params, requester: event.args.getValue("requester") as string, input: event.args.getValue("input") as string, uri: event.args.getValue("inputURI") as string };
 }
 
