@@ -10,6 +10,9 @@ import {
   bookDomain,
   buildRequestParams,
   encodeRequestInput,
+  evidenceArg,
+  signedRequestStep,
+  type RequestContext,
   paramsArg,
   requestIdOf,
   stepBinding,
@@ -22,6 +25,7 @@ import { encodeProofForEvm, encodePublicSignals, loadBuild, prove, quantizeInput
 import { MIN_STAKE, PRICES, depositWithPermit, fund, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 import { builtFixture, fixture } from "./zkml/helpers.ts";
+import { deployTeeSystem, registeredEnclave } from "./helpers/enclave.ts";
 
 const chain = await newChain();
 const NO_PROOF = Array<bigint>(8).fill(0n);
@@ -372,6 +376,25 @@ describe("RequestBook — on-chain requests", function () {
       const steps = await signedSteps(s, address, p);
       await expect(s.requests.fulfil(address, paramsArg(p), s.operator.address, stepsArg(steps), OUTPUTS, { gasLimit: 1_000_000 }))
         .to.be.revertedWithCustomError(s.requests, "RequestBookInsufficientCallbackGas");
+    });
+  });
+
+  describe("TEE tier", () => {
+    it("verifies a step signed by the operator's registered enclave key, not by the operator's own key", async () => {
+      const s = await deployTeeSystem(chain);
+      const { enclave } = await registeredEnclave(s);
+      const book = await s.requests.getAddress();
+      const now = BigInt(await s.networkHelpers.time.latest());
+      const p = buildRequestParams({ pipeline: [s.modelId], inputCommitment: await commitQuantized(INPUT, 8), minEachStep: Tier.TEE, maxFee: PRICES[1], deadline: now + 600n, nonce: 1n });
+      await (await s.requests.connect(s.requester).request(paramsArg(p), encodeRequestInput(INPUT), "")).wait();
+      const ctx: RequestContext = { chainId: s.chainId, book, requester: s.requester.address, params: p, operator: s.operator.address };
+      const step = { index: 0, inputCommitment: p.inputCommitment, tier: Tier.TEE, outputs: OUTPUTS, scaleBits: 8 } as const;
+      const own = await signedRequestStep(ctx, { ...step, signer: s.operator });
+      await expect(s.requests.fulfil(s.requester.address, paramsArg(p), s.operator.address, evidenceArg([own]), OUTPUTS)).to.be.revertedWithCustomError(s.requests, "InferenceHubInvalidEnclaveKey");
+      const attested = await signedRequestStep(ctx, { ...step, signer: enclave.wallet });
+      await expect(s.requests.fulfil(s.requester.address, paramsArg(p), s.operator.address, evidenceArg([attested]), OUTPUTS))
+        .to.emit(s.requests, "InferenceFulfilled")
+        .withArgs(requestIdOf(s.chainId, book, s.requester.address, p), s.operator.address, s.requester.address, Tier.TEE, attested.outputCommitment, PRICES[1], OUTPUTS);
     });
   });
 
