@@ -193,6 +193,12 @@ describe("node: serving requests from the request book", function () {
       expect(cheap.status).to.equal(422);
       expect(JSON.stringify(cheap.body)).to.contain("below the price");
       expect((await post({ nope: 1 })).status).to.equal(400);
+
+      // The file `opg request authorize` writes (quantized input as decimal strings) is a valid body as it is.
+      const p82 = paramsFor({ nonce: 82n });
+      const fromCli = await post({ format: "opg-authorization/1", requester: t.s.requester.address, params: p82, input: t.quantized.map(String), signature: await sign(p82) });
+      expect(fromCli.status, JSON.stringify(fromCli.body)).to.equal(200);
+      expect(fromCli.body["output"]).to.deep.equal(t.expected.outputValues);
     } finally {
       await closeServer(server);
       await node.stop();
