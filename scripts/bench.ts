@@ -11,6 +11,7 @@ import { benchChallenge } from "./bench/challenge.ts";
 import { benchHubGas, verifierGas } from "./bench/gas.ts";
 import { benchRequestLatency } from "./bench/latency.ts";
 import { benchNitro } from "./bench/nitro.ts";
+import { benchRequestGas } from "./bench/requests.ts";
 import { benchTeeGas } from "./bench/tee.ts";
 import { benchZk, defaultFixturesDir, type ZkBenchEntry } from "./bench/zk.ts";
 import { demoHead } from "./demo/zk.ts";
@@ -34,6 +35,8 @@ try {
   const head = await demoHead(say);
   const gas: Record<string, number> = await benchHubGas(await network.create(), head);
   for (const [key, value] of Object.entries(await benchTeeGas(await network.create()))) gas[`tee.${key}`] = value;
+  say("Measuring inference requests (request and fulfil)…");
+  const requestGas = await benchRequestGas(await network.create(), head);
 
   say("Measuring fraud proofs: a challenge, and the gas a challenge window adds to a signature receipt…");
   const fraud = await benchChallenge(await network.create(), head);
@@ -41,7 +44,7 @@ try {
 
   say("Measuring request → callback latency with the operator node running (mlp-41-82-82-1, warm prover)…");
   const latency = await benchRequestLatency(await network.create(), { fixturesDir: defaultFixturesDir(), log: say });
-  const requests = { latencyMs: { signature: latency.signature, zk: latency.zk } };
+  const requests = { ...requestGas, latencyMs: { signature: latency.signature, zk: latency.zk } };
 
   say("Measuring Nitro attestation verification throughput…");
   const nitro = await benchNitro();
@@ -77,6 +80,7 @@ try {
   say(`  signature receipt, steady state: ${gas["signatureReceipt"]} (target ≤ 100,000)`);
   say(`  2-step operation ${gas["operation.2step"]} vs separate ${gas["separate.2step"]}; 3-step ${gas["operation.3step"]} vs ${gas["separate.3step"]}`);
   say(`  challenge ${challenge.gas}; a pending signature receipt costs ${challenge.pendingReceiptExtraGas} more (target ≤ 25,000)`);
+  table("Inference requests (gas)", { signature: requests.signature, zk: requests.zk });
   if (Object.keys(verifier).length > 0) table("Groth16 verification (execution gas; calldata separate)", verifier);
   table("Request latency, request → callback (ms, median)", { "mlp-41-82-82-1": requests.latencyMs });
   say(`  ZK ${requests.latencyMs.zk} ms (target ≤ 3,000 with a warm prover); samples ${JSON.stringify(latency.samples)}`);

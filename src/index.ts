@@ -4,7 +4,8 @@
  *
  * Shared core at the top level (receipts, commitments, settlement, multi-step pipelines); each tier's
  * machinery under its own namespace: `nitro` (attestation verification), `enclaves` (enclave key
- * registration), `zkml` (ONNX → circuit → proof).
+ * registration), `zkml` (ONNX → circuit → proof), `execution` (run a model folder deterministically: the
+ * circuit's fixed-point outputs and their commitments, what an operator signs and a watcher re-checks).
  */
 export * from "./errors.ts";
 export * from "./receipts/index.ts";
@@ -16,3 +17,4 @@ export * as nitro from "./nitro/index.ts";
 export * as enclaves from "./enclaves/index.ts";
 export * as zkml from "./zkml/index.ts";
 export * as disputes from "./disputes/index.ts";
+export * as execution from "./execution/index.ts";

@@ -17,7 +17,8 @@ import { OperatorNode } from "../src/node/node.ts";
 import { NodeStore, type RequestStatus } from "../src/node/store.ts";
 import { Tier } from "../src/receipts/tier.ts";
 import { AUTHORIZATION_TYPES, authorizationValue, bookDomain, buildRequestParams, encodeRequestInput, type RequestParams } from "../src/requests/types.ts";
-import { connect, type Deployment } from "../src/settlement/index.ts";
+import { connect } from "../src/settlement/index.ts";
+import { deploymentOf } from "./helpers/enclave.ts";
 import { releaseZkResources } from "../src/zkml/index.ts";
 import { encodeVerifyingKey } from "../src/zkml/index.ts";
 import { keyOf } from "./helpers/cli.ts";
@@ -38,16 +39,7 @@ async function setup() {
   await fund(s, s.requester, 500n * OPG);
   await depositWithPermit(s, s.requester, 500n * OPG);
   const provider = new BrowserProvider(chain.provider);
-  const deployment: Deployment = {
-    token: await s.token.getAddress(),
-    hub: await s.hub.getAddress(),
-    models: await s.models.getAddress(),
-    operators: await s.operators.getAddress(),
-    enclaves: await s.enclaves.getAddress(),
-    quorum: await s.quorum.getAddress(),
-    verifier: await s.verifier.getAddress(),
-    requests: await s.requests.getAddress(),
-  };
+  const deployment = await deploymentOf(s);
   const { chainId } = await provider.getNetwork();
   const wallet = new Wallet(keyOf(2), provider);
   expect(wallet.address).to.equal(s.operator.address);
@@ -201,6 +193,12 @@ describe("node: serving requests from the request book", function () {
       expect(cheap.status).to.equal(422);
       expect(JSON.stringify(cheap.body)).to.contain("below the price");
       expect((await post({ nope: 1 })).status).to.equal(400);
+
+      // The file `opg request authorize` writes (quantized input as decimal strings) is a valid body as it is.
+      const p82 = paramsFor({ nonce: 82n });
+      const fromCli = await post({ format: "opg-authorization/1", requester: t.s.requester.address, params: p82, input: t.quantized.map(String), signature: await sign(p82) });
+      expect(fromCli.status, JSON.stringify(fromCli.body)).to.equal(200);
+      expect(fromCli.body["output"]).to.deep.equal(t.expected.outputValues);
     } finally {
       await closeServer(server);
       await node.stop();

@@ -10,6 +10,9 @@ import {
   bookDomain,
   buildRequestParams,
   encodeRequestInput,
+  evidenceArg,
+  signedRequestStep,
+  type RequestContext,
   paramsArg,
   requestIdOf,
   stepBinding,
@@ -22,6 +25,7 @@ import { encodeProofForEvm, encodePublicSignals, loadBuild, prove, quantizeInput
 import { MIN_STAKE, PRICES, depositWithPermit, fund, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 import { builtFixture, fixture } from "./zkml/helpers.ts";
+import { deployTeeSystem, registeredEnclave } from "./helpers/enclave.ts";
 
 const chain = await newChain();
 const NO_PROOF = Array<bigint>(8).fill(0n);
@@ -84,10 +88,10 @@ function stepsArg(steps: readonly RequestStepEvidence[]) {
   return steps.map((e) => ({ ...e, proof: [...e.proof], outputs: [...e.outputs] }));
 }
 
-/** Σ of every escrow balance the hub holds plus the treasury accrual: what the hub owes. */
+/** Σ of every escrow balance, the treasury accrual and the open reservations: what the hub owes. */
 async function owed(s: Ready, extra: string[] = []): Promise<bigint> {
   const accounts = new Set([s.requester.address, s.operator.address, s.modelOwner.address, s.stranger.address, s.book, s.admin.address, ...extra]);
-  let total = await s.hub.treasuryAccrued();
+  let total = (await s.hub.treasuryAccrued()) + (await s.hub.reserved());
   for (const a of accounts) total += await s.hub.balanceOf(a);
   return total;
 }
@@ -108,7 +112,7 @@ describe("RequestBook — on-chain requests", function () {
     expect(await s.requests.estimateFee([s.modelId], Tier.Signature, Tier.Signature)).to.equal(PRICES[0]);
     const id = await request(s, p);
     expect(await s.hub.balanceOf(s.requester.address)).to.equal(1_000n * OPG - p.maxFee);
-    expect(await s.hub.balanceOf(s.book)).to.equal(p.maxFee);
+    expect(await s.hub.reserved()).to.equal(p.maxFee);
     expect((await s.requests.resultOf(id))[0]).to.equal(RequestStatus.Open);
     const steps = await signedSteps(s, s.requester.address, p);
     await conserved(s, async () => {
@@ -116,7 +120,7 @@ describe("RequestBook — on-chain requests", function () {
       await expect(tx).to.emit(s.requests, "InferenceFulfilled").withArgs(id, s.operator.address, s.requester.address, Tier.Signature, steps[0]!.outputCommitment, PRICES[0], OUTPUTS);
     });
     expect(await s.hub.balanceOf(s.requester.address)).to.equal(1_000n * OPG - PRICES[0]);
-    expect(await s.hub.balanceOf(s.book)).to.equal(0n);
+    expect(await s.hub.reserved()).to.equal(0n);
     expect(await s.hub.balanceOf(s.operator.address)).to.equal((PRICES[0] * 7_000n) / 10_000n);
     const [status, tier, output] = await s.requests.resultOf(id);
     expect([status, tier, output]).to.deep.equal([BigInt(RequestStatus.Fulfilled), BigInt(Tier.Signature), steps[0]!.outputCommitment]);
@@ -247,10 +251,10 @@ describe("RequestBook — on-chain requests", function () {
   describe("refuses bad fulfilments with a custom error, moving nothing", () => {
     async function refused(s: Ready, call: () => Promise<unknown>, error: string, on: { interface: unknown } = s.requests) {
       const before = await owed(s);
-      const reserved = await s.hub.balanceOf(s.book);
+      const reserved = await s.hub.reserved();
       await expect(call()).to.be.revertedWithCustomError(on as typeof s.requests, error);
       expect(await owed(s)).to.equal(before);
-      expect(await s.hub.balanceOf(s.book)).to.equal(reserved);
+      expect(await s.hub.reserved()).to.equal(reserved);
     }
 
     it("by another operator than the named one, or with another operator's signer", async () => {
@@ -372,6 +376,25 @@ describe("RequestBook — on-chain requests", function () {
       const steps = await signedSteps(s, address, p);
       await expect(s.requests.fulfil(address, paramsArg(p), s.operator.address, stepsArg(steps), OUTPUTS, { gasLimit: 1_000_000 }))
         .to.be.revertedWithCustomError(s.requests, "RequestBookInsufficientCallbackGas");
+    });
+  });
+
+  describe("TEE tier", () => {
+    it("verifies a step signed by the operator's registered enclave key, not by the operator's own key", async () => {
+      const s = await deployTeeSystem(chain);
+      const { enclave } = await registeredEnclave(s);
+      const book = await s.requests.getAddress();
+      const now = BigInt(await s.networkHelpers.time.latest());
+      const p = buildRequestParams({ pipeline: [s.modelId], inputCommitment: await commitQuantized(INPUT, 8), minEachStep: Tier.TEE, maxFee: PRICES[1], deadline: now + 600n, nonce: 1n });
+      await (await s.requests.connect(s.requester).request(paramsArg(p), encodeRequestInput(INPUT), "")).wait();
+      const ctx: RequestContext = { chainId: s.chainId, book, requester: s.requester.address, params: p, operator: s.operator.address };
+      const step = { index: 0, inputCommitment: p.inputCommitment, tier: Tier.TEE, outputs: OUTPUTS, scaleBits: 8 } as const;
+      const own = await signedRequestStep(ctx, { ...step, signer: s.operator });
+      await expect(s.requests.fulfil(s.requester.address, paramsArg(p), s.operator.address, evidenceArg([own]), OUTPUTS)).to.be.revertedWithCustomError(s.requests, "InferenceHubInvalidEnclaveKey");
+      const attested = await signedRequestStep(ctx, { ...step, signer: enclave.wallet });
+      await expect(s.requests.fulfil(s.requester.address, paramsArg(p), s.operator.address, evidenceArg([attested]), OUTPUTS))
+        .to.emit(s.requests, "InferenceFulfilled")
+        .withArgs(requestIdOf(s.chainId, book, s.requester.address, p), s.operator.address, s.requester.address, Tier.TEE, attested.outputCommitment, PRICES[1], OUTPUTS);
     });
   });
 

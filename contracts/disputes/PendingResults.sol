@@ -17,7 +17,7 @@ import {Receipt} from "../types/Receipt.sol";
 /// @dev Results recorded while fraud proofs were off (and every ZK result) have no word: final at once.
 abstract contract PendingResults is IPendingResults, AccessControl {
     /// @notice The longest challenge window the hub may be configured with.
-    uint32 public constant MAX_WINDOW = 30 days;
+    uint32 internal constant MAX_WINDOW = 30 days;
 
     uint256 private constant FINAL_AT_SHIFT = 216;
     uint256 private constant HASH_MASK = (1 << FINAL_AT_SHIFT) - 1;
@@ -49,17 +49,16 @@ abstract contract PendingResults is IPendingResults, AccessControl {
     /// @inheritdoc IPendingResults
     function refute(bytes32 id, bytes32 operationId) external {
         if (msg.sender != _config.disputes) revert PendingResultsNotDisputes(msg.sender);
-        (, uint64 finalAt, ResultStatus status) = claimOf(id);
-        if (status != ResultStatus.Pending || finalAt == 0) revert PendingResultsNotPending(id, status);
+        (,, ResultStatus status) = claimOf(id);
+        if (status != ResultStatus.Pending) revert PendingResultsNotPending(id, status);
         _pending[id] = REFUTED;
         if (operationId != bytes32(0)) _pending[operationId] = REFUTED;
         emit ResultRefuted(id, operationId);
     }
 
     /// @inheritdoc IPendingResults
-    function disputeConfig() external view returns (address disputes, uint32 window, uint16 bondMultiple) {
-        DisputeConfig memory c = _config;
-        return (c.disputes, c.window, c.bondMultiple);
+    function disputeConfig() external view returns (address, uint32, uint16) {
+        return (_config.disputes, _config.window, _config.bondMultiple);
     }
 
     /// @inheritdoc IPendingResults

@@ -17,6 +17,8 @@ import {Tier} from "../types/Tier.sol";
 contract TieredConsumer {
     /// @notice The result was not verified at the tier this consumer requires.
     error TieredConsumerInsufficientTier(bytes32 id);
+    /// @notice The operation did not run the pipeline on the input this consumer asked for.
+    error TieredConsumerNotWhatWasAsked(bytes32 id);
     /// @notice The result was already used.
     error TieredConsumerAlreadyAccepted(bytes32 id);
     /// @notice The result is still in its challenge window (or was refuted) and this consumer requires finality.
@@ -46,8 +48,24 @@ contract TieredConsumer {
         requireChallengeable = requireChallengeable_;
     }
 
-    /// @notice Accepts the result of `id` if it meets this consumer's policy, and returns its output.
+    /// @notice Accepts the result of operation `id` if it ran exactly `pipeline` on `inputCommitment` (what
+    ///         this consumer asked for) and meets its policy: the same steps truncated to the first one
+    ///         (an intermediate embedding under the same id) are refused.
+    function acceptOperation(bytes32 id, bytes32[] calldata pipeline, bytes32 inputCommitment)
+        external
+        returns (bytes32 outputCommitment)
+    {
+        if (!hub.describes(id, pipeline, inputCommitment)) revert TieredConsumerNotWhatWasAsked(id);
+        return _accept(id);
+    }
+
+    /// @notice Accepts the result of receipt `id` if it meets this consumer's policy, and returns its
+    ///         output. For operations use `acceptOperation`, which also checks what ran.
     function accept(bytes32 id) external returns (bytes32 outputCommitment) {
+        return _accept(id);
+    }
+
+    function _accept(bytes32 id) private returns (bytes32 outputCommitment) {
         if (isAccepted[id]) revert TieredConsumerAlreadyAccepted(id);
         if (!hub.meetsPolicy(id, minEachStep, minFinalStep)) revert TieredConsumerInsufficientTier(id);
         if (requireFinal || requireChallengeable) {

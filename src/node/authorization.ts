@@ -7,7 +7,9 @@
  *                 "minFinalStep": "zk", "operator": "0x…", "maxFee": "<wei>", "deadline": <unix s>, "nonce": "<n>" },
  *     "signature": "0x…",                       the requester's signature of the authorization
  *     "input": [[…]] | {"input": [[…]]}         real values (quantized by the first model), or
+ *     "input": ["1120", …]                      quantized values as decimal strings (`opg request authorize`), or
  *     "inputBytes": "0x…"                       abi.encode(int256[]) of the quantized values
+ *   `opg request authorize --out auth.json` writes exactly such a body: `curl -d @auth.json …/v1/infer`.
  *   }
  */
 import { isHexString } from "ethers";
@@ -75,6 +77,11 @@ export function parseAuthorizedRequest(
     if (b["inputBytes"] !== undefined) {
       if (typeof b["inputBytes"] !== "string" || !isHexString(b["inputBytes"])) throw new HttpError(400, "BAD_REQUEST", '"inputBytes" must be 0x hex');
       input = b["inputBytes"] as Hex;
+    } else if (Array.isArray(b["input"]) && b["input"].length > 0 && b["input"].every((v) => typeof v === "string")) {
+      // `opg request authorize` writes the quantized values as decimal strings.
+      const strings = b["input"] as string[];
+      if (!strings.every((v) => /^-?\d{1,78}$/.test(v))) throw new HttpError(400, "BAD_REQUEST", '"input" strings must be decimal integers (quantized values)');
+      input = encodeRequestInput(strings.map((v) => BigInt(v)));
     } else {
       const first = runnerOf(params.pipeline[0]!);
       if (first === undefined) throw new HttpError(422, "UNSERVABLE", `model ${params.pipeline[0]} is not served by this node`);

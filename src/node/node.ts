@@ -209,7 +209,12 @@ export class OperatorNode {
       this.#track(this.#settle(store.get(id)!, started));
       return { result, transactionHash: signed.hash };
     } catch (error) {
-      if (!(error instanceof OpgError && error.code === "NODE_STOPPING")) this.#fail(row, tier, error);
+      const now = store.get(id);
+      if (now?.status === "submitted") {
+        // Recorded but the broadcast failed: settlement rebroadcasts it or finds it dropped and retries.
+        this.#log(`request ${id}: broadcast failed (${describe(error)}); checking again`);
+        this.#track(this.#settle(now, started));
+      } else if (!(error instanceof OpgError && error.code === "NODE_STOPPING")) this.#fail(row, tier, error);
       throw error;
     }
   }

@@ -21,6 +21,8 @@ export type TxState =
 
 export class TxSender {
   #lock: Promise<unknown> = Promise.resolve();
+  /** The nonce after the last one this sender signed (providers may cache the pending count). */
+  #next = 0;
 
   constructor(
     readonly wallet: Wallet,
@@ -47,7 +49,8 @@ export class TxSender {
       } catch (error) {
         decodeRevert(error);
       }
-      const [nonce, fees, network] = await Promise.all([this.provider.getTransactionCount(from, "pending"), this.provider.getFeeData(), this.provider.getNetwork()]);
+      const [pending, fees, network] = await Promise.all([this.provider.getTransactionCount(from, "pending"), this.provider.getFeeData(), this.provider.getNetwork()]);
+      const nonce = Math.max(pending, this.#next);
       const request = {
         ...tx,
         chainId: network.chainId,
@@ -61,7 +64,14 @@ export class TxSender {
       const raw = await this.wallet.signTransaction(request);
       const signed = { hash: Transaction.from(raw).hash!, raw };
       record(signed);
-      await this.#broadcast(raw);
+      this.#next = nonce + 1;
+      try {
+        await this.#broadcast(raw);
+      } catch (error) {
+        // Not in the mempool: the nonce is free again (the recorded transaction will show as dropped).
+        this.#next = nonce;
+        throw error;
+      }
       return signed;
     });
   }

@@ -1,4 +1,4 @@
-/** Human-readable ABI of the RequestBook and of inference consumers (checked against the artifacts in test/requests.abi.test.ts). */
+/** Human-readable ABI of the RequestBook and of inference consumers (checked against the artifacts in test/settlement.test.ts). */
 import { REQUEST_PARAMS_TUPLE as P, STEP_EVIDENCE_TUPLE as E } from "./types.ts";
 
 export const REQUEST_BOOK_ABI = [

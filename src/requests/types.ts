@@ -213,3 +213,22 @@ export function decodeRequestInput(data: string): bigint[] {
 export function unpackStepTiers(packed: bigint, count: number): Tier[] {
   return Array.from({ length: count }, (_, i) => Number((packed >> BigInt(4 * i)) & 0xfn) as Tier);
 }
+
+/** RequestParams from a decoded `InferenceRequested` event (or any ethers Result of the tuple). */
+export function paramsFromResult(result: unknown): RequestParams {
+  const r = result as Record<string, unknown> & ArrayLike<unknown>;
+  const get = (name: string, index: number): unknown => r[name] ?? r[index];
+  const pipeline = get("pipeline", 0) as ArrayLike<string>;
+  return buildRequestParams({
+    pipeline: Array.from(pipeline, String),
+    inputCommitment: String(get("inputCommitment", 1)),
+    minEachStep: Number(get("minEachStep", 2)) as Tier,
+    minFinalStep: Number(get("minFinalStep", 3)) as Tier,
+    operator: String(get("operator", 4)),
+    maxFee: BigInt(get("maxFee", 5) as bigint),
+    deadline: BigInt(get("deadline", 6) as bigint),
+    callback: String(get("callback", 7)),
+    callbackGasLimit: BigInt(get("callbackGasLimit", 8) as bigint),
+    nonce: BigInt(get("nonce", 9) as bigint),
+  });
+}

@@ -1,10 +1,11 @@
 import { Interface, isCallException } from "ethers";
 import { DISPUTES_ABI } from "../disputes/abi.ts";
 import { OpgError } from "../errors.ts";
+import { REQUEST_BOOK_ABI } from "../requests/abi.ts";
 import { ENCLAVE_REGISTRY_ABI, HUB_ABI, MODEL_REGISTRY_ABI, OPERATOR_REGISTRY_ABI, TOKEN_ABI } from "./abi.ts";
 
 const KNOWN_ERRORS = new Interface([
-  ...new Set([...HUB_ABI, ...MODEL_REGISTRY_ABI, ...OPERATOR_REGISTRY_ABI, ...ENCLAVE_REGISTRY_ABI, ...TOKEN_ABI, ...DISPUTES_ABI].filter((f) => f.startsWith("error "))),
+  ...new Set([...HUB_ABI, ...REQUEST_BOOK_ABI, ...MODEL_REGISTRY_ABI, ...OPERATOR_REGISTRY_ABI, ...ENCLAVE_REGISTRY_ABI, ...TOKEN_ABI, ...DISPUTES_ABI].filter((f) => f.startsWith("error "))),
 ]);
 
 /** A transaction or call the chain refused, with the contract's custom error decoded. */

@@ -94,3 +94,13 @@ declare module "snarkjs" {
     function getCurveFromName(name: string, options?: { singleThread?: boolean }): Promise<unknown>;
   }
 }
+
+// circom_runtime (snarkjs's witness runtime): the part the warm prover uses to keep a compiled witness
+// generator between proofs.
+declare module "circom_runtime" {
+  export interface WitnessCalculator {
+    /** The witness as an iden3 .wtns file (version 2). */
+    calculateWTNSBin(input: Record<string, unknown>, sanityCheck?: boolean): Promise<Uint8Array>;
+  }
+  export function WitnessCalculatorBuilder(code: Uint8Array, options?: Record<string, unknown>): Promise<WitnessCalculator>;
+}

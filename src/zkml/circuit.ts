@@ -11,8 +11,9 @@
  * - inputCommitment  = commitQuantized(quantized input, s), computed in-circuit from the private input
  * - outputCommitment = commitQuantized(quantized outputs, s)
  * - out_i            = quantized outputs as field elements (negative x is p − |x|)
- * - binding          = the receipt id mod p, the only public input; constrained (squared) so that a
- *                      proof is tied to one receipt and the optimizer cannot drop it.
+ * - binding          = keccak256(abi.encode(receiptId, operator)) mod p, computed by the caller; the
+ *                      only public input, constrained (squared) so that a proof is tied to one receipt
+ *                      and one paid operator and the optimizer cannot drop it.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";

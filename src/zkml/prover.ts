@@ -1,10 +1,11 @@
 /**
- * A prover kept warm between proofs: the build's proving key and witness generator are read and checked
- * once, then held in memory, so each proof costs the witness and the Groth16 prover only (no file reads,
- * no re-verification of the key). The curve's worker threads are shared by every prover of the process
+ * A prover kept warm between proofs: the build's proving key is read and checked once and held in memory,
+ * and its witness generator compiled and instantiated once, so each proof costs the witness and the Groth16
+ * prover only (no file reads, no wasm compilation, no re-verification of the key). The curve's worker threads are shared by every prover of the process
  * (snarkjs caches them); `releaseZkResources` stops them.
  */
 import { readFile } from "node:fs/promises";
+import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
 import * as snarkjs from "snarkjs";
 import type { Groth16Proof } from "snarkjs";
 import { commitQuantized, toCommitment, type Commitment } from "../commitments/index.ts";
@@ -12,7 +13,7 @@ import type { ZkBuild } from "./build.ts";
 import { ZkArtifactError, ZkProveError } from "./errors.ts";
 import { loadZkeyVerificationKey, verifyingKeyHash } from "./evm.ts";
 import { fieldString, inferQuantized } from "./quantize.ts";
-import { calculateWitness, circuitInput } from "./witness.ts";
+import { circuitInput } from "./witness.ts";
 
 /** One proven inference, in the circuit's own terms (quantized integers, field elements). */
 export interface ProvenInference {
@@ -44,12 +45,25 @@ export async function loadProver(build: ZkBuild): Promise<WarmProver> {
     throw new ZkArtifactError(`${build.paths.zkey} does not belong to ${build.paths.verificationKey}`);
   }
   let zkey: Uint8Array;
-  let wasm: Uint8Array;
+  let calculator: WitnessCalculator;
   try {
-    [zkey, wasm] = await Promise.all([readFile(build.paths.zkey), readFile(build.paths.wasm)]);
+    const [key, wasm] = await Promise.all([readFile(build.paths.zkey), readFile(build.paths.wasm)]);
+    zkey = key;
+    // Compiled and instantiated once; snarkjs's wtns.calculate would compile the wasm for every proof.
+    calculator = await WitnessCalculatorBuilder(wasm);
   } catch (error) {
     throw new ZkArtifactError(`cannot read the proving key or witness generator of ${build.dir}`, { cause: error });
   }
+  // One instance has one memory: a witness is written and read back across an await, so one at a time.
+  let witnessLock: Promise<unknown> = Promise.resolve();
+  const witnessOf = (input: Record<string, unknown>): Promise<Uint8Array> => {
+    const run = witnessLock.then(() => calculator.calculateWTNSBin(input, true));
+    witnessLock = run.catch(() => undefined);
+    return run.catch((error: unknown) => {
+      const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+      throw new ZkProveError(`witness generation failed: ${message}`, { cause: error });
+    });
+  };
   const { model } = build;
   return {
     build,
@@ -57,12 +71,12 @@ export async function loadProver(build: ZkBuild): Promise<WarmProver> {
       // The reference inference checks the input range and gives the values the circuit must reproduce.
       const reference = inferQuantized(model, quantizedInput);
       const witnessStart = Date.now();
-      const witness = await calculateWitness(wasm, circuitInput(quantizedInput, binding));
+      const witness = await witnessOf(circuitInput(quantizedInput, binding));
       const witnessMs = Date.now() - witnessStart;
       const proveStart = Date.now();
       let result: { proof: Groth16Proof; publicSignals: string[] };
       try {
-        result = await snarkjs.groth16.prove({ type: "mem", data: zkey }, witness);
+        result = await snarkjs.groth16.prove({ type: "mem", data: zkey }, { type: "mem", data: witness });
       } catch (error) {
         throw new ZkProveError("Groth16 proving failed", { cause: error });
       }

@@ -4,26 +4,12 @@
  * commands (bin/opg.mjs) with keys in the environment.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freePort, ROOT } from "./processes.ts";
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const HARDHAT = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 const OPG = join(ROOT, "bin", "opg.mjs");
-
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolvePort(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 export interface Spawned {
   readonly child: ChildProcess;
@@ -122,7 +108,6 @@ export async function startNetwork(adminKey: string): Promise<LocalNetwork> {
   // Keep the addresses, drop Ignition's journal from the repository tree.
   const addresses = readFileSync(file, "utf8");
   rmSync(deployDir, { recursive: true, force: true });
-  const { writeFileSync } = await import("node:fs");
   writeFileSync(deployment, addresses);
   return {
     rpc,

@@ -5,6 +5,7 @@ import { modelCommands } from "./model.ts";
 import { nitroCommands } from "./nitro.ts";
 import { nodeCommands } from "./node.ts";
 import { operationCommands } from "./operation.ts";
+import { requestCommands } from "./request.ts";
 import { statsCommands } from "./stats.ts";
 import { zkCommands } from "./zk.ts";
 
@@ -15,6 +16,7 @@ export const commands: readonly CliCommand[] = [
   ...enclaveCommands,
   ...zkCommands,
   ...operationCommands,
+  ...requestCommands,
   ...statsCommands,
   ...nodeCommands,
   ...disputeCommands,

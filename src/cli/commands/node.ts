@@ -7,8 +7,6 @@ import { Wallet } from "ethers";
 import { OpgError } from "../../errors.ts";
 import { createChainBook } from "../../node/chain.ts";
 import { closeServedModels, loadServedModels, parseModelSpec } from "../../node/models.ts";
-import { runNode } from "../../node/service.ts";
-import { NodeStore } from "../../node/store.ts";
 import { tierName, Tier } from "../../receipts/tier.ts";
 import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
 import { UsageError } from "../errors.ts";
@@ -46,6 +44,20 @@ function integer(name: string, text: string | undefined, fallback: number, min =
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got "${text}"`);
   return Number(text);
+}
+
+/** node:sqlite is stable enough for the node's needs; its one-time "experimental" warning would only alarm operators. */
+async function withoutSqliteWarning<T>(load: () => Promise<T>): Promise<T> {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning instanceof Error ? warning.message : warning).includes("SQLite is an experimental")) return;
+    (emit as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return await load();
+  } finally {
+    process.emitWarning = emit;
+  }
 }
 
 export const nodeCommand: CliCommand = {
@@ -92,6 +104,10 @@ export const nodeCommand: CliCommand = {
       }
     }
 
+    // Loaded here, not at the top: node:sqlite prints an experimental warning when it is first imported,
+    // and every other command would show it.
+    const { NodeStore } = await withoutSqliteWarning(() => import("../../node/store.ts"));
+    const { runNode } = await import("../../node/service.ts");
     const chain = await openChain(values, io, { needsSigner: true });
     const wallet = chain.signer as Wallet;
     const operator = await wallet.getAddress();

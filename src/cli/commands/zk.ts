@@ -29,7 +29,8 @@ outputs ("output", nested like the model's output shape).
 Options:
   --input <file>      input JSON
   --out <file>        where to write proof.json
-  --binding <hex>     receipt id the proof is bound to (reduced mod the BN254 scalar field; default 0)
+  --binding <hex>     the binding public input: bindingOf(receiptId, operator) = keccak256(abi.encode(id, operator)) mod p
+                      (any hex is reduced mod the BN254 scalar field; default 0)
 `;
 
 const VERIFY_USAGE = `Usage: opg zk verify <dir> <proof.json>
