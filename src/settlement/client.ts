@@ -4,8 +4,8 @@
  * ContractRevertError naming the contract's custom error.
  */
 import { Signature, type Contract, type Log, type Signer, type TransactionReceipt } from "ethers";
-import { OpgError } from "../errors.ts";
-import type { Hex, Receipt } from "../receipts/receipt.ts";
+import { InvalidInputError, OpgError } from "../errors.ts";
+import { checkAddress, type Hex, type Receipt } from "../receipts/receipt.ts";
 import { Tier, tierMask } from "../receipts/tier.ts";
 import type { Contracts } from "./deployment.ts";
 import { onChain } from "./errors.ts";
@@ -128,12 +128,70 @@ export async function depositWithPermit(c: Contracts, requester: Signer, amount:
   return receipt.gasUsed;
 }
 
-/** Stakes with a permit and binds `signerAddress` (an operator key, or an enclave-independent signer). */
-export async function stakeOperator(c: Contracts, operator: Signer, amount: bigint, signerAddress: string, deadline: bigint): Promise<bigint> {
+/** The EIP-712 types of the consent a signer key gives to serve an operator (OperatorRegistry.SIGNER_CONSENT_TYPEHASH). */
+export const SIGNER_CONSENT_TYPES = {
+  SignerConsent: [
+    { name: "operator", type: "address" },
+    { name: "signer", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+/**
+ * `signer` signs its consent to serve `operator` until `deadline` (unix seconds), for the registry of `c` (its
+ * chain id, address and the signer's current nonce come from the contract). Single use: the nonce advances.
+ */
+export async function signSignerConsent(c: Contracts, signer: Signer, operator: string, deadline: bigint): Promise<Hex> {
+  const [, name, version, chainId, verifyingContract] = (await c.operators.getFunction("eip712Domain")()) as [string, string, string, bigint, string];
+  const signerAddress = await signer.getAddress();
+  const nonce = (await c.operators.getFunction("nonces")(signerAddress)) as bigint;
+  const value = { operator: checkAddress(operator, "operator"), signer: signerAddress, nonce, deadline };
+  return (await signer.signTypedData({ name, version, chainId, verifyingContract }, SIGNER_CONSENT_TYPES, value)) as Hex;
+}
+
+/**
+ * The key to bind and its consent: a Signer signs a consent unless it is the operator itself; an address needs none
+ * only when it is the operator's own (the registry binds a key only with its holder's agreement).
+ */
+async function consentOf(c: Contracts, operator: Signer, signer: Signer | string, deadline: bigint): Promise<{ address: string; consent: Hex }> {
+  const operatorAddress = await operator.getAddress();
+  const address = typeof signer === "string" ? checkAddress(signer, "signer") : await signer.getAddress();
+  if (address.toLowerCase() === operatorAddress.toLowerCase()) return { address, consent: "0x" };
+  if (typeof signer === "string") {
+    throw new InvalidInputError(`binding ${address} to operator ${operatorAddress} needs the key's consent: pass its Signer, not its address`);
+  }
+  return { address, consent: await signSignerConsent(c, signer, operatorAddress, deadline) };
+}
+
+/**
+ * Binds `signer` to `operator` (the transaction's sender): the operator's own address binds as is, another key signs
+ * its EIP-712 consent (valid until `deadline`, unix seconds).
+ */
+export async function registerSigner(c: Contracts, operator: Signer, signer: Signer | string, deadline: bigint): Promise<{ signer: string; gasUsed: bigint; transactionHash: string }> {
+  const { address, consent } = await consentOf(c, operator, signer, deadline);
+  const registry = c.operators.connect(operator) as Contract;
+  const receipt = await onChain(() => mined(registry.getFunction("registerSigner")(address, deadline, consent)));
+  return { signer: address, gasUsed: receipt.gasUsed, transactionHash: receipt.hash };
+}
+
+/** Replaces `oldSigner` with `newSigner` in one transaction; the new key consents as in `registerSigner`. */
+export async function rotateSigner(c: Contracts, operator: Signer, oldSigner: string, newSigner: Signer | string, deadline: bigint): Promise<{ signer: string; gasUsed: bigint; transactionHash: string }> {
+  const { address, consent } = await consentOf(c, operator, newSigner, deadline);
+  const registry = c.operators.connect(operator) as Contract;
+  const receipt = await onChain(() => mined(registry.getFunction("rotateSigner")(checkAddress(oldSigner, "oldSigner"), address, deadline, consent)));
+  return { signer: address, gasUsed: receipt.gasUsed, transactionHash: receipt.hash };
+}
+
+/**
+ * Stakes with a permit and binds `signer`: the operator itself (its Signer or address), or another key's Signer,
+ * which signs its consent. `deadline` bounds both the permit and the consent.
+ */
+export async function stakeOperator(c: Contracts, operator: Signer, amount: bigint, signer: Signer | string, deadline: bigint): Promise<bigint> {
   const permit = await signPermit(c.token, operator, c.operators.target as string, amount, deadline);
   const registry = c.operators.connect(operator) as Contract;
   const staked = await onChain(() => mined(registry.getFunction("stakeWithPermit")(amount, permit.deadline, permit.v, permit.r, permit.s)));
-  const bound = await onChain(() => mined(registry.getFunction("registerSigner")(signerAddress)));
+  const bound = await registerSigner(c, operator, signer, deadline);
   return staked.gasUsed + bound.gasUsed;
 }
 

@@ -3,6 +3,7 @@ import { enclaveCommands } from "./enclave.ts";
 import { modelCommands } from "./model.ts";
 import { nitroCommands } from "./nitro.ts";
 import { operationCommands } from "./operation.ts";
+import { operatorCommands } from "./operator.ts";
 import { statsCommands } from "./stats.ts";
 import { zkCommands } from "./zk.ts";
 
@@ -12,6 +13,7 @@ export const commands: readonly CliCommand[] = [
   ...nitroCommands,
   ...enclaveCommands,
   ...zkCommands,
+  ...operatorCommands,
   ...operationCommands,
   ...statsCommands,
 ];
