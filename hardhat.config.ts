@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { configVariable, defineConfig } from "hardhat/config";
+import knownSolcWarnings from "./scripts/build/solc-warnings.ts";
 
 // The compiler cannot be downloaded here: use the solcjs build shipped in the `solc` npm package.
 const require = createRequire(import.meta.url);
@@ -16,7 +17,7 @@ const compiler = {
 };
 
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthersPlugin],
+  plugins: [hardhatToolboxMochaEthersPlugin, knownSolcWarnings],
   solidity: {
     profiles: {
       default: compiler,
