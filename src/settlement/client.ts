@@ -6,7 +6,8 @@
 import { Signature, type Contract, type Log, type Signer, type TransactionReceipt } from "ethers";
 import { InvalidInputError, OpgError } from "../errors.ts";
 import { checkAddress, type Hex, type Receipt } from "../receipts/receipt.ts";
-import { Tier, tierMask } from "../receipts/tier.ts";
+import { fromField } from "../commitments/index.ts";
+import { Tier, resultTierName, tierMask, tierName } from "../receipts/tier.ts";
 import type { Contracts } from "./deployment.ts";
 import { onChain } from "./errors.ts";
 
@@ -257,3 +258,98 @@ export async function readResult(hub: Contract, id: string): Promise<VerifiedRes
   return { tier: Number(tier) as Tier, stepTiers: steps, outputCommitment: outputCommitment as Hex };
 }
 
+/** One verified step (a single receipt is one step) as its events describe it. */
+export interface VerifiedStep {
+  readonly id: Hex;
+  readonly modelId: Hex;
+  readonly tier: Tier;
+  readonly operator: string;
+  readonly inputCommitment: Hex;
+  readonly outputCommitment: Hex;
+  readonly fee: bigint;
+  /** The outputs a ZK step proved (ProofVerified), as signed fixed-point integers; undefined for other tiers. */
+  readonly outputs?: readonly bigint[];
+}
+
+/** The events of the transaction that verified `id` (a receipt or an operation), step by step. */
+export interface ResultDetails {
+  readonly transactionHash: string;
+  readonly blockNumber: number;
+  readonly steps: readonly VerifiedStep[];
+}
+
+/**
+ * Reads how `id` was verified from the hub's events: its ReceiptVerified (or, for an operation, the ReceiptVerified of
+ * each step before its OperationVerified) and the outputs of every ZK step (ProofVerified). Undefined when no event
+ * since `fromBlock` names it.
+ */
+export async function readResultDetails(hub: Contract, id: string, fromBlock = 0): Promise<ResultDetails | undefined> {
+  const [single] = await hub.queryFilter(hub.filters["ReceiptVerified"]!(id), fromBlock);
+  const [operation] = single === undefined ? await hub.queryFilter(hub.filters["OperationVerified"]!(id), fromBlock) : [];
+  const anchor = single ?? operation;
+  if (anchor === undefined) return undefined;
+  const receipt = await hub.runner!.provider!.getTransactionReceipt(anchor.transactionHash);
+  if (receipt === null) return undefined;
+  const address = (hub.target as string).toLowerCase();
+  const logs = receipt.logs.filter((log) => log.address.toLowerCase() === address && log.index <= anchor.index);
+  const parsed = logs.map((log) => hub.interface.parseLog(log)).filter((p) => p !== null);
+  const proofs = new Map<string, bigint[]>();
+  for (const p of parsed) {
+    if (p.name === "ProofVerified") proofs.set(String(p.args.getValue("id")), (p.args.getValue("outputs") as bigint[]).map((v) => fromField(v)));
+  }
+  const verified = parsed.filter((p) => p.name === "ReceiptVerified");
+  const count = single !== undefined ? 1 : Number(parsed.at(-1)!.args.getValue("steps") as bigint);
+  const mine = single !== undefined ? verified.filter((p) => p.args.getValue("id") === id) : verified.slice(-count);
+  const steps = mine.map((p): VerifiedStep => {
+    const stepId = p.args.getValue("id") as Hex;
+    const outputs = proofs.get(stepId);
+    return {
+      id: stepId,
+      modelId: p.args.getValue("modelId") as Hex,
+      tier: Number(p.args.getValue("tier")) as Tier,
+      operator: p.args.getValue("operator") as string,
+      inputCommitment: p.args.getValue("inputCommitment") as Hex,
+      outputCommitment: p.args.getValue("outputCommitment") as Hex,
+      fee: p.args.getValue("fee") as bigint,
+      ...(outputs === undefined ? {} : { outputs }),
+    };
+  });
+  return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber, steps };
+}
+
+/** One result as the CLI prints it (`operation submit --json`, `result --json`): the same fields either way. */
+export interface ResultView {
+  readonly id: Hex;
+  readonly verified: boolean;
+  /** "hybrid" when the steps mix tiers, else their one tier ("none" when not verified). */
+  readonly tier: string;
+  /** The weakest step's tier: what the hub records and `verifiedOutput(id, minTier)` checks. */
+  readonly weakestTier: string;
+  readonly steps: readonly string[];
+  readonly outputCommitment: Hex | null;
+  /** Per step, when events were read: its receipt id, model, tier, output commitment and proven outputs. */
+  readonly stepDetails?: readonly { id: Hex; modelId: Hex; tier: string; outputCommitment: Hex; outputs?: string[] }[];
+}
+
+export function resultView(id: Hex, result: VerifiedResult, details?: ResultDetails): ResultView {
+  const verified = result.tier !== Tier.None;
+  return {
+    id,
+    verified,
+    tier: resultTierName(result.stepTiers),
+    weakestTier: tierName(result.tier),
+    steps: result.stepTiers.map(tierName),
+    outputCommitment: verified ? result.outputCommitment : null,
+    ...(details === undefined
+      ? {}
+      : {
+          stepDetails: details.steps.map((s) => ({
+            id: s.id,
+            modelId: s.modelId,
+            tier: tierName(s.tier),
+            outputCommitment: s.outputCommitment,
+            ...(s.outputs === undefined ? {} : { outputs: s.outputs.map(String) }),
+          })),
+        }),
+  };
+}
