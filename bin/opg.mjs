@@ -4,4 +4,7 @@ import { register } from "tsx/esm/api";
 
 register();
 const { runCli, processIo } = await import("../src/cli/main.ts");
-process.exitCode = await runCli(process.argv.slice(2), processIo());
+const code = await runCli(process.argv.slice(2), processIo());
+// One command, one process: exit once its output is flushed, whatever handles a dependency left open.
+await new Promise((done) => process.stdout.write("", () => process.stderr.write("", done)));
+process.exit(code);

@@ -1,23 +1,37 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {AdminRules} from "./libraries/AdminRules.sol";
 
 /// @title OperatorRegistry
 /// @notice Operators stake OPG and bind the keys that sign their receipts. Unbonding goes through a delay
-///         during which the stake stays slashable; only the dispute role can slash.
+///         during which the stake stays slashable; only the dispute role can slash. Binding a signer key
+///         needs proof that its holder agrees: the signer calls itself, or signs an EIP-712 SignerConsent
+///         naming this chain, this registry, the operator, its nonce and a deadline, so nobody can bind
+///         (or block) a key that is not theirs.
 /// @dev Bonds: while a result is challengeable, the bond holder (the hub) locks part of its operator's
 ///      stake until the result is final. Locks sit in two buckets per operator keyed by the hour their
 ///      results become final (one slot, no write at finality: a bucket whose hour has passed is free
 ///      again). A lock that finds no free bucket joins the later one, which can only lock it longer.
 ///      Free stake = bonded − locked: a new bond must fit in it, and unbonding may only take free stake.
-contract OperatorRegistry is IOperatorRegistry, AccessControl, ReentrancyGuardTransient {
+contract OperatorRegistry is
+    IOperatorRegistry,
+    AccessControlDefaultAdminRules,
+    EIP712,
+    Nonces,
+    ReentrancyGuardTransient
+{
     using SafeERC20 for IERC20;
 
     /// @notice May slash stake (the challenge game holds it).
@@ -26,6 +40,10 @@ contract OperatorRegistry is IOperatorRegistry, AccessControl, ReentrancyGuardTr
     bytes32 public constant BOND_HOLDER_ROLE = keccak256("BOND_HOLDER_ROLE");
     /// @notice Bond locks are released at the first full hour after their result is final.
     uint64 public constant BOND_EPOCH = 1 hours;
+
+    /// @notice What a signer key signs to agree to serve `operator` (domain: this chain and registry).
+    bytes32 public constant SIGNER_CONSENT_TYPEHASH =
+        keccak256("SignerConsent(address operator,address signer,uint256 nonce,uint256 deadline)");
 
     /// @dev At most a year: a longer delay is almost certainly a unit mistake.
     uint64 internal constant MAX_UNBONDING_DELAY = 365 days;
@@ -58,16 +76,18 @@ contract OperatorRegistry is IOperatorRegistry, AccessControl, ReentrancyGuardTr
     /// @dev Bonds already slashed, by bond id (the result id): a bond is slashed at most once.
     mapping(bytes32 bondId => bool) private _slashedBonds;
 
-    /// @param admin Holds DEFAULT_ADMIN_ROLE (grants SLASHER_ROLE).
-    constructor(address admin, IERC20 token, uint256 minimumStake_, uint64 unbondingDelay_) {
-        if (admin == address(0) || address(token) == address(0)) revert OperatorRegistryZeroAddress();
+    /// @param admin Holds DEFAULT_ADMIN_ROLE (grants SLASHER_ROLE; moves in two delayed steps).
+    constructor(address admin, IERC20 token, uint256 minimumStake_, uint64 unbondingDelay_)
+        AccessControlDefaultAdminRules(AdminRules.INITIAL_DELAY, admin)
+        EIP712("OPG OperatorRegistry", "1")
+    {
+        if (address(token) == address(0)) revert OperatorRegistryZeroAddress();
         if (unbondingDelay_ == 0 || unbondingDelay_ > MAX_UNBONDING_DELAY) {
             revert OperatorRegistryInvalidDelay(unbondingDelay_);
         }
         stakeToken = token;
         minimumStake = minimumStake_;
         unbondingDelay = unbondingDelay_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
     /// @notice Adds `amount` OPG (approved beforehand) to the caller's bonded stake.
@@ -84,12 +104,11 @@ contract OperatorRegistry is IOperatorRegistry, AccessControl, ReentrancyGuardTr
     }
 
     /// @notice Binds `signer` to the caller: receipts it signs count for the caller while it is staked.
-    function registerSigner(address signer) public {
-        if (signer == address(0)) revert OperatorRegistryZeroAddress();
-        address current = _operatorOfSigner[signer];
-        if (current != address(0)) revert OperatorRegistrySignerTaken(signer, current);
-        _operatorOfSigner[signer] = msg.sender;
-        emit SignerRegistered(msg.sender, signer);
+    /// @param deadline Last second the consent is valid (ignored when the caller is the signer).
+    /// @param consent The signer's signature (ECDSA, or ERC-1271 for a contract signer) of
+    ///        SignerConsent(caller, signer, nonces(signer), deadline); empty when the caller is the signer.
+    function registerSigner(address signer, uint256 deadline, bytes calldata consent) external {
+        _registerSigner(signer, deadline, consent);
     }
 
     /// @notice Unbinds one of the caller's signers.
@@ -99,10 +118,10 @@ contract OperatorRegistry is IOperatorRegistry, AccessControl, ReentrancyGuardTr
         emit SignerRemoved(msg.sender, signer);
     }
 
-    /// @notice Replaces `oldSigner` with `newSigner` in one call.
-    function rotateSigner(address oldSigner, address newSigner) external {
+    /// @notice Replaces `oldSigner` with `newSigner` in one call; `newSigner` consents as in `registerSigner`.
+    function rotateSigner(address oldSigner, address newSigner, uint256 deadline, bytes calldata consent) external {
         removeSigner(oldSigner);
-        registerSigner(newSigner);
+        _registerSigner(newSigner, deadline, consent);
     }
 
     /// @notice Starts unbonding `amount`: it stops counting as bonded now and can be withdrawn after the
@@ -244,6 +263,11 @@ contract OperatorRegistry is IOperatorRegistry, AccessControl, ReentrancyGuardTr
         return _operatorOfSigner[signer];
     }
 
+    /// @notice The EIP-712 digest `signer` signs to consent to serve `operator` (with its current nonce).
+    function signerConsentDigest(address operator, address signer, uint256 deadline) external view returns (bytes32) {
+        return _consentDigest(operator, signer, nonces(signer), deadline);
+    }
+
     /// @notice Bonded and unbonding stake of `operator`, and when the unbonding part is released.
     function stakeOf(address operator) external view returns (Stake memory) {
         return _stakes[operator];
@@ -287,6 +311,29 @@ contract OperatorRegistry is IOperatorRegistry, AccessControl, ReentrancyGuardTr
     /// @dev Buckets with an epoch at or after this one are still locked.
     function _currentEpoch() private view returns (uint40) {
         return uint40(block.timestamp / BOND_EPOCH + 1);
+    }
+
+    function _registerSigner(address signer, uint256 deadline, bytes calldata consent) private {
+        if (signer == address(0)) revert OperatorRegistryZeroAddress();
+        address current = _operatorOfSigner[signer];
+        if (current != address(0)) revert OperatorRegistrySignerTaken(signer, current);
+        if (signer != msg.sender) {
+            if (block.timestamp > deadline) revert OperatorRegistryConsentExpired(deadline);
+            bytes32 digest = _consentDigest(msg.sender, signer, _useNonce(signer), deadline);
+            if (!SignatureChecker.isValidSignatureNowCalldata(signer, digest, consent)) {
+                revert OperatorRegistryInvalidSignerConsent(signer, msg.sender);
+            }
+        }
+        _operatorOfSigner[signer] = msg.sender;
+        emit SignerRegistered(msg.sender, signer);
+    }
+
+    function _consentDigest(address operator, address signer, uint256 nonce, uint256 deadline)
+        private
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(SIGNER_CONSENT_TYPEHASH, operator, signer, nonce, deadline)));
     }
 
     function _isStaked(uint128 bonded) private view returns (bool) {

@@ -265,14 +265,14 @@ describe("EnclaveRegistry — registration with an attester quorum", () => {
         await approveEnclaveImage(connect(s.deployment, s.stranger), s.modelId, imageIdOf(facts));
         expect.fail("a stranger approved an image");
       } catch (error) {
-        expect((error as ContractRevertError).errorName).to.equal("ModelRegistryNotOwnerOrGovernance");
+        expect((error as ContractRevertError).errorName).to.equal("ModelRegistryNotModelOwner");
       }
       expect(await enclaveKeyOf(connect(s.deployment, s.ethers.provider), enclave.wallet.address)).to.equal(undefined);
     });
   });
 
   describe("image approval", () => {
-    it("by the model owner or governance; revoking flips isImageApproved back", async () => {
+    it("by the model owner only; governance may revoke; revoking flips isImageApproved back", async () => {
       const s = await networkHelpers.loadFixture(ready);
       const image = "0x" + "ab".repeat(32);
       const asOwner = connect(s.deployment, s.modelOwner);
@@ -281,7 +281,11 @@ describe("EnclaveRegistry — registration with an attester quorum", () => {
       expect(await s.models.isImageApproved(s.modelId, image)).to.equal(true);
       await revokeEnclaveImage(asGovernance, s.modelId, image);
       expect(await s.models.isImageApproved(s.modelId, image)).to.equal(false);
-      await approveEnclaveImage(asGovernance, s.modelId, image);
+      const refused = await approveEnclaveImage(asGovernance, s.modelId, image).then(() => undefined, (error: unknown) => error);
+      expect(refused).to.be.instanceOf(ContractRevertError);
+      expect((refused as ContractRevertError).errorName).to.equal("ModelRegistryNotModelOwner");
+      expect(await s.models.isImageApproved(s.modelId, image)).to.equal(false);
+      await approveEnclaveImage(asOwner, s.modelId, image);
       expect(await s.models.isImageApproved(s.modelId, image)).to.equal(true);
       await expectError(approveEnclaveImage(asOwner, s.modelId, "0x" + "00".repeat(32)), EnclaveError, "ENCLAVE_IMAGE_INVALID");
       await expectError(approveEnclaveImage(asOwner, s.modelId, "0x1234"), EnclaveError, "ENCLAVE_IMAGE_INVALID");

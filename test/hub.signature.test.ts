@@ -2,7 +2,7 @@ import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs
 import { expect } from "chai";
 import { Tier } from "../src/receipts/tier.ts";
 import { hubDomain, receiptId, signReceipt } from "../src/receipts/index.ts";
-import { MIN_STAKE, PRICES, depositWithPermit, fund, makeReceipt, registerModel, sign, stakeOperator, type System } from "./helpers/actors.ts";
+import { MIN_STAKE, PRICES, depositWithPermit, fund, inAnHour, makeReceipt, registerModel, sign, signerConsent, stakeOperator, type System } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 
 const chain = await newChain();
@@ -88,7 +88,7 @@ describe("InferenceHub — signature tier", () => {
     await (await wallet.connect(s.stranger).execute(await s.token.getAddress(), token.encodeFunctionData("approve", [await s.operators.getAddress(), MIN_STAKE]))).wait();
     const ops = s.operators.interface;
     await (await wallet.connect(s.stranger).execute(await s.operators.getAddress(), ops.encodeFunctionData("stake", [MIN_STAKE]))).wait();
-    await (await wallet.connect(s.stranger).execute(await s.operators.getAddress(), ops.encodeFunctionData("registerSigner", [walletAddress]))).wait();
+    await (await wallet.connect(s.stranger).execute(await s.operators.getAddress(), ops.encodeFunctionData("registerSigner", [walletAddress, 0, "0x"]))).wait();
 
     const receipt = await makeReceipt(s, s.modelId, { operator: walletAddress });
     const signature = await sign(s, receipt, s.stranger);
@@ -200,7 +200,9 @@ describe("InferenceHub — signature tier", () => {
 
     it("a signer that was rotated out", async () => {
       const s = await networkHelpers.loadFixture(ready);
-      await (await s.operators.connect(s.operator).rotateSigner(s.operator.address, s.stranger.address)).wait();
+      const deadline = await inAnHour(s);
+      const consent = await signerConsent(s, s.operator, s.stranger, deadline);
+      await (await s.operators.connect(s.operator).rotateSigner(s.operator.address, s.stranger.address, deadline, consent)).wait();
       const receipt = await makeReceipt(s, s.modelId);
       await expectRefused(s, s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0]), "InferenceHubUnauthorizedSigner");
       await expect(s.hub.connect(s.requester).submitSigned(receipt, s.stranger.address, await sign(s, receipt, s.stranger), PRICES[0])).to.emit(s.hub, "ReceiptVerified");

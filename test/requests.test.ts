@@ -262,7 +262,7 @@ describe("RequestBook — on-chain requests", function () {
       await fund(s, s.stranger, MIN_STAKE);
       await (await s.token.connect(s.stranger).approve(await s.operators.getAddress(), MIN_STAKE)).wait();
       await (await s.operators.connect(s.stranger).stake(MIN_STAKE)).wait();
-      await (await s.operators.connect(s.stranger).registerSigner(s.stranger.address)).wait();
+      await (await s.operators.connect(s.stranger).registerSigner(s.stranger.address, 0, "0x")).wait();
       const p = await params(s, { operator: s.operator.address });
       await request(s, p);
       const theirs = await signedSteps(s, s.requester.address, p, { operator: s.stranger.address, signer: s.stranger });

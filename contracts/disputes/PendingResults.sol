@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {IPendingResults} from "../interfaces/IPendingResults.sol";
@@ -15,7 +16,7 @@ import {Receipt} from "../types/Receipt.sol";
 ///         cannot be refuted by proof, so it is final at once (and bonds nothing). One storage word per
 ///         pending result: its final time and its claim's hash.
 /// @dev Results recorded while fraud proofs were off (and every ZK result) have no word: final at once.
-abstract contract PendingResults is IPendingResults, AccessControl {
+abstract contract PendingResults is IPendingResults, AccessControlDefaultAdminRules {
     /// @notice The longest challenge window the hub may be configured with.
     uint32 internal constant MAX_WINDOW = 30 days;
 
@@ -57,7 +58,7 @@ abstract contract PendingResults is IPendingResults, AccessControl {
     }
 
     /// @inheritdoc IPendingResults
-    function disputeConfig() external view returns (address, uint32, uint16) {
+    function disputeConfig() external view returns (address disputes, uint32 window, uint16 bondMultiple) {
         return (_config.disputes, _config.window, _config.bondMultiple);
     }
 

@@ -13,8 +13,10 @@ interface IOperatorRegistry {
     error OperatorRegistryNotSignerOwner(address signer, address caller);
     /// @notice More stake was asked to unbond than is bonded.
     error OperatorRegistryInsufficientStake(uint256 requested, uint256 bonded);
-    /// @notice An unbonding request is already pending (withdraw or cancel it first).
-    error OperatorRegistryUnbondingPending(uint64 releaseAt);
+    /// @notice The signer's consent is not its signature of SignerConsent(operator, signer, nonce, deadline).
+    error OperatorRegistryInvalidSignerConsent(address signer, address operator);
+    /// @notice The signer's consent is past its deadline.
+    error OperatorRegistryConsentExpired(uint256 deadline);
     /// @notice Nothing is unbonding, or the delay has not passed.
     error OperatorRegistryNotReleasable(uint64 releaseAt);
     /// @notice The unbonding delay is zero or unreasonably long.
@@ -38,8 +40,6 @@ interface IOperatorRegistry {
     event StakeWithdrawn(address indexed operator, address indexed to, uint256 amount);
     /// @notice Stake was slashed by the dispute role.
     event Slashed(address indexed operator, uint256 amount, address indexed recipient, bytes32 indexed reason);
-    /// @notice The minimum stake changed.
-    event MinimumStakeUpdated(uint256 minimumStake);
 
     /// @notice The operator whose active (staked, not unbonded) signer `signer` is; zero otherwise.
     function activeOperatorOf(address signer) external view returns (address operator);

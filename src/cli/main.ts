@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { OpgError } from "../errors.ts";
+import { releaseZkResources } from "../zkml/index.ts";
 import { commands } from "./commands/index.ts";
 import { UsageError } from "./errors.ts";
 import type { CliCommand, CliIo } from "./types.ts";
@@ -43,6 +44,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`opg ${found.command.path.join(" ")}: ${describe(error)}\n`);
     if (verbose && error instanceof Error && error.stack !== undefined) io.stderr(error.stack + "\n");
     return error instanceof UsageError ? 2 : 1;
+  } finally {
+    // A command that proved (operation add-zk, zk prove…) leaves snarkjs's worker threads running, refused or not:
+    // they would keep the process alive after the command.
+    await releaseZkResources();
   }
 }
 

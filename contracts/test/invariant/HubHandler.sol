@@ -167,8 +167,11 @@ contract HubHandler {
             _signerKeys[i] = uint256(keccak256(abi.encode("signer key", i)));
             signers[i] = vm.addr(_signerKeys[i]);
             vm.label(signers[i], "signer");
+            uint256 deadline = block.timestamp + 1 hours;
+            (uint8 v, bytes32 r, bytes32 s) =
+                vm.sign(_signerKeys[i], operators.signerConsentDigest(op, signers[i], deadline));
             vm.prank(op);
-            operators.registerSigner(signers[i]);
+            operators.registerSigner(signers[i], deadline, abi.encodePacked(r, s, v));
             if (initial[i] != 0) _stakeFor(i, initial[i]);
         }
 

@@ -95,7 +95,7 @@ contract RequestHandler {
         vm.startPrank(operator);
         token.approve(address(operators), minimumStake);
         operators.stake(minimumStake);
-        operators.registerSigner(operator);
+        operators.registerSigner(operator, 0, "");
         vm.stopPrank();
         for (uint256 i = 0; i < MODELS; ++i) {
             IModelRegistry.Registration memory reg;

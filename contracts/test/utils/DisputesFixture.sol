@@ -58,8 +58,8 @@ abstract contract DisputesFixture is HubFixture, TrapdoorGroth16 {
         vm.startPrank(operator);
         token.approve(address(operators), OPERATOR_STAKE);
         operators.stake(OPERATOR_STAKE);
-        operators.registerSigner(signer);
         vm.stopPrank();
+        _bindSigner(operator, signerKey);
 
         modelId = _registerModel(keccak256("weights"), _trapdoorKey(0));
         otherModelId = _registerModel(keccak256("other weights"), _trapdoorKey(1));

@@ -46,7 +46,7 @@ const APPROVE_USAGE = `Usage: opg enclave approve-image --model <id> (--image <0
 
 Approves (or with --revoke, revokes) an enclave image for a model's TEE tier. The image id is
 keccak256(PCR0‖PCR1‖PCR2): give it directly, or a Nitro document whose PCRs name it. Revoking disables every
-enclave key attested with that image for this model at once. Signer: the model owner or governance.
+enclave key attested with that image for this model at once. Signer: the model owner to approve; the model owner or governance to revoke.
 
 Options:
   --model <id>         the model (32-byte hex id)
@@ -59,7 +59,7 @@ ${CHAIN_USAGE}
 
 export const enclaveApproveImageCommand: CliCommand = {
   path: ["enclave", "approve-image"],
-  summary: "Approve or revoke an enclave image for a model (model owner)",
+  summary: "Approve or revoke an enclave image for a model (model owner; governance revokes)",
   usage: APPROVE_USAGE,
   run: (args, io) => reportingFailures(args, io, () => approveImage(args, io)),
 };

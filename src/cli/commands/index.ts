@@ -6,6 +6,7 @@ import { nitroCommands } from "./nitro.ts";
 import { nodeCommands } from "./node.ts";
 import { operationCommands } from "./operation.ts";
 import { requestCommands } from "./request.ts";
+import { operatorCommands } from "./operator.ts";
 import { statsCommands } from "./stats.ts";
 import { zkCommands } from "./zk.ts";
 
@@ -15,6 +16,7 @@ export const commands: readonly CliCommand[] = [
   ...nitroCommands,
   ...enclaveCommands,
   ...zkCommands,
+  ...operatorCommands,
   ...operationCommands,
   ...requestCommands,
   ...statsCommands,
