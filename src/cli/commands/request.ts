@@ -90,26 +90,27 @@ export const tokenTransferCommand: CliCommand = {
 
 export const operatorStakeCommand: CliCommand = {
   path: ["operator", "stake"],
-  summary: "Stake OPG as an operator and bind a signer key (yours by default)",
-  usage: `Usage: opg operator stake <OPG> [--signer <address>] [chain options]
+  summary: "Stake OPG as an operator and bind your own key as a signer",
+  usage: `Usage: opg operator stake <OPG> [chain options]
 
-Approves and stakes <OPG> from the key's account, then binds --signer (default: the same account) as a
-key whose signatures count for it, unless it is already bound to it.
+Approves and stakes <OPG> from the key's account, then binds that same account as a key whose signatures
+count for it, unless it is already bound. To bind another key (it must consent), use
+opg operator register-signer --signer-key-env <NAME>.
 ${CHAIN_USAGE}
 `,
   async run(args, io) {
-    const { values, positionals } = parseOptions(args, { ...CHAIN_OPTIONS, signer: { type: "string" } }, { min: 1, max: 1, names: "<OPG>" });
+    const { values, positionals } = parseOptions(args, CHAIN_OPTIONS, { min: 1, max: 1, names: "<OPG>" });
     const amount = parseOpg(positionals[0], "<OPG>");
     if (amount === 0n) throw new UsageError("<OPG> must be more than zero");
     const { contracts, signer } = await signed(values, io);
     const me = await signer.getAddress();
-    const key = values.signer === undefined ? me : address(values.signer, "--signer");
+    const key = me;
     let gas = 0n;
     gas += (await inOpg(() => mined(contracts.token.getFunction("approve")(contracts.operators.target, amount)))).gasUsed;
     gas += (await inOpg(() => mined(contracts.operators.getFunction("stake")(amount)))).gasUsed;
     const bound = (await contracts.operators.getFunction("operatorOfSigner")(key)) as string;
     if (bound.toLowerCase() !== me.toLowerCase()) {
-      gas += (await inOpg(() => mined(contracts.operators.getFunction("registerSigner")(key)))).gasUsed;
+      gas += (await inOpg(() => mined(contracts.operators.getFunction("registerSigner")(key, 0n, "0x")))).gasUsed;
     }
     const stake = (await contracts.operators.getFunction("stakeOf")(me)) as { bonded: bigint };
     const active = (await contracts.operators.getFunction("isActive")(me)) as boolean;
