@@ -80,10 +80,11 @@ describe("cli: opg enclave", () => {
     expect(await s.models.isImageApproved(s.modelId, image)).to.equal(false);
   });
 
-  it("approve-image: a signer that is neither owner nor governance, bad input, usage mistakes", async () => {
+  it("approve-image: a signer that is not the model owner, bad input, usage mistakes", async () => {
     const { s, dir, facts } = await networkHelpers.loadFixture(ready);
     const image = imageIdOf(facts);
-    expectFailure(await opg(dir, KEYS.stranger, ["enclave", "approve-image", "--model", s.modelId, "--image", image]), "ModelRegistryNotOwnerOrGovernance");
+    expectFailure(await opg(dir, KEYS.stranger, ["enclave", "approve-image", "--model", s.modelId, "--image", image]), "ModelRegistryNotModelOwner");
+    expectFailure(await opg(dir, KEYS.stranger, ["enclave", "approve-image", "--model", s.modelId, "--image", image, "--revoke"]), "ModelRegistryNotOwnerOrGovernance");
     expectFailure(await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--model", s.modelId, "--image", "0x1234"]), "image id must be 32 bytes");
     expectFailure(await opg(dir, KEYS.modelOwner, ["enclave", "approve-image", "--model", s.modelId, "--image", "0x" + "00".repeat(32)]), "zero image id");
     expectFailure(await opg(dir, undefined, ["enclave", "approve-image", "--model", s.modelId, "--image", image]), "OPG_PRIVATE_KEY", 2);
