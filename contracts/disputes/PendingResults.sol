@@ -57,7 +57,7 @@ abstract contract PendingResults is IPendingResults, AccessControl {
     }
 
     /// @inheritdoc IPendingResults
-    function disputeConfig() external view returns (address, uint32, uint16) {
+    function disputeConfig() external view returns (address disputes, uint32 window, uint16 bondMultiple) {
         return (_config.disputes, _config.window, _config.bondMultiple);
     }
 
