@@ -46,5 +46,11 @@ describe("npm run demo", function () {
     expect(report.requests[1]!.output).to.deep.equal(report.requests[0]!.output);
     // The classifier's proven output (step 8) is what the callback got.
     expect(lines.some((l) => l.includes(`proven output ${JSON.stringify([report.requests[0]!.output])}`))).to.equal(true);
+    // Fraud proofs: the deliberately wrong signature result was refuted; the bond (10 × the 1 OPG price)
+    // was paid out as 20% reward and the requester's fee plus 30% compensation.
+    expect(report.challenges).to.have.length(1);
+    const [challenge] = report.challenges;
+    expect(challenge).to.include({ refuted: true, slashed: (10n * 10n ** 18n).toString(), reward: (2n * 10n ** 18n).toString(), refund: (4n * 10n ** 18n).toString() });
+    expect(challenge!.gasUsed).to.be.greaterThan(0);
   });
 });
