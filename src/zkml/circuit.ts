@@ -20,7 +20,7 @@ import { copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProgressListener } from "../cli/progress.ts";
+import type { ProgressListener } from "./progress.ts";
 import { CircuitBuildError } from "./errors.ts";
 import type { QuantizedLayer, QuantizedModel } from "./quantize.ts";
 

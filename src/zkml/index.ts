@@ -32,6 +32,7 @@ export type { QuantizedModel, QuantizedLayer, QuantizedDense, QuantizedRelu, Qua
 export { generateCircom, compileCircuit, publicSignalNames, readSymbols, CIRCUIT_NAME } from "./circuit.ts";
 export { buildCircuit, loadBuild, readR1csInfo, weightsCommitment, BUILD_FILES, METADATA_FORMAT } from "./build.ts";
 export type { BuildOptions, BuildResult, ZkBuild, ZkModelMetadata, R1csInfo } from "./build.ts";
+export type { ProgressEvent, ProgressListener } from "./progress.ts";
 export { prove, verify, verifyGroth16, parseBinding, readInputValues, decodeOutputs, releaseZkResources, PROOF_FORMAT } from "./prove.ts";
 export type { ZkProofBundle, ProveOptions, VerifyResult } from "./prove.ts";
 export {

@@ -1,6 +1,15 @@
-/** Bridges snarkjs's logger to the toolkit's ProgressListener. */
+/** Progress reporting of long library steps, and the bridge from snarkjs's logger to it. */
 import type { SnarkjsLogger } from "snarkjs";
-import type { ProgressListener } from "../cli/progress.ts";
+
+/** Progress of a long step, reported by library functions through an optional callback. */
+export interface ProgressEvent {
+  readonly step: string;
+  /** Fraction done in [0, 1], or undefined when the step cannot tell. */
+  readonly fraction?: number;
+  readonly done?: boolean;
+}
+
+export type ProgressListener = (event: ProgressEvent) => void;
 
 /**
  * A logger for one long snarkjs step: messages that carry an "i/n" counter become progress fractions

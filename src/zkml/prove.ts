@@ -9,7 +9,7 @@
 import { readFile } from "node:fs/promises";
 import * as snarkjs from "snarkjs";
 import type { Groth16Proof } from "snarkjs";
-import type { ProgressListener } from "../cli/progress.ts";
+import type { ProgressListener } from "./progress.ts";
 import { InvalidInputError } from "../errors.ts";
 import { commitQuantized, fromField, SNARK_SCALAR_FIELD, toCommitment, type Commitment } from "../commitments/index.ts";
 import { loadBuild, type ZkBuild } from "./build.ts";

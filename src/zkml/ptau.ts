@@ -13,7 +13,7 @@ import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import * as snarkjs from "snarkjs";
-import type { ProgressListener } from "../cli/progress.ts";
+import type { ProgressListener } from "./progress.ts";
 import { CircuitBuildError } from "./errors.ts";
 import { snarkjsLogger, step } from "./progress.ts";
 
