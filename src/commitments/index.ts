@@ -68,9 +68,25 @@ export async function chainedPoseidon(initialState: bigint, elements: readonly b
   return state;
 }
 
-/** Commitment to fixed-point integers (value = round(x · 2^scaleBits)); signed values wrap into the field. */
+/**
+ * Largest magnitude a quantized value may have: (p − 1) / 2. Signed integers in
+ * [−MAX_QUANTIZED_MAGNITUDE, MAX_QUANTIZED_MAGNITUDE] map one-to-one onto the field (fromField inverts
+ * toField on them); anything wider would alias another value modulo p.
+ */
+export const MAX_QUANTIZED_MAGNITUDE = (SNARK_SCALAR_FIELD - 1n) / 2n;
+
+/**
+ * Commitment to fixed-point integers (value = round(x · 2^scaleBits)); signed values map into the field
+ * (negative x is p + x). Values outside ±(p − 1)/2 are refused: they would commit like another vector
+ * ([p − 1] like [−1], [5 + p] like [5]).
+ */
 export async function commitQuantized(values: readonly bigint[], scaleBits: number): Promise<Commitment> {
   const tag = domainTag(CommitmentKind.Quantized, scaleBits, values.length);
+  values.forEach((value, index) => {
+    if (typeof value !== "bigint" || value > MAX_QUANTIZED_MAGNITUDE || value < -MAX_QUANTIZED_MAGNITUDE) {
+      throw new InvalidInputError(`quantized value ${index} (${String(value)}) is outside the committable range ±(p-1)/2`);
+    }
+  });
   return toCommitment(await chainedPoseidon(tag, values.map(toField)));
 }
 
