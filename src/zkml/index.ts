@@ -37,6 +37,9 @@ export { prove, verify, verifyGroth16, parseBinding, readInputValues, decodeOutp
 export type { ZkProofBundle, ProveOptions, VerifyResult } from "./prove.ts";
 export {
   encodeProofForEvm,
+  canonicalProof,
+  isOnG1,
+  isOnG2,
   encodeVerifyingKey,
   encodePublicSignals,
   verifyingKeyWords,

@@ -14,7 +14,7 @@ import { InvalidInputError } from "../errors.ts";
 import { commitQuantized, fromField, SNARK_SCALAR_FIELD, toCommitment, type Commitment } from "../commitments/index.ts";
 import { loadBuild, type ZkBuild } from "./build.ts";
 import { ZkArtifactError, ZkProofFormatError, ZkProveError } from "./errors.ts";
-import { checkVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
+import { canonicalProof, checkVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { evaluateFloat, importOnnx } from "./onnx.ts";
 import { snarkjsLogger, step } from "./progress.ts";
 import { dequantize, fieldString, inferQuantized, quantizeInput, type QuantizedModel } from "./quantize.ts";
@@ -154,8 +154,15 @@ export async function verifyGroth16(vk: Groth16VerificationKey, publicSignals: r
   for (const s of publicSignals) {
     if (typeof s !== "string" || !/^[0-9]+$/.test(s) || BigInt(s) >= SNARK_SCALAR_FIELD) return false;
   }
+  let canonical: Groth16Proof;
   try {
-    return await snarkjs.groth16.verify(vk, publicSignals, proof);
+    canonical = canonicalProof(proof);
+  } catch (error) {
+    if (error instanceof ZkProofFormatError) return false; // not what the chain would accept
+    throw error;
+  }
+  try {
+    return await snarkjs.groth16.verify(vk, publicSignals, canonical);
   } catch {
     return false; // malformed points (not on the curve, wrong shape)
   }
@@ -183,6 +190,12 @@ export async function verify(dir: string | ZkBuild, proofJson: unknown): Promise
   const { model } = build;
   if (publicSignals.length !== build.metadata.publicSignals.length || vk.nPublic !== publicSignals.length) {
     return { valid: false, reason: `expected ${build.metadata.publicSignals.length} public signals, got ${publicSignals.length}` };
+  }
+  try {
+    canonicalProof(b.proof as Groth16Proof);
+  } catch (error) {
+    if (!(error instanceof ZkProofFormatError)) throw error;
+    return { valid: false, reason: `the proof is not in the canonical form the chain accepts: ${error.message}` };
   }
   if (!(await verifyGroth16(vk, publicSignals, b.proof as Groth16Proof))) {
     return { valid: false, reason: "the Groth16 proof does not verify for these public signals" };
