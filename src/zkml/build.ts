@@ -10,6 +10,7 @@
  *   model.onnx                         the source model, the float reference for error reports
  */
 import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import * as snarkjs from "snarkjs";
@@ -17,10 +18,10 @@ import type { ProgressListener } from "./progress.ts";
 import { commitQuantized, type Commitment } from "../commitments/index.ts";
 import { CIRCUIT_NAME, compileCircuit, generateCircom, publicSignalNames } from "./circuit.ts";
 import { CircuitBuildError, ZkArtifactError } from "./errors.ts";
-import { assertNotForgeable, loadVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
+import { assertNotForgeable, loadVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { importOnnx, type FloatGraph } from "./onnx.ts";
 import { ensureDevPtau, readPtauInfo, requiredPtauPower } from "./ptau.ts";
-import { snarkjsLogger, step } from "./progress.ts";
+import { collectingLogger, snarkjsLogger, step } from "./progress.ts";
 import {
   modelConstants,
   neuronCount,
@@ -30,7 +31,11 @@ import {
   type QuantizedModel,
 } from "./quantize.ts";
 
-export const METADATA_FORMAT = "opg-zkml/1";
+/**
+ * model.json's format. Version 2 added `artifacts` (sha256 of the r1cs, wasm and zkey); version 1 builds
+ * are refused by loadBuild (rebuild them).
+ */
+export const METADATA_FORMAT = "opg-zkml/2";
 
 export const BUILD_FILES = {
   circom: `${CIRCUIT_NAME}.circom`,
@@ -64,8 +69,10 @@ export interface ZkModelMetadata {
   readonly publicSignals: readonly string[];
   /** commitQuantized over every weight, bias and constant in layer order (scale of the model). */
   readonly weightsCommitment: Commitment;
-  /** keccak256 of encodeVerifyingKey(verification_key.json). */
+  /** keccak256 of encodeVerifyingKey(verification_key.json); loadBuild checks the key against it. */
   readonly verifyingKeyHash: string;
+  /** sha256 (0x-hex) of the constraint system, witness generator and proving key, checked before use. */
+  readonly artifacts: { readonly r1cs: string; readonly wasm: string; readonly zkey: string };
   /** True when the setup used a locally generated ptau: not for production. */
   readonly developmentOnly: boolean;
   /** `power` of the ptau used; `required` is what the circuit needs (2^required > constraints + public signals). */
@@ -225,6 +232,11 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
     publicSignals: publicSignalNames(model.output.size),
     weightsCommitment: await weightsCommitment(model),
     verifyingKeyHash: verifyingKeyHash(vk),
+    artifacts: {
+      r1cs: await fileSha256(join(dir, BUILD_FILES.r1cs)),
+      wasm: await fileSha256(join(dir, BUILD_FILES.wasm)),
+      zkey: await fileSha256(zkeyPath),
+    },
     developmentOnly: ptau.origin === "local-development",
     ptau: { power: ptau.power, required: power, origin: ptau.origin, file: basename(ptau.path) },
     circuit: { ...info, compiler: "circom2 (wasm) 2.2.x", optimization: "O2" },
@@ -282,9 +294,40 @@ export interface ZkBuild {
   readonly paths: { readonly [K in keyof typeof BUILD_FILES]: string };
 }
 
+/** sha256 of a file as 0x-hex, streamed. */
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch (error) {
+    throw new ZkArtifactError(`cannot read ${path}`, { cause: error });
+  }
+  return `0x${hash.digest("hex")}`;
+}
+
+/** The large build files whose hashes model.json records. */
+export type BuildArtifact = keyof ZkModelMetadata["artifacts"];
+
 /**
- * Loads a build directory: model.json and verification_key.json, refusing a forgeable key
- * (delta = gamma) or a key that does not match the metadata.
+ * Checks that the named files of a loaded build are the ones model.json recorded (sha256), e.g. the
+ * wasm and zkey before proving, the r1cs and zkey before a ceremony check. Throws ZkArtifactError.
+ */
+export async function checkBuildArtifacts(build: ZkBuild, which: readonly BuildArtifact[]): Promise<void> {
+  for (const name of which) {
+    const actual = await fileSha256(build.paths[name]);
+    const recorded = build.metadata.artifacts[name];
+    if (actual !== recorded) {
+      throw new ZkArtifactError(`${build.paths[name]} is not the file this build recorded (sha256 ${actual}, model.json says ${recorded})`, {
+        details: { file: name, actual, recorded },
+      });
+    }
+  }
+}
+
+/**
+ * Loads a build directory: model.json and verification_key.json, refusing a forgeable key, a key whose
+ * hash is not model.json's verifyingKeyHash (e.g. swapped for another circuit's key) or one that does
+ * not match the metadata. The large files are checked where they are used (checkBuildArtifacts).
  */
 export async function loadBuild(dir: string): Promise<ZkBuild> {
   const root = resolve(dir);
@@ -298,13 +341,57 @@ export async function loadBuild(dir: string): Promise<ZkBuild> {
     throw new ZkArtifactError(`${root} is not a zk build directory (cannot read ${BUILD_FILES.metadata})`, { cause: error });
   }
   const metadata = raw as ZkModelMetadata;
-  if (typeof raw !== "object" || raw === null || metadata.format !== METADATA_FORMAT) {
-    throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
+  if (typeof raw !== "object" || raw === null) throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
+  if ((metadata.format as string) === "opg-zkml/1") {
+    throw new ZkArtifactError(`${root} was built by an older toolkit (opg-zkml/1 records no artifact hashes): rebuild it with opg zk build`);
+  }
+  if (metadata.format !== METADATA_FORMAT) throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
+  const artifacts = metadata.artifacts as Partial<Record<BuildArtifact, unknown>> | undefined;
+  const sha256 = /^0x[0-9a-f]{64}$/;
+  if (typeof artifacts !== "object" || artifacts === null || !(["r1cs", "wasm", "zkey"] as const).every((k) => typeof artifacts[k] === "string" && sha256.test(artifacts[k]))) {
+    throw new ZkArtifactError(`${paths.metadata} has no valid artifact hashes (artifacts.r1cs, .wasm, .zkey)`);
   }
   const model = quantizedModelFromJson(metadata.quantized);
   const verificationKey = await loadVerificationKey(paths.verificationKey);
+  const keyHash = verifyingKeyHash(verificationKey);
+  if (keyHash !== metadata.verifyingKeyHash) {
+    throw new ZkArtifactError(
+      `${paths.verificationKey} is not the key this build made (hash ${keyHash}, model.json says ${String(metadata.verifyingKeyHash)})`,
+      { details: { actual: keyHash, recorded: metadata.verifyingKeyHash } },
+    );
+  }
   if (verificationKey.nPublic !== metadata.publicSignals.length) {
     throw new ZkArtifactError(`${paths.verificationKey} has ${verificationKey.nPublic} public signals, the model ${metadata.publicSignals.length}`);
   }
   return { dir: root, metadata, model, verificationKey, paths };
+}
+
+/**
+ * Checks that a build's proving key was made from its constraint system and the given powers-of-tau
+ * ceremony file (`snarkjs zkey verify`), that the r1cs and zkey are the files model.json recorded and
+ * that the zkey's verifying key is the build's key. Groth16 trusts the setup: run this before registering
+ * a model whose build you did not make. Throws ZkArtifactError (or CircuitBuildError for a bad ptau).
+ */
+export async function verifyBuildSetup(build: ZkBuild, ptauPath: string, options: { readonly onProgress?: ProgressListener } = {}): Promise<void> {
+  const ptau = resolve(ptauPath);
+  const info = await readPtauInfo(ptau);
+  if (!info.prepared) throw new CircuitBuildError(`${ptau} is not prepared for phase 2`);
+  await checkBuildArtifacts(build, ["r1cs", "zkey"]);
+  const zkeyVk = await loadZkeyVerificationKey(build.paths.zkey);
+  if (verifyingKeyHash(zkeyVk) !== build.metadata.verifyingKeyHash) {
+    throw new ZkArtifactError(`${build.paths.zkey} does not hold the build's verifying key`);
+  }
+  const logger = collectingLogger();
+  let verified: boolean;
+  try {
+    verified = await step("verify setup against the ceremony", options.onProgress, () =>
+      snarkjs.zKey.verifyFromR1cs(build.paths.r1cs, ptau, build.paths.zkey, logger),
+    );
+  } catch (error) {
+    throw new ZkArtifactError(`cannot verify ${build.paths.zkey} against ${ptau}`, { cause: error });
+  }
+  if (!verified) {
+    const reason = logger.warnings.find((w) => w.trim() !== "") ?? "the zkey does not derive from them";
+    throw new ZkArtifactError(`${build.paths.zkey} was not made from ${build.paths.r1cs} and the ceremony ${ptau}: ${reason.trim()}`);
+  }
 }

@@ -30,11 +30,11 @@ export {
 } from "./quantize.ts";
 export type { QuantizedModel, QuantizedLayer, QuantizedDense, QuantizedRelu, QuantizedAdd, QuantizedAddConst, QuantizedTensor, QuantizeOptions, QuantizedInference } from "./quantize.ts";
 export { generateCircom, compileCircuit, publicSignalNames, readSymbols, CIRCUIT_NAME } from "./circuit.ts";
-export { buildCircuit, loadBuild, readR1csInfo, weightsCommitment, BUILD_FILES, METADATA_FORMAT } from "./build.ts";
-export type { BuildOptions, BuildResult, ZkBuild, ZkModelMetadata, R1csInfo } from "./build.ts";
+export { buildCircuit, loadBuild, checkBuildArtifacts, verifyBuildSetup, fileSha256, readR1csInfo, weightsCommitment, BUILD_FILES, METADATA_FORMAT } from "./build.ts";
+export type { BuildOptions, BuildResult, BuildArtifact, ZkBuild, ZkModelMetadata, R1csInfo } from "./build.ts";
 export type { ProgressEvent, ProgressListener } from "./progress.ts";
 export { prove, verify, verifyGroth16, parseBinding, readInputValues, decodeOutputs, releaseZkResources, PROOF_FORMAT } from "./prove.ts";
-export type { ZkProofBundle, ProveOptions, VerifyResult } from "./prove.ts";
+export type { ZkProofBundle, ProveOptions, VerifyOptions, VerifyResult } from "./prove.ts";
 export {
   encodeProofForEvm,
   canonicalProof,

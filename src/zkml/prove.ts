@@ -12,7 +12,7 @@ import type { Groth16Proof } from "snarkjs";
 import type { ProgressListener } from "./progress.ts";
 import { InvalidInputError } from "../errors.ts";
 import { commitQuantized, fromField, SNARK_SCALAR_FIELD, toCommitment, type Commitment } from "../commitments/index.ts";
-import { loadBuild, type ZkBuild } from "./build.ts";
+import { checkBuildArtifacts, loadBuild, type ZkBuild } from "./build.ts";
 import { ZkArtifactError, ZkProofFormatError, ZkProveError } from "./errors.ts";
 import { canonicalProof, checkVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { evaluateFloat, importOnnx } from "./onnx.ts";
@@ -79,7 +79,9 @@ export async function prove(dir: string | ZkBuild, input: unknown, options: Prov
   const build = typeof dir === "string" ? await loadBuild(dir) : dir;
   const { model, paths, metadata } = build;
   const onProgress = options.onProgress;
-  // loadBuild refused a forgeable verification_key.json; the proving key must not be forgeable either.
+  // loadBuild checked verification_key.json against model.json; the witness generator and the proving
+  // key must be the ones the build recorded, and the proving key must not be forgeable either.
+  await checkBuildArtifacts(build, ["wasm", "zkey"]);
   const zkeyVk = await loadZkeyVerificationKey(paths.zkey);
   if (verifyingKeyHash(zkeyVk) !== verifyingKeyHash(build.verificationKey)) {
     throw new ZkArtifactError(`${paths.zkey} does not belong to ${paths.verificationKey}`);
@@ -168,10 +170,27 @@ export async function verifyGroth16(vk: Groth16VerificationKey, publicSignals: r
   }
 }
 
-/** Verifies a proof.json (parsed object or JSON text) against the build in `dir`. */
-export async function verify(dir: string | ZkBuild, proofJson: unknown): Promise<VerifyResult> {
+export interface VerifyOptions {
+  /**
+   * The key hash the proof must be checked against, from a source other than the build directory: the
+   * key registered on-chain for the model (keccak256 of its words), or a model card. A build whose key
+   * differs is refused (invalid), whatever its files say.
+   */
+  readonly verifyingKeyHash?: string;
+}
+
+/**
+ * Verifies a proof.json (parsed object or JSON text) against the build in `dir`. The build's key must
+ * match model.json (loadBuild), the key hash the bundle names (`model.verifyingKeyHash`) and, when
+ * given, `options.verifyingKeyHash`.
+ */
+export async function verify(dir: string | ZkBuild, proofJson: unknown, options: VerifyOptions = {}): Promise<VerifyResult> {
   const build = typeof dir === "string" ? await loadBuild(dir) : dir;
   const vk = build.verificationKey;
+  const keyHash = verifyingKeyHash(vk);
+  if (options.verifyingKeyHash !== undefined && options.verifyingKeyHash.toLowerCase() !== keyHash) {
+    return { valid: false, reason: `the build's verifying key (hash ${keyHash}) is not the expected key ${options.verifyingKeyHash}` };
+  }
   let bundle: unknown = proofJson;
   if (typeof proofJson === "string") {
     try {
@@ -188,6 +207,13 @@ export async function verify(dir: string | ZkBuild, proofJson: unknown): Promise
   }
   const publicSignals = b.publicSignals as string[];
   const { model } = build;
+  if (b.model !== undefined) {
+    const named = typeof b.model === "object" && b.model !== null ? (b.model as { verifyingKeyHash?: unknown }).verifyingKeyHash : undefined;
+    if (typeof named !== "string") throw new ZkProofFormatError("proof file's model has no verifyingKeyHash");
+    if (named.toLowerCase() !== keyHash) {
+      return { valid: false, reason: `the proof names verifying key ${named}, the build's key is ${keyHash}` };
+    }
+  }
   if (publicSignals.length !== build.metadata.publicSignals.length || vk.nPublic !== publicSignals.length) {
     return { valid: false, reason: `expected ${build.metadata.publicSignals.length} public signals, got ${publicSignals.length}` };
   }

@@ -1,6 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { buildCircuit, prove, releaseZkResources, verify, ZkArtifactError, ZkProofFormatError } from "../../zkml/index.ts";
+import { keccak256 } from "ethers";
+import { checkBytes32 } from "../../receipts/receipt.ts";
+import { onChain } from "../../settlement/errors.ts";
+import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
 import { UsageError } from "../errors.ts";
 import { parseOptions } from "../main.ts";
 import { progressReporter } from "../progress.ts";
@@ -32,9 +36,16 @@ Options:
   --binding <hex>     receipt id the proof is bound to (reduced mod the BN254 scalar field; default 0)
 `;
 
-const VERIFY_USAGE = `Usage: opg zk verify <dir> <proof.json>
+const VERIFY_USAGE = `Usage: opg zk verify <dir> <proof.json> [--key-hash <0x…> | --model <id> [chain options]]
 
-Verifies proof.json against the verifying key in <dir>. Exit code 0 only if the proof is valid.
+Verifies proof.json against the verifying key in <dir>. Exit code 0 only if the proof is valid. The key must
+be the one <dir>/model.json records and the one proof.json names; a build directory can be edited, so pass
+the key you trust too:
+
+Options:
+  --key-hash <0x…>     keccak256 of the expected verifying key (as \`opg zk build\` prints it)
+  --model <id>         a registered model: its on-chain verifying key must be the build's key
+${CHAIN_USAGE}
 `;
 
 async function readJson(path: string, what: string): Promise<unknown> {
@@ -141,10 +152,24 @@ export const zkVerifyCommand: CliCommand = {
   summary: "Verify a proof.json against a built model",
   usage: VERIFY_USAGE,
   async run(args, io) {
-    const { positionals } = parseOptions(args, {}, { min: 2, max: 2, names: "<dir> <proof.json>" });
+    const { values, positionals } = parseOptions(
+      args,
+      { ...CHAIN_OPTIONS, "key-hash": { type: "string" }, model: { type: "string" } },
+      { min: 2, max: 2, names: "<dir> <proof.json>" },
+    );
+    if (values["key-hash"] !== undefined && values.model !== undefined) throw new UsageError("give at most one of --key-hash or --model");
+    let expected: string | undefined;
+    if (values["key-hash"] !== undefined) expected = checkBytes32(values["key-hash"], "--key-hash");
     try {
+      if (values.model !== undefined) {
+        const id = checkBytes32(values.model, "--model");
+        const chain = await openChain(values, io, { needsSigner: false });
+        const key = (await onChain(() => chain.contracts.models.getFunction("verifyingKeyOf")(id))) as string;
+        if (key === "0x") throw new ZkArtifactError(`model ${id} has no verifying key registered (it does not accept the ZK tier)`);
+        expected = keccak256(key);
+      }
       const proofJson = await readJson(resolve(io.cwd, positionals[1] ?? ""), "proof");
-      const result = await verify(resolve(io.cwd, positionals[0] ?? ""), proofJson);
+      const result = await verify(resolve(io.cwd, positionals[0] ?? ""), proofJson, expected === undefined ? {} : { verifyingKeyHash: expected });
       if (result.valid) {
         io.stdout("valid\n");
         return 0;
