@@ -20,7 +20,8 @@ import { CIRCUIT_NAME, compileCircuit, generateCircom, publicSignalNames } from 
 import { CircuitBuildError, ZkArtifactError } from "./errors.ts";
 import { assertNotForgeable, loadVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { importOnnx, type FloatGraph } from "./onnx.ts";
-import { ensureDevPtau, readPtauInfo, requiredPtauPower } from "./ptau.ts";
+import { checkCircuitFits } from "./limits.ts";
+import { ensureDevPtau, MAX_LOCAL_PTAU_POWER, readPtauInfo, requiredPtauPower } from "./ptau.ts";
 import { collectingLogger, snarkjsLogger, step } from "./progress.ts";
 import {
   modelConstants,
@@ -162,6 +163,9 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
   if (options.scaleBits !== undefined) quantizeOptions.scaleBits = options.scaleBits;
   if (options.inputIntBits !== undefined) quantizeOptions.inputIntBits = options.inputIntBits;
   const model = quantize(graph, quantizeOptions);
+  // Refuse what the ptau cannot hold before generating and compiling anything (limits.ts).
+  if (options.ptauPath !== undefined) checkCircuitFits(model, (await readPtauInfo(options.ptauPath)).power, `the ptau ${options.ptauPath}`);
+  else checkCircuitFits(model, MAX_LOCAL_PTAU_POWER, "the largest local development ptau");
   await writeFile(join(dir, BUILD_FILES.onnx), bytes);
   await writeFile(join(dir, BUILD_FILES.circom), generateCircom(model, name));
 

@@ -54,4 +54,14 @@ export type { Groth16Proof, Groth16VerificationKey } from "./evm.ts";
 export { ensureDevPtau, findCachedPtau, opgCacheDir, ptauCacheDir, readPtauInfo, requiredPtauPower, MAX_LOCAL_PTAU_POWER } from "./ptau.ts";
 export { calculateWitness, readWitness, encodeWitness, checkWitness, circuitInput } from "./witness.ts";
 export { flattenNested, nestValues } from "./tensor.ts";
+export {
+  checkCircuitFits,
+  estimateConstraints,
+  MAX_ACTIVATION_ELEMENTS,
+  MAX_CONSTANT_ELEMENTS,
+  MAX_LINEAR_WEIGHTS,
+  MAX_FOLD_OPERATIONS,
+  MAX_CONSTANT_MAGNITUDE,
+  MAX_PTAU_POWER,
+} from "./limits.ts";
 export type { NestedNumbers } from "./tensor.ts";

@@ -17,6 +17,15 @@
 import onnxProto from "onnx-proto";
 import type { onnx as OnnxTypes } from "onnx-proto";
 import { OnnxImportError, UnsupportedOpError, UnsupportedOpsetError } from "./errors.ts";
+import {
+  checkConstantValues,
+  checkedSize,
+  checkWork,
+  MAX_ACTIVATION_ELEMENTS,
+  MAX_CONSTANT_ELEMENTS,
+  MAX_FOLD_OPERATIONS,
+  MAX_LINEAR_WEIGHTS,
+} from "./limits.ts";
 import { broadcastIndex, broadcastShapes, shapeSize } from "./tensor.ts";
 
 const { onnx } = onnxProto;
@@ -108,7 +117,7 @@ function toNumber(value: number | { toString(): string } | null | undefined): nu
 export function tensorValues(tensor: TensorProto): { shape: number[]; data: Float64Array } {
   const name = tensor.name ?? "(unnamed)";
   const shape = (tensor.dims ?? []).map((d) => toNumber(d));
-  const size = shapeSize(shape);
+  const size = checkedSize(shape, `tensor "${name}"`, MAX_CONSTANT_ELEMENTS); // before allocating (see limits.ts)
   if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     throw new OnnxImportError(`tensor "${name}" stores its data externally, which is not supported`);
   }
@@ -157,6 +166,7 @@ export function tensorValues(tensor: TensorProto): { shape: number[]; data: Floa
     default:
       throw new OnnxImportError(`tensor "${name}" has unsupported data type ${tensor.dataType ?? "unknown"}`);
   }
+  checkConstantValues(data, `tensor "${name}"`);
   return { shape, data };
 }
 
@@ -222,13 +232,13 @@ export function importOnnx(bytes: Uint8Array): FloatGraph {
   });
   const inputId = "t0";
   values.set(inputName, { kind: "var", shape: inputShape, id: inputId });
-  const sizes: Record<string, number> = { [inputId]: shapeSize(inputShape) };
+  const sizes: Record<string, number> = { [inputId]: checkedSize(inputShape, `input "${inputName}"`, MAX_ACTIVATION_ELEMENTS) };
 
   const ops: FloatOp[] = [];
   let nextId = 1;
   const freshVar = (shape: number[]): Value & { kind: "var" } => {
     const id = `t${nextId++}`;
-    sizes[id] = shapeSize(shape);
+    sizes[id] = checkedSize(shape, `tensor ${id}`, MAX_ACTIVATION_ELEMENTS);
     return { kind: "var", shape, id };
   };
 
@@ -339,6 +349,8 @@ function lowerNode(
       const a = get(0);
       const b = get(1);
       const shape = broadcastShapes(a.shape, b.shape) ?? unsupported(`shapes [${a.shape}] and [${b.shape}] do not broadcast`);
+      const folded = a.kind === "const" && b.kind === "const";
+      checkedSize(shape, `the output of node "${nodeName}" (Add)`, folded ? MAX_CONSTANT_ELEMENTS : MAX_ACTIVATION_ELEMENTS);
       const ia = broadcastIndex(shape, a.shape);
       const ib = broadcastIndex(shape, b.shape);
       if (a.kind === "const" && b.kind === "const") {
@@ -387,6 +399,14 @@ function lowerNode(
       else if (b.shape.length === 1) outShape = [M];
       else outShape = [M, N];
       const outSize = M * N;
+      // Size limits before anything is allocated (limits.ts).
+      if (a.kind === "const" && b.kind === "const") {
+        checkedSize([M, N], `the output of node "${nodeName}" (${opType})`, MAX_CONSTANT_ELEMENTS);
+        checkWork(M * N * K, `folding node "${nodeName}" (${opType})`, MAX_FOLD_OPERATIONS);
+      } else if (a.kind === "const" || b.kind === "const") {
+        checkedSize([M, N], `the output of node "${nodeName}" (${opType})`, MAX_ACTIVATION_ELEMENTS);
+        checkWork(outSize * shapeSize((a.kind === "var" ? a : b).shape), `the dense matrix of node "${nodeName}" (${opType})`, MAX_LINEAR_WEIGHTS);
+      }
 
       // C (Gemm only) is broadcast to [M, N] and scaled by beta.
       const bias = new Float64Array(outSize);

@@ -65,11 +65,20 @@ export function parseBinding(value: bigint | string | undefined): bigint {
 /** Accepts a nested array, or an object with an `input` field (the fixtures' input.json). */
 export function readInputValues(input: unknown, model: QuantizedModel): number[] {
   const nested = typeof input === "object" && input !== null && !Array.isArray(input) && "input" in input ? (input as { input: unknown }).input : input;
-  const { values } = flattenNested(nested);
+  const { values, shape } = flattenNested(nested);
   if (values.length !== model.input.size) {
     throw new InvalidInputError(
       `the model takes ${model.input.size} input values (shape [${model.input.shape.join(",")}]), got ${values.length}`,
     );
+  }
+  // The shape must be the model's, up to leading dimensions of size 1 (the batch): [[1],[2],[3]] is not [1,3].
+  const core = (dims: readonly number[]): string => {
+    let first = 0;
+    while (first < dims.length && dims[first] === 1) first++;
+    return dims.slice(first).join(",");
+  };
+  if (core(shape) !== core(model.input.shape)) {
+    throw new InvalidInputError(`the model takes an input of shape [${model.input.shape.join(",")}], got shape [${shape.join(",")}]`);
   }
   return values;
 }

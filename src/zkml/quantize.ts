@@ -107,8 +107,12 @@ export interface QuantizeOptions {
 
 /** round(x · 2^bits), ties towards +∞. */
 export function quantizeValue(x: number, bits: number): bigint {
-  if (!Number.isFinite(x)) throw new QuantizationError(`cannot quantize ${x}`);
-  return BigInt(Math.round(x * 2 ** bits));
+  if (!Number.isFinite(x)) throw new QuantizationError(`cannot quantize ${x}: not a finite number`);
+  const scaled = Math.round(x * 2 ** bits);
+  if (!Number.isFinite(scaled) || Math.abs(scaled) >= 2 ** MAX_VALUE_BITS) {
+    throw new QuantizationError(`${x} is too large for fixed point at scale 2^${bits} (more than ${MAX_VALUE_BITS} bits)`);
+  }
+  return BigInt(scaled);
 }
 
 export function dequantize(value: bigint, scaleBits: number): number {
@@ -252,6 +256,15 @@ export function quantizeInput(model: QuantizedModel, values: readonly number[]):
   }
   const limit = 1n << BigInt(model.inputBits - 1);
   return values.map((x, i) => {
+    if (!Number.isFinite(x)) throw new QuantizationError(`input[${i}] = ${x} is not a finite number`);
+    const bound = 2 ** model.inputIntBits;
+    const range = `the circuit's input range [-${bound}, ${bound})`;
+    if (x < bound && x >= -bound && Math.round(x * 2 ** model.scaleBits) >= Number(limit)) {
+      // Inside the range as a real number, but its fixed-point value is the excluded upper bound.
+      throw new QuantizationError(
+        `input[${i}] = ${x} rounds up to ${bound} at scale 2^-${model.scaleBits}, the excluded upper bound of ${range}`,
+      );
+    }
     const q = quantizeValue(x, model.scaleBits);
     if (q < -limit || q >= limit) {
       throw new QuantizationError(

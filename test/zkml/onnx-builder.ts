@@ -18,7 +18,7 @@ export interface TestModel {
   output: string;
   nodes: TestNode[];
   /** Float initializers; `int64: true` stores them as int64_data (shape tensors). `raw` uses raw_data. */
-  initializers?: { name: string; dims: number[]; values: number[]; int64?: boolean; raw?: boolean }[];
+  initializers?: { name: string; dims: number[]; values: number[]; int64?: boolean; raw?: boolean; double?: boolean }[];
 }
 
 function attribute(name: string, value: number | number[] | { float: number }): OnnxTypes.IAttributeProto {
@@ -30,6 +30,7 @@ function attribute(name: string, value: number | number[] | { float: number }): 
 export function buildOnnx(model: TestModel): Uint8Array {
   const initializer = (model.initializers ?? []).map((t): OnnxTypes.ITensorProto => {
     if (t.int64) return { name: t.name, dims: t.dims, dataType: 7, int64Data: t.values };
+    if (t.double) return { name: t.name, dims: t.dims, dataType: 11, doubleData: t.values };
     if (t.raw) {
       const bytes = new Uint8Array(new Float32Array(t.values).buffer);
       return { name: t.name, dims: t.dims, dataType: 1, rawData: bytes };
