@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { expect } from "chai";
 import type { BaseContract } from "ethers";
 import {
@@ -16,6 +15,7 @@ import {
   statementOf,
   type AttestationFacts,
 } from "../src/enclaves/index.ts";
+import { attestationDigestOf, parseAttestationDocument } from "../src/nitro/document.ts";
 import { NitroError } from "../src/nitro/errors.ts";
 import { ContractRevertError, connect } from "../src/settlement/index.ts";
 import { registerModel } from "./helpers/actors.ts";
@@ -101,7 +101,7 @@ describe("EnclaveRegistry — registration with an attester quorum", () => {
 
     const attestedAt = facts.timestamp / 1000n;
     const expiresAt = attestedAt + (await s.enclaves.keyLifetime());
-    const digest = "0x" + createHash("sha256").update(document).digest("hex");
+    const digest = attestationDigestOf(parseAttestationDocument(document));
     const imageId = imageIdOf(facts);
     await expect(register(s, facts, evidence))
       .to.emit(s.enclaves, "EnclaveKeyRegistered")
