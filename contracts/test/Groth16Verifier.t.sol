@@ -192,6 +192,25 @@ contract Groth16VerifierTest is TestBase {
         verifier.validateVerifyingKey(key);
     }
 
+    /// @notice A point on the twist outside the order-r subgroup ((2 + u, y), cofactor part nonzero) is
+    ///         refused wherever it sits (beta, gamma, delta): the pairing precompile would refuse every proof.
+    function test_g2PointOutsideSubgroupRejected() public {
+        uint256[4] memory point = [
+            uint256(1),
+            2,
+            19659275751359636165940301690575149581329631496732780143538578556285923319774,
+            7292567877523311580221095596750716176434782432868683424513645834767876293070
+        ];
+        for (uint256 at = 2; at <= 10; at += 4) {
+            bytes memory key = _realKey();
+            for (uint256 i = 0; i < 4; ++i) {
+                _setWord(key, at + i, point[i]);
+            }
+            vm.expectRevert(IGroth16Verifier.Groth16VerifyingKeyNotInSubgroup.selector);
+            verifier.validateVerifyingKey(key);
+        }
+    }
+
     /// @notice Points at infinity elsewhere ((0, 0) in G1, all-zero beta) are refused too.
     function test_infinityPointsRejected() public {
         bytes memory key = _realKey();
@@ -302,18 +321,21 @@ contract Groth16VerifierTest is TestBase {
         assertTrue(!verifier.verifyProof(_realKey(), proof, signals), "altered output verified");
     }
 
-    /// @dev The verifier's runtime code with its call to `precompile` (PUSH1 p GAS STATICCALL) pointed at
-    ///      an empty account instead, deployed by etching: what a chain without that precompile runs.
+    /// @dev The verifier's runtime code with its calls to `precompile` (PUSH1 p GAS STATICCALL, or
+    ///      PUSH1 p PUSH3 gas STATICCALL) pointed at an empty account instead, deployed by etching: what a
+    ///      chain without that precompile runs.
     function _withoutPrecompile(uint8 precompile) internal returns (Groth16Verifier) {
         bytes memory code = type(Groth16Verifier).runtimeCode;
         uint256 patched;
-        for (uint256 i = 0; i + 3 < code.length; ++i) {
-            if (code[i] == 0x60 && uint8(code[i + 1]) == precompile && code[i + 2] == 0x5a && code[i + 3] == 0xfa) {
+        for (uint256 i = 0; i + 6 < code.length; ++i) {
+            if (code[i] != 0x60 || uint8(code[i + 1]) != precompile) continue;
+            if ((code[i + 2] == 0x5a && code[i + 3] == 0xfa) || (code[i + 2] == 0x62 && code[i + 6] == 0xfa)) {
                 code[i + 1] = bytes1(uint8(0xee));
                 ++patched;
             }
         }
-        assertEq(patched, 1, "call site found once");
+        // ecAdd and ecMul: one call each (verifyProof); ecPairing: verifyProof and the subgroup check.
+        assertEq(patched, precompile == 8 ? 2 : 1, "call sites found");
         address target = address(uint160(0xbeef00 + precompile));
         IVmEtch(address(vm)).etch(target, code);
         return Groth16Verifier(target);
@@ -330,6 +352,10 @@ contract Groth16VerifierTest is TestBase {
             assertTrue(!crippled.verifyProof(_realKey(), proof, signals), "real proof without a precompile");
             assertTrue(!crippled.verifyProof(_key(1), garbage, zeros), "garbage without a precompile");
         }
+        // Registration refuses a key it cannot check, rather than accepting it.
+        Groth16Verifier noPairing = _withoutPrecompile(8);
+        vm.expectRevert(abi.encodeWithSelector(IGroth16Verifier.Groth16PrecompileUnavailable.selector, 8));
+        noPairing.validateVerifyingKey(_realKey());
         // Control: the unpatched code, etched the same way, verifies.
         IVmEtch(address(vm)).etch(address(0xbeef), type(Groth16Verifier).runtimeCode);
         assertTrue(Groth16Verifier(address(0xbeef)).verifyProof(_realKey(), proof, signals), "etched original");

@@ -20,9 +20,11 @@ contract Groth16Verifier is IGroth16Verifier {
     /// @dev The twist's constant b' = 3 / (9 + u) = B0 + B1 u.
     uint256 internal constant B0 = 19485874751759354771024239261021720505790618469301721065564631296452457478373;
     uint256 internal constant B1 = 266929791119991161246907387137283842545076965332900288569378510910307636690;
+    /// @dev Gas of the pairing precompile for three pairs (EIP-1108: 45,000 + 34,000 per pair).
+    uint256 internal constant SUBGROUP_CHECK_GAS = 45_000 + 3 * 34_000;
 
     /// @inheritdoc IGroth16Verifier
-    function validateVerifyingKey(bytes calldata verifyingKey) external pure returns (uint256 publicSignals) {
+    function validateVerifyingKey(bytes calldata verifyingKey) external view returns (uint256 publicSignals) {
         publicSignals = _signalCount(verifyingKey.length);
         for (uint256 offset = 0; offset < verifyingKey.length; offset += 32) {
             if (_word(verifyingKey, offset / 32) >= Q) revert Groth16MalformedVerifyingKey(verifyingKey.length);
@@ -50,6 +52,7 @@ contract Groth16Verifier is IGroth16Verifier {
         for (uint256 i = 0; i <= publicSignals; ++i) {
             if (!_onG1(verifyingKey, HEADER_WORDS + 2 * i)) revert Groth16VerifyingKeyPointNotOnCurve(4 + i);
         }
+        _checkG2Subgroup(verifyingKey);
     }
 
     /// @inheritdoc IGroth16Verifier
@@ -142,6 +145,28 @@ contract Groth16Verifier is IGroth16Verifier {
         uint256 l0 = addmod(mulmod(y0, y0, Q), Q - mulmod(y1, y1, Q), Q);
         uint256 l1 = mulmod(2, mulmod(y0, y1, Q), Q);
         return l0 == r0 && l1 == r1;
+    }
+
+    /// @dev beta, gamma and delta must lie in the order-r subgroup (G1 has cofactor 1, the twist does not):
+    ///      the pairing precompile refuses any other point (EIP-197), so one call with (G1, beta),
+    ///      (G1, gamma), (G1, delta) checks all three. Its result is irrelevant, only that it succeeds.
+    function _checkG2Subgroup(bytes calldata verifyingKey) private view {
+        bool called;
+        uint256 size;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            for { let k := 0 } lt(k, 3) { k := add(k, 1) } {
+                let pair := add(p, mul(k, 0xc0))
+                mstore(pair, 1)
+                mstore(add(pair, 0x20), 2)
+                calldatacopy(add(pair, 0x40), add(verifyingKey.offset, add(0x40, mul(k, 0x80))), 0x80)
+            }
+            // The precompile's price for three pairs; a failing call burns only this much.
+            called := staticcall(SUBGROUP_CHECK_GAS, 0x08, p, 0x240, p, 0x20)
+            size := returndatasize()
+        }
+        if (!called) revert Groth16VerifyingKeyNotInSubgroup();
+        if (size != 32) revert Groth16PrecompileUnavailable(0x08);
     }
 
     function _signalCount(uint256 length) private pure returns (uint256) {

@@ -90,11 +90,11 @@ export async function prove(dir: string | ZkBuild, input: unknown, options: Prov
   const onProgress = options.onProgress;
   // loadBuild checked verification_key.json against model.json; the witness generator and the proving
   // key must be the ones the build recorded, and the proving key must not be forgeable either.
-  await checkBuildArtifacts(build, ["wasm", "zkey"]);
   const zkeyVk = await loadZkeyVerificationKey(paths.zkey);
   if (verifyingKeyHash(zkeyVk) !== verifyingKeyHash(build.verificationKey)) {
     throw new ZkArtifactError(`${paths.zkey} does not belong to ${paths.verificationKey}`);
   }
+  await checkBuildArtifacts(build, ["wasm", "zkey"]);
 
   const binding = parseBinding(options.binding);
   const quantizedInput = quantizeInput(model, readInputValues(input, model));

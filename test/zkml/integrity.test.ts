@@ -6,7 +6,9 @@
  */
 import { expect } from "chai";
 import { cp, readFile, rm, writeFile, appendFile } from "node:fs/promises";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { runCli } from "../../src/cli/main.ts";
 import { OpgError } from "../../src/errors.ts";
 import {
@@ -26,6 +28,8 @@ import { deploymentOf } from "../helpers/enclave.ts";
 import { keyOf, runOpg } from "../helpers/cli.ts";
 import { deployOn, newChain } from "../helpers/system.ts";
 import { builtFixture, fixture, sharedPtau, TEMP_ROOT } from "./helpers.ts";
+
+const OPG_BIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/opg.mjs");
 
 async function rejects(action: () => Promise<unknown>, pattern: RegExp): Promise<OpgError> {
   try {
@@ -100,6 +104,25 @@ describe("zkml: build integrity (key hash, artifact hashes, setup check)", () =>
     // Control: the honest build with the trusted hash is valid.
     const honest = await prove(linreg.dir, fixture("linreg-hummingbird-2x1").input);
     expect(await verify(linreg.dir, honest, { verifyingKeyHash: trusted })).to.deep.equal({ valid: true });
+  });
+
+  it("as a separate process: `opg zk verify` refuses the swapped key and checks --key-hash, then exits", async () => {
+    const proofPath = join(TEMP_ROOT, "integrity-other-proof.json");
+    await writeFile(proofPath, JSON.stringify(otherProof));
+    const opg = (...args: string[]) => spawnSync(process.execPath, [OPG_BIN, ...args], { cwd: TEMP_ROOT, encoding: "utf8", timeout: 120_000 });
+    const swappedRun = opg("zk", "verify", swapped, proofPath);
+    expect(swappedRun.status, swappedRun.stderr).to.equal(1);
+    expect(swappedRun.stderr.trimEnd().split("\n")).to.have.length(1);
+    expect(swappedRun.stderr).to.match(/is not the key this build made/);
+    const honestPath = join(TEMP_ROOT, "integrity-honest-proof.json");
+    await writeFile(honestPath, JSON.stringify(await prove(linreg.dir, fixture("linreg-hummingbird-2x1").input)));
+    const trusted = opg("zk", "verify", linreg.dir, honestPath, "--key-hash", verifyingKeyHash(linreg.verificationKey));
+    expect(trusted.status, trusted.stderr).to.equal(0);
+    expect(trusted.stdout).to.equal("valid\n");
+    const untrusted = opg("zk", "verify", linreg.dir, honestPath, "--key-hash", verifyingKeyHash(other.verificationKey));
+    expect(untrusted.status).to.equal(1);
+    expect(untrusted.stdout).to.match(/^invalid: the build's verifying key .* is not the expected key/);
+    expect(opg("zk", "verify", linreg.dir, honestPath, "--key-hash", "0x12").status).to.equal(1);
   });
 
   it("a proof bundle naming another key is invalid", async () => {
