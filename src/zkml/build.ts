@@ -14,7 +14,7 @@ import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import * as snarkjs from "snarkjs";
 import type { ProgressListener } from "../cli/progress.ts";
-import { commitQuantized, type Commitment } from "../commitments/index.ts";
+import { commitQuantized, packingFactor, type Commitment } from "../commitments/index.ts";
 import { CIRCUIT_NAME, compileCircuit, generateCircom, publicSignalNames } from "./circuit.ts";
 import { CircuitBuildError, ZkArtifactError } from "./errors.ts";
 import { assertNotForgeable, loadVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
@@ -30,7 +30,8 @@ import {
   type QuantizedModel,
 } from "./quantize.ts";
 
-export const METADATA_FORMAT = "opg-zkml/1";
+/** opg-zkml/2: the input commitment is packed (commitPacked at the input width), see inputCommitment. */
+export const METADATA_FORMAT = "opg-zkml/2";
 
 export const BUILD_FILES = {
   circom: `${CIRCUIT_NAME}.circom`,
@@ -62,6 +63,8 @@ export interface ZkModelMetadata {
   readonly output: { readonly name: string; readonly shape: readonly number[] };
   /** Names of the public signals, in order. */
   readonly publicSignals: readonly string[];
+  /** How the public input commitment is computed: commitPacked(quantized input, scaleBits, bits). */
+  readonly inputCommitment: { readonly scheme: "packed"; readonly bits: number; readonly valuesPerElement: number };
   /** commitQuantized over every weight, bias and constant in layer order (scale of the model). */
   readonly weightsCommitment: Commitment;
   /** keccak256 of encodeVerifyingKey(verification_key.json). */
@@ -223,6 +226,7 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
     input: { name: model.input.name, shape: model.input.shape },
     output: { name: model.output.name, shape: model.output.shape },
     publicSignals: publicSignalNames(model.output.size),
+    inputCommitment: { scheme: "packed", bits: model.inputBits, valuesPerElement: packingFactor(model.inputBits) },
     weightsCommitment: await weightsCommitment(model),
     verifyingKeyHash: verifyingKeyHash(vk),
     developmentOnly: ptau.origin === "local-development",

@@ -50,4 +50,5 @@ export type { Groth16Proof, Groth16VerificationKey } from "./evm.ts";
 export { ensureDevPtau, findCachedPtau, opgCacheDir, ptauCacheDir, readPtauInfo, requiredPtauPower, MAX_LOCAL_PTAU_POWER } from "./ptau.ts";
 export { calculateWitness, readWitness, encodeWitness, checkWitness, circuitInput } from "./witness.ts";
 export { flattenNested, nestValues } from "./tensor.ts";
+export { commitModelInput, commitModelOutput } from "./commit.ts";
 export type { NestedNumbers } from "./tensor.ts";
