@@ -20,7 +20,7 @@ import { CircuitBuildError, ZkArtifactError } from "./errors.ts";
 import { assertNotForgeable, loadVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { importOnnx, type FloatGraph } from "./onnx.ts";
 import { ensureDevPtau, readPtauInfo, requiredPtauPower } from "./ptau.ts";
-import { snarkjsLogger, step } from "./progress.ts";
+import { firstLine, snarkjsLogger, step } from "./progress.ts";
 import {
   modelConstants,
   neuronCount,
@@ -188,12 +188,14 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
   const setupStart = Date.now();
   const zkeyPath = join(dir, BUILD_FILES.zkey);
   const initialZkey = join(dir, `${CIRCUIT_NAME}_0000.zkey`);
+  let setupStep = "setup: groth16";
   try {
-    await step("setup: groth16", onProgress, () =>
+    await step(setupStep, onProgress, () =>
       snarkjs.zKey.newZKey(join(dir, BUILD_FILES.r1cs), ptau.path, initialZkey, snarkjsLogger("setup: groth16", onProgress)),
     );
     // Phase 2: without this contribution delta = gamma and proofs are forgeable.
-    await step("setup: phase-2 contribution", onProgress, () =>
+    setupStep = "setup: phase-2 contribution";
+    await step(setupStep, onProgress, () =>
       snarkjs.zKey.contribute(
         initialZkey,
         zkeyPath,
@@ -203,7 +205,7 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
       ),
     );
   } catch (error) {
-    throw new CircuitBuildError("Groth16 setup failed", { cause: error });
+    throw new CircuitBuildError(`Groth16 setup failed at "${setupStep}": ${firstLine(error)}`, { cause: error });
   } finally {
     await rm(initialZkey, { force: true });
   }
