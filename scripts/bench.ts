@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: gas of every on-chain operation, Nitro verification throughput, and ZK circuit costs
  * per fixture model, written to bench/results.json and printed as tables.
- * `npm run bench -- --quick` skips the slow per-fixture ZK builds.
+ * `npm run bench -- --quick` skips the slow per-fixture ZK builds and the power-17 ptau check.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -10,7 +10,7 @@ import { releaseZkResources } from "../src/zkml/index.ts";
 import { benchHubGas, verifierGas } from "./bench/gas.ts";
 import { benchNitro } from "./bench/nitro.ts";
 import { benchTeeGas } from "./bench/tee.ts";
-import { benchZk, type ZkBenchEntry } from "./bench/zk.ts";
+import { benchPtau, benchZk, type PtauBenchEntry, type ZkBenchEntry } from "./bench/zk.ts";
 import { demoHead } from "./demo/zk.ts";
 
 const quick = process.argv.includes("--quick");
@@ -38,7 +38,10 @@ try {
 
   const verifier: Record<string, Record<string, number>> = {};
   let zk: Record<string, ZkBenchEntry> = {};
+  let ptau: PtauBenchEntry | undefined;
   if (!quick) {
+    say("Checking local ptau generation at power 17 (tens of minutes the first time, then cached)…");
+    ptau = await benchPtau(17, (e) => (e.done ? say(`  ✔ ${e.step}`) : undefined));
     say("Building, proving and verifying every fixture model (several minutes)…");
     const chain = await network.create();
     const deployed = await chain.ethers.deployContract("Groth16Verifier");
@@ -56,6 +59,7 @@ try {
     verifier,
     nitro,
     zk,
+    ...(ptau === undefined ? {} : { ptau }),
     environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", date: new Date().toISOString() },
   };
   await mkdir("bench", { recursive: true });

@@ -90,9 +90,12 @@ describe("zkml: opg zk build / prove / verify", () => {
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.equal("opg zk build: ONNX opset 6 is not supported: re-export the model with opset 7 or newer\n");
 
-    const conv = await opg("zk", "build", join(FIXTURES_DIR, "conv-mnist-4l", "model.onnx"), "--out", join(TEMP_ROOT, "cli-conv"));
-    expect(conv.code).to.equal(1);
-    expect(conv.stderr).to.equal('opg zk build: unsupported ONNX operator Conv in node "/conv1/Conv"\n');
+    const unsupported = join(TEMP_ROOT, "sigmoid.onnx");
+    await writeFile(unsupported, buildOnnx({ input: { name: "x", shape: [1, 2] }, output: "y", nodes: [{ op: "Sigmoid", inputs: ["x"], output: "y", name: "/act/Sigmoid" }] }));
+    const sigmoid = await opg("zk", "build", unsupported, "--out", join(TEMP_ROOT, "cli-sigmoid"));
+    expect(sigmoid.code).to.equal(1);
+    expect(sigmoid.stderr).to.equal('opg zk build: unsupported ONNX operator Sigmoid in node "/act/Sigmoid"\n');
+    expect((await opg("zk", "build", model, "--out", dir, "--input-int-bits", "-1")).code).to.equal(2);
 
     const badInput = join(TEMP_ROOT, "bad-input.json");
     await writeFile(badInput, JSON.stringify({ input: [[1, 2, 3]] }));

@@ -77,8 +77,12 @@ describe("zkml: ONNX import", () => {
     }
   });
 
-  it("refuses the conv fixture at its first Conv node (conv is not supported)", () => {
-    expect(() => importOnnx(fixture("conv-mnist-4l").onnx)).to.throw(UnsupportedOpError, '"/conv1/Conv"');
+  it("conv-mnist-4l: Conv layers become sparse linear layers and the float IR reproduces onnxruntime", () => {
+    const f = fixture("conv-mnist-4l");
+    const graph = importOnnx(f.onnx);
+    expect(graph.ops.map((o) => o.kind)).to.deep.equal(["sparse", "relu", "sparse", "relu", "linear", "relu", "linear"]);
+    expect(graph.output.shape).to.deep.equal(f.expectedShape);
+    expect(maxAbsDiff(evaluateFloat(graph, f.inputValues), f.expected)).to.be.below(1e-6);
   });
 
   it("refuses bytes that are not an ONNX model", () => {
