@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildCircuit, loadBuild, opgCacheDir, type ZkBuild } from "../../src/zkml/index.ts";
+import { buildCircuit, loadBuild, METADATA_FORMAT, opgCacheDir, type ZkBuild } from "../../src/zkml/index.ts";
 
 const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), "../../examples/models/gemm-relu-3x4");
 
@@ -22,7 +22,8 @@ export interface DemoHead {
  */
 export async function demoHead(log: (line: string) => void): Promise<DemoHead> {
   const onnx = await readFile(join(EXAMPLE, "model.onnx"));
-  const dir = join(opgCacheDir(), "builds", createHash("sha256").update(onnx).digest("hex").slice(0, 16));
+  // Keyed by the model and the build format, so builds of another toolkit version never collide.
+  const dir = join(opgCacheDir(), "builds", createHash("sha256").update(onnx).update(METADATA_FORMAT).digest("hex").slice(0, 16));
   const input = (JSON.parse(await readFile(join(EXAMPLE, "input.json"), "utf8")) as { input: number[][] }).input.flat();
   const expected = (JSON.parse(await readFile(join(EXAMPLE, "expected.json"), "utf8")) as { output: number[][] }).output.flat();
   if (existsSync(join(dir, "model.json"))) {
