@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync 
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import * as ort from "onnxruntime-web";
 import { circuitLibraryDir } from "../../src/zkml/circuit.ts";
 import {
   buildCircuit,
@@ -58,6 +59,15 @@ export function fixture(name: string): Fixture {
     expectedShape: expected.shape,
     expectedNested: expected.output,
   };
+}
+
+/** Runs a model with onnxruntime (float32) and returns the flat output and its shape. */
+export async function runOrt(bytes: Uint8Array, inputName: string, values: number[], shape: number[]): Promise<{ data: number[]; dims: number[] }> {
+  const session = await ort.InferenceSession.create(bytes);
+  const result = await session.run({ [inputName]: new ort.Tensor("float32", Float32Array.from(values), shape) });
+  const out = result[session.outputNames[0] ?? ""];
+  if (out === undefined) throw new Error("onnxruntime returned no output");
+  return { data: Array.from(out.data as Float32Array), dims: [...out.dims] };
 }
 
 /** The documented tolerance: |quantized − float| ≤ absolute + relative · |float|. */

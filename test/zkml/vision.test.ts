@@ -6,7 +6,6 @@
 import { expect } from "chai";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import * as ort from "onnxruntime-web";
 import {
   calculateWitness,
   checkWitness,
@@ -26,16 +25,9 @@ import {
   UnsupportedOpError,
 } from "../../src/zkml/index.ts";
 import { toField } from "../../src/commitments/index.ts";
-import { rng, TEMP_ROOT } from "./helpers.ts";
+import { rng, runOrt, TEMP_ROOT } from "./helpers.ts";
 import { buildOnnx, type TestModel } from "./onnx-builder.ts";
 
-async function runOrt(bytes: Uint8Array, inputName: string, values: number[], shape: number[]): Promise<{ data: number[]; dims: number[] }> {
-  const session = await ort.InferenceSession.create(bytes);
-  const result = await session.run({ [inputName]: new ort.Tensor("float32", Float32Array.from(values), shape) });
-  const out = result[session.outputNames[0] ?? ""];
-  if (out === undefined) throw new Error("onnxruntime returned no output");
-  return { data: Array.from(out.data as Float32Array), dims: [...out.dims] };
-}
 
 const shapeSize = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const values = (n: number, seed: number, scale = 1): number[] => {
