@@ -51,6 +51,7 @@ describe("zkml: circuits for the fixture models (build, prove, verify)", functio
   const proofs = new Map<FixtureName, ZkProofBundle>();
 
   before(async function () {
+    this.timeout(1_800_000); // five compiles and setups: minutes on a busy 2-core machine
     builds = await buildAllFixtures();
     for (const name of FIXTURES) {
       proofs.set(name, await prove(builds.get(name)!.dir, fixture(name).input, { binding: "0x" + "ab".repeat(32) }));
