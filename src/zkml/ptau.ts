@@ -19,7 +19,7 @@ import { firstLine, snarkjsLogger, step } from "./progress.ts";
 
 /**
  * Largest power we generate locally (2^17 = 131,072 constraints). `prepare phase2` dominates: on 2 cores
- * grows about 2.2× per power (measured: power 15 in 66 min on a shared machine under load ~14; the bench's
+ * grows steeply with the power (measured: power 15 in 66 min on a shared machine under load ~14; the bench's
  * "ptau" entry times power 17); beyond that, or to save the time, use a ceremony file (--ptau).
  */
 export const MAX_LOCAL_PTAU_POWER = 17;
