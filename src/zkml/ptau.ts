@@ -18,7 +18,7 @@ import { CircuitBuildError } from "./errors.ts";
 import { firstLine, snarkjsLogger, step } from "./progress.ts";
 
 /**
- * Largest power we generate locally (2^17 = 131,072 constraints). `prepare phase2` dominates: on 2 cores
+ * Largest power we generate locally (2^17 = 131,072 constraints). `prepare phase2` dominates and
  * grows steeply with the power (measured: power 15 in 66 min on a shared machine under load ~14; the bench's
  * "ptau" entry times power 17); beyond that, or to save the time, use a ceremony file (--ptau).
  */
