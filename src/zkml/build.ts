@@ -15,14 +15,14 @@ import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import * as snarkjs from "snarkjs";
 import type { ProgressListener } from "./progress.ts";
-import { commitQuantized, type Commitment } from "../commitments/index.ts";
+import { commitQuantized, packingFactor, type Commitment } from "../commitments/index.ts";
 import { CIRCUIT_NAME, compileCircuit, generateCircom, publicSignalNames } from "./circuit.ts";
 import { CircuitBuildError, ZkArtifactError } from "./errors.ts";
 import { assertNotForgeable, loadVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { importOnnx, type FloatGraph } from "./onnx.ts";
 import { checkCircuitFits } from "./limits.ts";
 import { ensureDevPtau, MAX_LOCAL_PTAU_POWER, readPtauInfo, requiredPtauPower } from "./ptau.ts";
-import { collectingLogger, snarkjsLogger, step } from "./progress.ts";
+import { collectingLogger, firstLine, snarkjsLogger, step } from "./progress.ts";
 import {
   modelConstants,
   neuronCount,
@@ -33,10 +33,11 @@ import {
 } from "./quantize.ts";
 
 /**
- * model.json's format. Version 2 added `artifacts` (sha256 of the r1cs, wasm and zkey); version 1 builds
- * are refused by loadBuild (rebuild them).
+ * model.json's format. Version 3 merges two version-2 formats that must never be read as it: it records both
+ * `artifacts` (sha256 of the r1cs, wasm and zkey) and the packed `inputCommitment` (commitPacked at the
+ * input width). Older builds are refused by loadBuild (rebuild them).
  */
-export const METADATA_FORMAT = "opg-zkml/2";
+export const METADATA_FORMAT = "opg-zkml/3";
 
 export const BUILD_FILES = {
   circom: `${CIRCUIT_NAME}.circom`,
@@ -68,6 +69,8 @@ export interface ZkModelMetadata {
   readonly output: { readonly name: string; readonly shape: readonly number[] };
   /** Names of the public signals, in order. */
   readonly publicSignals: readonly string[];
+  /** How the public input commitment is computed: commitPacked(quantized input, scaleBits, bits). */
+  readonly inputCommitment: { readonly scheme: "packed"; readonly bits: number; readonly valuesPerElement: number };
   /** commitQuantized over every weight, bias and constant in layer order (scale of the model). */
   readonly weightsCommitment: Commitment;
   /** keccak256 of encodeVerifyingKey(verification_key.json); loadBuild checks the key against it. */
@@ -196,12 +199,14 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
   const setupStart = Date.now();
   const zkeyPath = join(dir, BUILD_FILES.zkey);
   const initialZkey = join(dir, `${CIRCUIT_NAME}_0000.zkey`);
+  let setupStep = "setup: groth16";
   try {
-    await step("setup: groth16", onProgress, () =>
+    await step(setupStep, onProgress, () =>
       snarkjs.zKey.newZKey(join(dir, BUILD_FILES.r1cs), ptau.path, initialZkey, snarkjsLogger("setup: groth16", onProgress)),
     );
     // Phase 2: without this contribution delta = gamma and proofs are forgeable.
-    await step("setup: phase-2 contribution", onProgress, () =>
+    setupStep = "setup: phase-2 contribution";
+    await step(setupStep, onProgress, () =>
       snarkjs.zKey.contribute(
         initialZkey,
         zkeyPath,
@@ -211,7 +216,7 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
       ),
     );
   } catch (error) {
-    throw new CircuitBuildError("Groth16 setup failed", { cause: error });
+    throw new CircuitBuildError(`Groth16 setup failed at "${setupStep}": ${firstLine(error)}`, { cause: error });
   } finally {
     await rm(initialZkey, { force: true });
   }
@@ -234,6 +239,7 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
     input: { name: model.input.name, shape: model.input.shape },
     output: { name: model.output.name, shape: model.output.shape },
     publicSignals: publicSignalNames(model.output.size),
+    inputCommitment: { scheme: "packed", bits: model.inputBits, valuesPerElement: packingFactor(model.inputBits) },
     weightsCommitment: await weightsCommitment(model),
     verifyingKeyHash: verifyingKeyHash(vk),
     artifacts: {
@@ -346,8 +352,8 @@ export async function loadBuild(dir: string): Promise<ZkBuild> {
   }
   const metadata = raw as ZkModelMetadata;
   if (typeof raw !== "object" || raw === null) throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
-  if ((metadata.format as string) === "opg-zkml/1") {
-    throw new ZkArtifactError(`${root} was built by an older toolkit (opg-zkml/1 records no artifact hashes): rebuild it with opg zk build`);
+  if ((metadata.format as string) === "opg-zkml/1" || (metadata.format as string) === "opg-zkml/2") {
+    throw new ZkArtifactError(`${root} was built by an older toolkit (${String(metadata.format)}): rebuild it with opg zk build`);
   }
   if (metadata.format !== METADATA_FORMAT) throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
   const artifacts = metadata.artifacts as Partial<Record<BuildArtifact, unknown>> | undefined;
@@ -356,6 +362,13 @@ export async function loadBuild(dir: string): Promise<ZkBuild> {
     throw new ZkArtifactError(`${paths.metadata} has no valid artifact hashes (artifacts.r1cs, .wasm, .zkey)`);
   }
   const model = quantizedModelFromJson(metadata.quantized);
+  const packed = metadata.inputCommitment as Partial<ZkModelMetadata["inputCommitment"]> | undefined;
+  if (
+    typeof packed !== "object" || packed === null || packed.scheme !== "packed" ||
+    packed.bits !== model.inputBits || packed.valuesPerElement !== packingFactor(model.inputBits)
+  ) {
+    throw new ZkArtifactError(`${paths.metadata} has no valid input commitment (inputCommitment: packed at the model's ${model.inputBits}-bit input width)`);
+  }
   const verificationKey = await loadVerificationKey(paths.verificationKey);
   const keyHash = verifyingKeyHash(verificationKey);
   if (keyHash !== metadata.verifyingKeyHash) {

@@ -64,4 +64,5 @@ export {
   MAX_CONSTANT_MAGNITUDE,
   MAX_PTAU_POWER,
 } from "./limits.ts";
+export { commitModelInput, commitModelOutput } from "./commit.ts";
 export type { NestedNumbers } from "./tensor.ts";

@@ -4,7 +4,9 @@
  *
  * - Opset ≥ 7 of the default (ai.onnx) domain; older models are refused (legacy broadcast semantics).
  * - Ops: Gemm (alpha, beta, transA, transB, broadcast bias), MatMul, Add, Relu, Flatten, Reshape,
- *   Identity, Cast to float (a no-op), Constant. Anything else is an UnsupportedOpError naming the node.
+ *   Identity, Cast to float (a no-op), Constant, and the vision / shape ops of onnx-vision.ts (Conv,
+ *   pools, BatchNormalization, Transpose, Concat, Slice, Squeeze/Unsqueeze, Gather, Pad, Shape).
+ *   Anything else is an UnsupportedOpError naming the node.
  * - Constants come from initializers (raw_data, float_data, double_data, int32_data, int64_data) and
  *   Constant nodes, and are folded: only operations on the (single) graph input survive.
  * - Shapes are inferred by following the graph from the input, whose symbolic dimensions (the batch)
@@ -26,6 +28,7 @@ import {
   MAX_FOLD_OPERATIONS,
   MAX_LINEAR_WEIGHTS,
 } from "./limits.ts";
+import { evaluateVisionOp, foldIntoPrevious, lowerVisionNode, visionOpInputs, type VisionOp } from "./onnx-vision.ts";
 import { broadcastIndex, broadcastShapes, shapeSize } from "./tensor.ts";
 
 const { onnx } = onnxProto;
@@ -78,7 +81,8 @@ export interface AddConstOp {
   readonly constant: Float64Array;
 }
 
-export type FloatOp = LinearOp | ReluOp | AddOp | AddConstOp;
+export type FloatOp = LinearOp | ReluOp | AddOp | AddConstOp | VisionOp;
+export type { GatherOp, MaxPoolOp, SparseLinearOp, VisionOp } from "./onnx-vision.ts";
 
 export interface TensorInfo {
   /** Name in the ONNX graph. */
@@ -260,7 +264,9 @@ export function importOnnx(bytes: Uint8Array): FloatGraph {
       const name = node.input?.[i];
       return name === undefined || name === "" ? undefined : get(i);
     };
-    const lowered = lowerNode(node, opType, nodeName, get, optional, freshVar, ops);
+    const lowered =
+      lowerVisionNode({ node, opType, nodeName, get, optional, freshVar, emit: (op) => void ops.push(op) }) ??
+      lowerNode(node, opType, nodeName, get, optional, freshVar, ops);
     const outName = node.output?.[0];
     if (outName === undefined || outName === "") throw new OnnxImportError(`node "${nodeName}" has no output`);
     values.set(outName, lowered);
@@ -280,7 +286,7 @@ export function importOnnx(bytes: Uint8Array): FloatGraph {
     graphName: graph.name ?? "",
     input: { name: inputName, shape: inputShape, id: inputId },
     output: { name: outputName, shape: out.shape, id: out.id },
-    ops: fuseBiases(ops, out.id),
+    ops: foldIntoPrevious(fuseBiases(ops, out.id), readerCounts(ops), out.id),
     sizes,
     parameterCount,
   };
@@ -478,17 +484,13 @@ function constantNode(node: NodeProto, nodeName: string, unsupported: (reason?: 
  * before the rescale, at full precision.
  */
 function fuseBiases(ops: readonly FloatOp[], outputId: string): FloatOp[] {
-  const readers = new Map<string, number>();
-  for (const op of ops) {
-    const inputs = op.kind === "add" ? [op.a, op.b] : [op.input];
-    for (const id of inputs) readers.set(id, (readers.get(id) ?? 0) + 1);
-  }
+  const readers = readerCounts(ops);
   const out: FloatOp[] = [];
   for (const op of ops) {
     const previous = out[out.length - 1];
     if (
       op.kind === "addConst" &&
-      previous?.kind === "linear" &&
+      (previous?.kind === "linear" || previous?.kind === "sparse") &&
       previous.output === op.input &&
       previous.output !== outputId &&
       readers.get(op.input) === 1 &&
@@ -502,6 +504,16 @@ function fuseBiases(ops: readonly FloatOp[], outputId: string): FloatOp[] {
     out.push(op);
   }
   return out;
+}
+
+/** How many ops read each tensor id. */
+function readerCounts(ops: readonly FloatOp[]): Map<string, number> {
+  const readers = new Map<string, number>();
+  for (const op of ops) {
+    const inputs = op.kind === "add" ? [op.a, op.b] : op.kind === "linear" || op.kind === "relu" || op.kind === "addConst" ? [op.input] : visionOpInputs(op);
+    for (const id of inputs) readers.set(id, (readers.get(id) ?? 0) + 1);
+  }
+  return readers;
 }
 
 /** Float64 reference evaluation of the IR (the quantization error is measured against it). */
@@ -541,6 +553,8 @@ export function evaluateFloat(graph: FloatGraph, input: readonly number[]): Floa
         tensors.set(op.output, Float64Array.from(op.index, (i, k) => (x[i] ?? 0) + (op.constant[k] ?? 0)));
         break;
       }
+      default:
+        tensors.set(op.output, evaluateVisionOp(op, read));
     }
   }
   return read(graph.output.id);

@@ -29,7 +29,14 @@ export function snarkjsLogger(step: string, onProgress: ProgressListener | undef
     }
     onProgress({ step });
   };
-  return { debug: report, info: report, warn: () => undefined, error: () => undefined };
+  // snarkjs also calls logger.log (powersoftau new, every 100,000 points: from power 16 on).
+  return Object.assign({ debug: report, info: report, warn: () => undefined, error: () => undefined }, { log: report });
+}
+
+/** "TypeError: logger.log is not a function" — the first line of an error, for one-line reports. */
+export function firstLine(error: unknown): string {
+  const text = error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
+  return text.split("\n")[0] ?? text;
 }
 
 /** Runs `work` as one named step: a start event, then a done event (also reported on failure's absence). */

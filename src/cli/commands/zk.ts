@@ -10,15 +10,18 @@ import { parseOptions } from "../main.ts";
 import { progressReporter } from "../progress.ts";
 import type { CliCommand } from "../types.ts";
 
-const BUILD_USAGE = `Usage: opg zk build <model.onnx> --out <dir> [--scale-bits N] [--ptau <file>]
+const BUILD_USAGE = `Usage: opg zk build <model.onnx> --out <dir> [--scale-bits N] [--input-int-bits N] [--ptau <file>]
 
-Turns an ONNX model (opset >= 7; Gemm, MatMul, Add, Relu, Flatten, Reshape, Identity, Cast) into a Groth16
-circuit with the weights as constants. <dir> receives the circuit (model.circom, .r1cs, wasm), the proving key
+Turns an ONNX model (opset >= 7; Gemm, MatMul, Add, Relu, Flatten, Reshape, Identity, Cast, Conv, AveragePool,
+GlobalAveragePool, MaxPool, BatchNormalization, Transpose, Concat, Slice, Squeeze, Unsqueeze, Gather, Pad) into
+a Groth16 circuit with the weights as constants. <dir> receives the circuit (model.circom, .r1cs, wasm), the proving key
 (model.zkey, after a phase-2 contribution), verification_key.json (snarkjs format) and model.json.
 
 Options:
   --out <dir>         output directory (created if missing)
   --scale-bits <N>    fixed-point scale: values are round(x * 2^N) (default 12)
+  --input-int-bits <N>  inputs must lie in [-2^N, 2^N) (default 6); each input costs scale + N + 1
+                      constraints, so a narrow range (1 for pixels in [0, 1]) makes image models much smaller
   --ptau <file>       prepared powers-of-tau file from a ceremony; without it a local one is generated and
                       cached ($OPG_CACHE_DIR/ptau or ~/.cache/opg-verifier/ptau) and the build is marked
                       development-only
@@ -71,7 +74,7 @@ export const zkBuildCommand: CliCommand = {
   async run(args, io) {
     const { values, positionals } = parseOptions(
       args,
-      { out: { type: "string" }, "scale-bits": { type: "string" }, ptau: { type: "string" } },
+      { out: { type: "string" }, "scale-bits": { type: "string" }, "input-int-bits": { type: "string" }, ptau: { type: "string" } },
       { min: 1, max: 1, names: "<model.onnx>" },
     );
     if (values.out === undefined) throw new UsageError("--out <dir> is required");
@@ -80,10 +83,16 @@ export const zkBuildCommand: CliCommand = {
       if (!/^\d+$/.test(values["scale-bits"])) throw new UsageError(`--scale-bits: expected an integer, got "${values["scale-bits"]}"`);
       scaleBits = Number(values["scale-bits"]);
     }
+    let inputIntBits: number | undefined;
+    if (values["input-int-bits"] !== undefined) {
+      if (!/^\d+$/.test(values["input-int-bits"])) throw new UsageError(`--input-int-bits: expected an integer, got "${values["input-int-bits"]}"`);
+      inputIntBits = Number(values["input-int-bits"]);
+    }
     try {
       const result = await buildCircuit(resolve(io.cwd, positionals[0] ?? ""), {
         outDir: resolve(io.cwd, values.out),
         ...(scaleBits === undefined ? {} : { scaleBits }),
+        ...(inputIntBits === undefined ? {} : { inputIntBits }),
         ...(values.ptau === undefined ? {} : { ptauPath: resolve(io.cwd, values.ptau) }),
         onProgress: progressReporter(io),
       });
