@@ -9,6 +9,7 @@
  *   refused in one line instead of after minutes of compilation.
  */
 import { CircuitBuildError, OnnxImportError } from "./errors.ts";
+import { packingFactor } from "../commitments/index.ts";
 import type { QuantizedModel } from "./quantize.ts";
 
 /** Values in one variable tensor (the input, an activation): a circuit wire each. */
@@ -97,15 +98,25 @@ export function checkConstantValues(data: ArrayLike<number>, what: string): void
 
 /**
  * A lower bound of the circuit's constraint count (the compiler may add more, never fewer): the input's
- * range checks, the two commitments, each dense output's rescale (remainder and quotient range checks)
- * and each ReLU. Layer kinds it does not know count zero, so the bound stays a bound.
+ * range checks and its packed commitment (commitPacked: ⌊253 / B⌋ values per hashed element), the output
+ * commitment, each dense or sparse (Conv, AveragePool, BatchNormalization) output's rescale (remainder and
+ * quotient range checks), each ReLU and each MaxPool comparison (a range check of the difference). Gather
+ * and additions are wiring or linear; layer kinds it does not know count zero, so the bound stays a bound.
  */
 export function estimateConstraints(model: QuantizedModel): number {
-  let total = model.input.size * model.inputBits + commitmentConstraints(model.input.size) + commitmentConstraints(model.output.size) + 1;
+  const packed = Math.ceil(model.input.size / packingFactor(model.inputBits));
+  let total = model.input.size * model.inputBits + commitmentConstraints(packed) + commitmentConstraints(model.output.size) + 1;
   for (const layer of model.layers) {
-    const l = layer as { kind: string; outSize?: number; size?: number; bits?: readonly number[] };
-    if (l.kind === "dense" && l.bits !== undefined) total += l.bits.reduce((sum, b) => sum + b + model.scaleBits, 0);
+    const l = layer as { kind: string; size?: number; bits?: readonly number[]; windowStart?: readonly number[] };
+    if ((l.kind === "dense" || l.kind === "sparse") && l.bits !== undefined) total += l.bits.reduce((sum, b) => sum + b + model.scaleBits, 0);
     else if (l.kind === "relu") total += l.bits === undefined ? (l.size ?? 0) : l.bits.reduce((sum, b) => sum + b + 1, 0);
+    else if (l.kind === "maxPool" && l.bits !== undefined && l.windowStart !== undefined) {
+      // Window j compares (length − 1) times, each a B[j]-bit range check and one multiplication.
+      const starts = l.windowStart;
+      l.bits.forEach((b, j) => {
+        total += Math.max(0, (starts[j + 1] ?? 0) - (starts[j] ?? 0) - 1) * (b + 1);
+      });
+    }
   }
   return total;
 }

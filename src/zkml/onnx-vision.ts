@@ -15,6 +15,7 @@
  */
 import type { onnx as OnnxTypes } from "onnx-proto";
 import { UnsupportedOpError } from "./errors.ts";
+import { checkConstantValues, checkedSize, checkWork, MAX_ACTIVATION_ELEMENTS, MAX_CONSTANT_ELEMENTS, MAX_LINEAR_WEIGHTS } from "./limits.ts";
 import { shapeSize } from "./tensor.ts";
 
 type NodeProto = OnnxTypes.INodeProto;
@@ -168,6 +169,19 @@ function unsupported(ctx: VisionContext, reason: string): never {
   throw new UnsupportedOpError(ctx.opType, ctx.nodeName, reason);
 }
 
+/**
+ * The size of a node's output shape, refused (limits.ts) before anything of that size is allocated: a few
+ * bytes of ONNX can declare a Conv, Pad or Concat whose output has billions of values.
+ */
+function outputSize(ctx: VisionContext, shape: readonly number[], constant: boolean): number {
+  return checkedSize(shape, `node "${ctx.nodeName}" (${ctx.opType}) output`, constant ? MAX_CONSTANT_ELEMENTS : MAX_ACTIVATION_ELEMENTS);
+}
+
+/** Refuses a node whose kernel taps (sparse matrix entries, window reads) exceed the dense-matrix cap. */
+function checkTaps(ctx: VisionContext, taps: number): void {
+  checkWork(taps, `node "${ctx.nodeName}" (${ctx.opType})`, MAX_LINEAR_WEIGHTS);
+}
+
 function constOf(ctx: VisionContext, v: VisionValue | undefined, what: string): Float64Array | undefined {
   if (v === undefined) return undefined;
   if (v.kind !== "const") return unsupported(ctx, `${what} must be a constant`);
@@ -196,7 +210,7 @@ function windows(ctx: VisionContext, spatial: readonly number[], kernel: readonl
   if (s.length !== d || dil.length !== d || pads.length !== 2 * d || kernel.length !== d) {
     unsupported(ctx, "strides, dilations, pads and kernel_shape must match the spatial rank");
   }
-  if ([...s, ...dil, ...kernel].some((v) => !Number.isInteger(v) || v < 1) || pads.some((v) => !Number.isInteger(v) || v < 0)) {
+  if ([...s, ...dil, ...kernel].some((v) => !Number.isSafeInteger(v) || v < 1) || pads.some((v) => !Number.isSafeInteger(v) || v < 0)) {
     unsupported(ctx, "invalid strides, dilations, pads or kernel_shape");
   }
   const autoPad = stringAttr(node, "auto_pad", "NOTSET");
@@ -287,11 +301,13 @@ function conv(ctx: VisionContext): VisionValue {
   }
   if (b !== undefined && b.length !== m) unsupported(ctx, `the bias has ${b.length} values for ${m} output channels`);
   const win = windows(ctx, spatial, kernel, false);
-  const spatialSize = shapeSize(spatial);
+  const outSize = outputSize(ctx, [n, m, ...win.out], x.kind === "const");
   const kernelSize = shapeSize(kernel);
+  checkTaps(ctx, outSize * cPerGroup * kernelSize);
+  const spatialSize = shapeSize(spatial);
   const mPerGroup = m / group;
   const rows: { cols: number[]; weights: number[] }[] = [];
-  const bias = new Float64Array(n * m * shapeSize(win.out));
+  const bias = new Float64Array(outSize);
   let row = 0;
   for (let batch = 0; batch < n; batch++)
     for (let oc = 0; oc < m; oc++) {
@@ -330,6 +346,7 @@ function pool(ctx: VisionContext, global: boolean): VisionValue {
     ? { out: spatial.map(() => 1), kernel, strides: spatial.map(() => 1), dilations: spatial.map(() => 1), begin: spatial.map(() => 0), end: spatial.map(() => 0) }
     : windows(ctx, spatial, kernel, intAttr(ctx.node, "ceil_mode", 0) === 1);
   if (!isMax && !global && intsAttr(ctx.node, "dilations")?.some((v) => v !== 1)) unsupported(ctx, "dilated AveragePool");
+  checkTaps(ctx, outputSize(ctx, [n, c, ...win.out], x.kind === "const") * checkedSize(kernel, `node "${ctx.nodeName}" kernel`, MAX_LINEAR_WEIGHTS));
   const countPads = intAttr(ctx.node, "count_include_pad", 0) === 1;
   const spatialSize = shapeSize(spatial);
   const rows: { cols: number[]; weights: number[] }[] = [];
@@ -379,6 +396,7 @@ function batchNorm(ctx: VisionContext): VisionValue {
     for (let ch = 0; ch < c; ch++) {
       const a = (scale?.[ch] ?? 1) / Math.sqrt((variance?.[ch] ?? 1) + epsilon);
       const b = (bias?.[ch] ?? 0) - (mean?.[ch] ?? 0) * a;
+      checkConstantValues([a, b], `node "${ctx.nodeName}" (BatchNormalization) folded channel ${ch}`);
       for (let i = 0; i < inner; i++) {
         const k = (batch * c + ch) * inner + i;
         rows.push({ cols: [k], weights: [a] });
@@ -438,6 +456,7 @@ function transpose(ctx: VisionContext): VisionValue {
   const perm = intsAttr(ctx.node, "perm") ?? x.shape.map((_, i) => rank - 1 - i);
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) unsupported(ctx, `invalid perm [${perm.join(",")}]`);
   const outShape = perm.map((p) => x.shape[p] ?? 1);
+  outputSize(ctx, outShape, x.kind === "const");
   const inStrides = strides(x.shape);
   const index: number[] = [];
   forEachCoord(outShape, (o) => index.push(o.reduce((acc, v, i) => acc + v * (inStrides[perm[i] ?? 0] ?? 0), 0)));
@@ -478,7 +497,7 @@ function slice(ctx: VisionContext): VisionValue {
     step[axis] = st;
     outShape[axis] = Math.max(0, Math.ceil((e - s) / st));
   });
-  if (shapeSize(outShape) === 0) unsupported(ctx, "an empty slice");
+  if (outputSize(ctx, outShape, x.kind === "const") === 0) unsupported(ctx, "an empty slice");
   const inStrides = strides(x.shape);
   const index: number[] = [];
   forEachCoord(outShape, (o) => index.push(o.reduce((acc, v, i) => acc + ((begin[i] ?? 0) + v * (step[i] ?? 1)) * (inStrides[i] ?? 0), 0)));
@@ -500,6 +519,7 @@ function gather(ctx: VisionContext): VisionValue {
   const outer = x.shape.slice(0, axis);
   const inner = x.shape.slice(axis + 1);
   const outShape = [...outer, ...indices.shape, ...inner];
+  outputSize(ctx, outShape, x.kind === "const");
   const innerSize = shapeSize(inner);
   const index: number[] = [];
   for (let o = 0; o < shapeSize(outer); o++)
@@ -524,8 +544,10 @@ function pad(ctx: VisionContext): VisionValue {
     begin[a] = raw[k] ?? 0;
     end[a] = raw[k + axes.length] ?? 0;
   });
+  if (raw.some((v) => !Number.isSafeInteger(v))) unsupported(ctx, `invalid pads [${raw.join(",")}]`);
   const outShape = x.shape.map((d, i) => d + (begin[i] ?? 0) + (end[i] ?? 0));
   if (outShape.some((d) => d <= 0)) unsupported(ctx, "padding removes a whole dimension");
+  outputSize(ctx, outShape, x.kind === "const");
   const inStrides = strides(x.shape);
   const index: number[] = [];
   forEachCoord(outShape, (o) => {
@@ -556,6 +578,7 @@ function concat(ctx: VisionContext): VisionValue {
   }
   const outShape = [...(parts[0]?.shape ?? [])];
   outShape[axis] = parts.reduce((a, p) => a + (p.shape[axis] ?? 0), 0);
+  outputSize(ctx, outShape, parts.every((p) => p.kind === "const"));
   const outer = shapeSize(outShape.slice(0, axis));
   const inner = shapeSize(outShape.slice(axis + 1));
   const vars: string[] = [];

@@ -88,6 +88,49 @@ describe("zkml: size limits before allocation (item 2)", () => {
     throws(() => importOnnx(fold), OnnxImportError, /^folding node "fold" \(MatMul\) needs 134,217,728 entries or operations/);
   });
 
+  it("vision ops declaring huge outputs are refused in one line before allocating (Conv pads, Pad, MaxPool taps, Concat)", () => {
+    const w = { name: "W", dims: [1, 1, 3, 3], values: new Array<number>(9).fill(0.5) };
+    const hugeConv = buildOnnx({
+      input: { name: "x", shape: [1, 1, 4, 4] },
+      output: "y",
+      initializers: [w],
+      nodes: [{ op: "Conv", inputs: ["x", "W"], output: "y", name: "bigconv", attributes: { pads: [1e6, 1e6, 1e6, 1e6] } }],
+    });
+    expect(hugeConv.length).to.be.below(200);
+    throws(() => importOnnx(hugeConv), OnnxImportError, /^node "bigconv" \(Conv\) output has shape \[1,1,2000002,2000002\] \(4,000,008,000,004 values\), more than the 1,048,576 the ZK tier supports$/);
+    const hugePad = buildOnnx({
+      input: { name: "x", shape: [1, 1, 4, 4] },
+      output: "y",
+      initializers: [{ name: "pads", dims: [8], values: [0, 0, 0, 1e9, 0, 0, 0, 0], int64: true }],
+      nodes: [{ op: "Pad", inputs: ["x", "pads"], output: "y", name: "bigpad" }],
+    });
+    throws(() => importOnnx(hugePad), OnnxImportError, /^node "bigpad" \(Pad\) output has shape \[1,1,4,1000000004\]/);
+    // A 1000x1000 window over 25 outputs: only 25 values, but 25M taps to enumerate.
+    const hugePool = buildOnnx({
+      input: { name: "x", shape: [1, 1, 4, 4] },
+      output: "y",
+      nodes: [{ op: "MaxPool", inputs: ["x"], output: "y", name: "bigpool", attributes: { kernel_shape: [1000, 1000], pads: [500, 500, 500, 500] } }],
+    });
+    throws(() => importOnnx(hugePool), OnnxImportError, /^node "bigpool" \(MaxPool\) needs 25,000,000 entries or operations, more than the 4,194,304/);
+    const hugeConcat = buildOnnx({
+      input: { name: "x", shape: [1, 700_000] },
+      output: "y",
+      nodes: [{ op: "Concat", inputs: ["x", "x"], output: "y", name: "twice", attributes: { axis: 1 } }],
+    });
+    throws(() => importOnnx(hugeConcat), OnnxImportError, /^node "twice" \(Concat\) output has shape \[1,1400000\] \(1,400,000 values\)/);
+  });
+
+  it("a BatchNormalization whose folded scale is infinite is refused by name", () => {
+    const c = (name: string, values: number[]) => ({ name, dims: [1], values });
+    const bytes = buildOnnx({
+      input: { name: "x", shape: [1, 1, 2, 2] },
+      output: "y",
+      initializers: [c("s", [1]), c("b", [0]), c("m", [0]), c("v", [0])],
+      nodes: [{ op: "BatchNormalization", inputs: ["x", "s", "b", "m", "v"], output: "y", name: "bn", attributes: { epsilon: { float: 0 } } }],
+    });
+    throws(() => importOnnx(bytes), OnnxImportError, /^node "bn" \(BatchNormalization\) folded channel 0 holds a non-finite value \(Infinity\)/);
+  });
+
   it("a circuit no ptau of the allowed power holds is refused before circom runs, in one line", async () => {
     // [1, 2e5] passes the tensor caps but needs millions of constraints (range checks + commitment).
     const bytes = relu([1, 200_000]);
@@ -97,7 +140,7 @@ describe("zkml: size limits before allocation (item 2)", () => {
       expect.fail("built");
     } catch (error) {
       expect(error).to.be.instanceOf(CircuitBuildError);
-      expect((error as Error).message).to.match(/^the circuit needs at least [\d,]+ constraints, more than the largest local development ptau \(power 16\) holds: pass --ptau with a ceremony file of power ≥ 2\d$/);
+      expect((error as Error).message).to.match(/^the circuit needs at least [\d,]+ constraints, more than the largest local development ptau \(power 17\) holds: pass --ptau with a ceremony file of power ≥ 2\d$/);
     }
     expect(existsSync(join(outDir, "model.circom"))).to.equal(false);
 

@@ -13,6 +13,7 @@ import {
   commitModelInput,
   commitModelOutput,
   compileCircuit,
+  estimateConstraints,
   evaluateFloat,
   generateCircom,
   importOnnx,
@@ -21,6 +22,7 @@ import {
   quantizedModelFromJson,
   quantizedModelToJson,
   quantizeInput,
+  readR1csInfo,
   readWitness,
   UnsupportedOpError,
 } from "../../src/zkml/index.ts";
@@ -255,6 +257,14 @@ describe("zkml: vision and shape operators", () => {
       const kinds = new Set(quantized.layers.map((l) => l.kind));
       for (const kind of ["sparse", "maxPool", "gather", "relu", "dense"]) expect(kinds.has(kind as never), kind).to.equal(true);
       expect(quantizedModelFromJson(JSON.parse(JSON.stringify(quantizedModelToJson(quantized))))).to.deep.equal(quantized);
+    });
+
+    it("the constraint estimate (limits.ts) counts the new layer kinds and stays a lower bound of circom's count", async () => {
+      const { constraints } = await readR1csInfo(join(dir, "model.r1cs"));
+      const estimate = estimateConstraints(quantized);
+      expect(estimate).to.be.at.most(constraints);
+      // sparse rescales, MaxPool comparisons and the packed input commitment are counted, not left at zero
+      expect(estimate).to.be.at.least(constraints * 0.8);
     });
 
     it("the witness equals inferQuantized (outputs and commitments) for random and extreme inputs, and passes wtns check", async () => {
