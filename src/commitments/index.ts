@@ -127,8 +127,8 @@ export function packValues(values: readonly bigint[], bits: number): bigint[] {
   const width = BigInt(bits);
   const out: bigint[] = [];
   values.forEach((v, i) => {
-    if (v < -offset || v >= offset) {
-      throw new InvalidInputError(`value ${i} (${v}) does not fit ${bits} signed bits: it cannot be packed`);
+    if (typeof v !== "bigint" || v < -offset || v >= offset) {
+      throw new InvalidInputError(`value ${i} (${String(v)}) does not fit ${bits} signed bits: it cannot be packed`);
     }
     const slot = i % perElement;
     const shifted = (v + offset) << (width * BigInt(slot));

@@ -57,6 +57,25 @@ describe("commitments: packed commitments", () => {
     expect(() => packingFactor(0)).to.throw(InvalidInputError);
   });
 
+  it("commitPacked refuses out-of-range values like commitQuantized does (typed error, nothing hashed)", async () => {
+    const refused = async (action: () => Promise<unknown>, pattern: RegExp): Promise<void> => {
+      try {
+        await action();
+      } catch (error) {
+        expect(error, String(error)).to.be.instanceOf(InvalidInputError);
+        expect((error as Error).message).to.match(pattern);
+        return;
+      }
+      expect.fail("committed");
+    };
+    await refused(() => commitPacked([0n, 1n << 18n], 12, 19), /^value 1 \(262144\) does not fit 19 signed bits/);
+    await refused(() => commitPacked([-(1n << 18n) - 1n], 12, 19), /^value 0 \(-262145\) does not fit 19 signed bits/);
+    await refused(() => commitPacked([1 as unknown as bigint], 12, 19), /^value 0 \(1\) does not fit 19 signed bits/);
+    await refused(() => commitPacked([1n], 12, 127), /packing width must be an integer in \[1, 126\]/);
+    // the edges of the range are accepted
+    expect(await commitPacked([-(1n << 18n), (1n << 18n) - 1n], 12, 19)).to.match(/^0x[0-9a-f]{64}$/);
+  });
+
   it("different vectors never share a commitment: lengths, trailing zeros, signs, widths, scales, the unpacked scheme", async () => {
     const all = [
       await commitPacked([1n, 2n, 3n], 12, 19),
