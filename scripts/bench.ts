@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: gas of every on-chain operation, Nitro verification throughput, and ZK circuit costs
  * per fixture model, written to bench/results.json and printed as tables.
- * `npm run bench -- --quick` skips the slow per-fixture ZK builds.
+ * `npm run bench -- --quick` skips the slow per-fixture ZK builds and the power-17 ptau check.
+ * `npm run bench -- --zk a,b` only re-measures the named ZK models and merges them into bench/results.json.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { network } from "hardhat";
 import { releaseZkResources } from "../src/zkml/index.ts";
@@ -13,7 +14,7 @@ import { benchRequestLatency } from "./bench/latency.ts";
 import { benchNitro } from "./bench/nitro.ts";
 import { benchRequestGas } from "./bench/requests.ts";
 import { benchTeeGas } from "./bench/tee.ts";
-import { benchZk, defaultFixturesDir, type ZkBenchEntry } from "./bench/zk.ts";
+import { benchPtau, benchZk, defaultFixturesDir, type PtauBenchEntry, type ZkBenchEntry } from "./bench/zk.ts";
 import { demoHead } from "./demo/zk.ts";
 
 const quick = process.argv.includes("--quick");
@@ -30,7 +31,39 @@ function table(title: string, rows: Record<string, Record<string, number | strin
   }
 }
 
+/** `--zk a,b`: re-measure only these ZK models, keeping every other result. */
+async function benchZkOnly(names: string[]): Promise<void> {
+  const results = JSON.parse(await readFile("bench/results.json", "utf8").catch(() => "{}")) as {
+    gas?: Record<string, number>;
+    verifier?: Record<string, Record<string, number>>;
+    zk?: Record<string, ZkBenchEntry>;
+  };
+  const gas = (results.gas ??= {});
+  const verifier = (results.verifier ??= {});
+  const chain = await network.create();
+  const deployed = await chain.ethers.deployContract("Groth16Verifier");
+  const address = await deployed.getAddress();
+  const zk = await benchZk({
+    fixtures: names,
+    onProgress: (e) => (e.done ? say(`  ✔ ${e.step}`) : undefined),
+    onBuilt: async (name, build, bundle) => {
+      verifier[name] = await verifierGas(chain, address, build.verificationKey, bundle);
+      gas[`zkVerify.${name}`] = verifier[name]!["execution"]!;
+    },
+  });
+  results.zk = { ...results.zk, ...zk };
+  await mkdir("bench", { recursive: true });
+  await writeFile("bench/results.json", JSON.stringify(results, null, 2) + "\n");
+  table("ZK circuits", zk as unknown as Record<string, Record<string, number>>);
+  table("Groth16 verification (execution gas; calldata separate)", Object.fromEntries(names.map((n) => [n, verifier[n] ?? {}])));
+}
+
+const zkOnly = process.argv.indexOf("--zk");
 try {
+  if (zkOnly >= 0) {
+    await benchZkOnly((process.argv[zkOnly + 1] ?? "").split(",").filter((n) => n !== ""));
+    process.exit(0);
+  }
   say("Measuring gas on Hardhat's embedded chain…");
   const head = await demoHead(say);
   const gas: Record<string, number> = await benchHubGas(await network.create(), head);
@@ -51,7 +84,10 @@ try {
 
   const verifier: Record<string, Record<string, number>> = {};
   let zk: Record<string, ZkBenchEntry> = {};
+  let ptau: PtauBenchEntry | undefined;
   if (!quick) {
+    say("Checking local ptau generation at power 17 (tens of minutes the first time, then cached)…");
+    ptau = await benchPtau(17, (e) => (e.done ? say(`  ✔ ${e.step}`) : undefined));
     say("Building, proving and verifying every fixture model (several minutes)…");
     const chain = await network.create();
     const deployed = await chain.ethers.deployContract("Groth16Verifier");
@@ -71,6 +107,7 @@ try {
     verifier,
     nitro,
     zk,
+    ...(ptau === undefined ? {} : { ptau }),
     environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", date: new Date().toISOString() },
   };
   await mkdir("bench", { recursive: true });

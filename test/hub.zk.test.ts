@@ -151,6 +151,27 @@ describe("InferenceHub — ZK tier", function () {
     await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: "0x" + key.slice(0, -64) })).to.be.revertedWithCustomError(s.verifier, "Groth16MalformedVerifyingKey");
   });
 
+  it("refuses to register a key with an off-curve point, delta = −gamma or gamma at infinity (#8 items 4, 18)", async () => {
+    const s = await chain.networkHelpers.loadFixture(ready);
+    const words = zkRegistrationFields(build).verifyingKey.slice(2).match(/.{64}/g) ?? [];
+    const key = (w: string[]): string => "0x" + w.join("");
+    const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+    const word = (v: bigint): string => v.toString(16).padStart(64, "0");
+    // beta in snarkjs order (c0 before c1): the classic encoding mistake, off the twist.
+    const swapped = [...words.slice(0, 2), words[3]!, words[2]!, ...words.slice(4)];
+    await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: key(swapped) }))
+      .to.be.revertedWithCustomError(s.verifier, "Groth16VerifyingKeyPointNotOnCurve").withArgs(1);
+    // IC[2].y + 1: off G1.
+    const ic = [...words];
+    ic[14 + 5] = word((BigInt("0x" + ic[14 + 5]!) + 1n) % Q);
+    await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: key(ic) }))
+      .to.be.revertedWithCustomError(s.verifier, "Groth16VerifyingKeyPointNotOnCurve").withArgs(6);
+    const negated = [...words.slice(0, 10), words[6]!, words[7]!, word((Q - BigInt("0x" + words[8]!)) % Q), word((Q - BigInt("0x" + words[9]!)) % Q), ...words.slice(14)];
+    await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: key(negated) })).to.be.revertedWithCustomError(s.verifier, "Groth16ForgeableVerifyingKey");
+    const infinity = [...words.slice(0, 6), ...new Array<string>(4).fill(word(0n)), ...words.slice(10)];
+    await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: key(infinity) })).to.be.revertedWithCustomError(s.verifier, "Groth16ForgeableVerifyingKey");
+  });
+
   it("keeps the registered key readable and bound to the model", async () => {
     const s = await chain.networkHelpers.loadFixture(ready);
     expect(await s.models.verifyingKeyOf(s.modelId)).to.equal(zkRegistrationFields(build).verifyingKey);

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildCircuit, loadBuild, opgCacheDir, type ZkBuild } from "../../src/zkml/index.ts";
+import { buildCircuit, loadBuild, METADATA_FORMAT, opgCacheDir, type ZkBuild } from "../../src/zkml/index.ts";
 
 const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), "../../examples/models/gemm-relu-3x4");
 
@@ -29,11 +29,12 @@ export async function demoHead(log: (line: string) => void): Promise<DemoHead> {
 }
 
 /**
- * The circuit build of an ONNX model, cached outside the repository and keyed by the model's hash: the first
+ * The circuit build of an ONNX model, cached outside the repository and keyed by the model's hash and the build
+ * format (toolkits of different versions never read each other's builds): the first
  * call compiles and runs the Groth16 setup, later calls (and other scripts and tests) reuse it.
  */
 export async function cachedBuild(onnx: Uint8Array, name: string, log: (line: string) => void = () => {}): Promise<{ build: ZkBuild; built: boolean }> {
-  const dir = join(opgCacheDir(), "builds", createHash("sha256").update(onnx).digest("hex").slice(0, 16));
+  const dir = join(opgCacheDir(), "builds", createHash("sha256").update(METADATA_FORMAT).update(onnx).digest("hex").slice(0, 16));
   if (existsSync(join(dir, "model.json"))) {
     try {
       return { build: await loadBuild(dir), built: false };

@@ -69,6 +69,8 @@ declare module "snarkjs" {
       logger?: SnarkjsLogger,
     ): Promise<unknown>;
     function exportVerificationKey(zkeyFile: SnarkjsFile, logger?: SnarkjsLogger): Promise<Groth16VerificationKey>;
+    /** `snarkjs zkey verify`: whether the zkey derives from the r1cs and the ptau (reasons go to logger.error). */
+    function verifyFromR1cs(r1csFile: string, ptauFile: string, zkeyFile: string, logger?: SnarkjsLogger): Promise<boolean>;
   }
 
   export namespace wtns {
