@@ -51,7 +51,7 @@ export async function inputDirectory(dir: string, models: Iterable<WatchedModel>
       } catch {
         continue;
       }
-      byCommitment.set((await commitQuantized(quantized, runner.scaleBits)).toLowerCase(), quantized);
+      byCommitment.set((await runner.commitInput(quantized)).toLowerCase(), quantized);
     }
   }
   return async (claim) => byCommitment.get(claim.inputCommitment.toLowerCase());

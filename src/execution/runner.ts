@@ -11,8 +11,9 @@
  *     outputs then quantized at the same scale (round half up). Deterministic on one runtime build, but no
  *     circuit can re-check it: such results are not challengeable by proof.
  *
- * Inputs are fixed-point integers (value = round(x · 2^s)) in both cases; the input commitment is
- * commitQuantized over them, the same commitment a ZK step proves against.
+ * Inputs are fixed-point integers (value = round(x · 2^s)) in both cases; the input commitment is the
+ * model's (`commitInput`): for a circuit folder the one its ZK proofs carry (commitPacked at the circuit's
+ * input width), for a float model commitQuantized.
  */
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
@@ -27,6 +28,7 @@ import {
   loadBuild,
   quantizeValue,
   BUILD_FILES,
+  commitModelInput,
   flattenNested,
   type ZkBuild,
 } from "../zkml/index.ts";
@@ -60,6 +62,11 @@ export interface ModelRunner {
   readonly build: ZkBuild | undefined;
   /** Quantizes real input values (checks count, finiteness and range). */
   quantizeInput(values: readonly number[]): bigint[];
+  /**
+   * The model's input commitment: its circuit's (packed at the circuit's input width, see zkml
+   * commitModelInput) for an `opg zk build` folder, commitQuantized for a model without a circuit.
+   */
+  commitInput(input: readonly bigint[]): Promise<Commitment>;
   /** Runs the model on a quantized input. */
   execute(input: readonly bigint[]): Promise<Execution>;
   /** Releases the runtime session (float models). */
@@ -98,8 +105,8 @@ function quantizer(runner: Pick<ModelRunner, "inputSize" | "scaleBits" | "inputI
   };
 }
 
-async function finish(input: readonly bigint[], output: readonly bigint[], scaleBits: number): Promise<Execution> {
-  const [inputCommitment, outputCommitment] = await Promise.all([commitQuantized(input, scaleBits), commitQuantized(output, scaleBits)]);
+async function finish(input: readonly bigint[], output: readonly bigint[], scaleBits: number, inputCommitmentOf: (input: readonly bigint[]) => Promise<Commitment>): Promise<Execution> {
+  const [inputCommitment, outputCommitment] = await Promise.all([inputCommitmentOf(input), commitQuantized(output, scaleBits)]);
   return { input: [...input], inputCommitment, output: [...output], outputValues: output.map((v) => dequantize(v, scaleBits)), outputCommitment, scaleBits };
 }
 
@@ -115,6 +122,7 @@ export function circuitRunner(build: ZkBuild): ModelRunner {
     outputShape: model.output.shape,
     build,
     quantizeInput: quantizer(base),
+    commitInput: (q) => commitModelInput(model, q),
     async execute(input) {
       checkQuantizedInput(base, input);
       let output: bigint[];
@@ -123,7 +131,7 @@ export function circuitRunner(build: ZkBuild): ModelRunner {
       } catch (cause) {
         throw new ExecutionError("EXECUTION_FAILED", `model ${base.name}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
       }
-      return finish(input, output, model.scaleBits);
+      return finish(input, output, model.scaleBits, (q) => commitModelInput(model, q));
     },
     async close() {},
   };
@@ -191,6 +199,7 @@ export async function floatRunner(onnxPath: string, options: FloatRunnerOptions 
     outputShape,
     build: undefined,
     quantizeInput: quantizer(base),
+    commitInput: (q) => commitQuantized(q, base.scaleBits),
     async execute(input) {
       checkQuantizedInput(base, input);
       const data = Float32Array.from(input, (v) => dequantize(v, base.scaleBits));
@@ -207,7 +216,7 @@ export async function floatRunner(onnxPath: string, options: FloatRunnerOptions 
         if (!Number.isFinite(x)) throw new ExecutionError("EXECUTION_FAILED", `model ${base.name}: output[${i}] is ${x}`);
         return quantizeValue(x, base.scaleBits);
       });
-      return finish(input, output, base.scaleBits);
+      return finish(input, output, base.scaleBits, (q) => commitQuantized(q, base.scaleBits));
     },
     async close() {
       await session.release();
