@@ -8,7 +8,7 @@ import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zkEvidence } from "../src/pipeline/zk.ts";
-import { receiptId } from "../src/receipts/index.ts";
+import { bindingOf, receiptId } from "../src/receipts/index.ts";
 import { Tier } from "../src/receipts/tier.ts";
 import { commitModelInput, encodeProofForEvm, flattenNested, prove, quantizeInput, verify, type ZkBuild, type ZkProofBundle } from "../src/zkml/index.ts";
 import { PRICES, depositWithPermit, fund, makeReceipt, stakeOperator } from "./helpers/actors.ts";
@@ -64,7 +64,7 @@ describe("zkml: conv-mnist-4l end to end (build, prove, register --zk, verify on
     const { chainId } = await s.ethers.provider.getNetwork();
     const draft = await makeReceipt(s, modelId!, { tier: Tier.ZK });
     const id = receiptId(chainId, await s.hub.getAddress(), draft.requester, modelId!, draft.nonce);
-    const proof = await prove(build, fixture(NAME).input, { binding: id });
+    const proof = await prove(build, fixture(NAME).input, { binding: bindingOf(id, draft.operator) });
     const receipt = { ...draft, inputCommitment: proof.inputCommitment, outputCommitment: proof.outputCommitment };
     const evidence = zkEvidence(proof, receipt, id);
     const tx = s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], [...evidence.outputs], PRICES[2]);
@@ -74,7 +74,7 @@ describe("zkml: conv-mnist-4l end to end (build, prove, register --zk, verify on
     // Another output than the proved one is refused.
     const other = await makeReceipt(s, modelId!, { tier: Tier.ZK });
     const otherId = receiptId(chainId, await s.hub.getAddress(), other.requester, modelId!, other.nonce);
-    const otherProof = await prove(build, fixture(NAME).input, { binding: otherId });
+    const otherProof = await prove(build, fixture(NAME).input, { binding: bindingOf(otherId, other.operator) });
     const outputs = zkEvidence(otherProof, { ...other, inputCommitment: otherProof.inputCommitment, outputCommitment: otherProof.outputCommitment }, otherId).outputs.map((v, i) => (i === 0 ? v + 1n : v));
     await expect(
       s.hub.connect(s.requester).submitProven({ ...other, inputCommitment: otherProof.inputCommitment, outputCommitment: otherProof.outputCommitment }, [...encodeProofForEvm(otherProof.proof)], outputs, PRICES[2]),
