@@ -10,7 +10,6 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Contract, Signer, TransactionReceipt } from "ethers";
-import { commitQuantized } from "../commitments/index.ts";
 import { OpgError } from "../errors.ts";
 import { readInputFile, type Execution, type ModelRunner } from "../execution/index.ts";
 import type { Hex } from "../receipts/receipt.ts";

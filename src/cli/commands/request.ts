@@ -5,7 +5,6 @@
  * Amounts are in OPG everywhere, errors included.
  */
 import { Contract, NonceManager, formatUnits, getAddress, isAddress, parseUnits, type Signer } from "ethers";
-import { commitQuantized } from "../../commitments/index.ts";
 import { OpgError } from "../../errors.ts";
 import { Tier, parseTier, tierName } from "../../receipts/tier.ts";
 import {
