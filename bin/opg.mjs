@@ -19,4 +19,8 @@ if (existsSync(compiled)) {
   register();
   main = await import(new URL("../src/cli/main.ts", import.meta.url).href);
 }
-process.exitCode = await main.runCli(process.argv.slice(2), main.processIo());
+const code = await main.runCli(process.argv.slice(2), main.processIo());
+// One command, one process: exit once its output is flushed, whatever handles a dependency left open.
+// (`opg node` and `opg explorer` are servers: their run() resolves only when they stop.)
+await new Promise((done) => process.stdout.write("", () => process.stderr.write("", done)));
+process.exit(code);

@@ -1,21 +1,27 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {AttestationFacts, IAttestationVerifier} from "./interfaces/IAttestationVerifier.sol";
 import {IEnclaveRegistry} from "./interfaces/IEnclaveRegistry.sol";
 import {IEnclaveRegistryErrors} from "./interfaces/IEnclaveRegistryErrors.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {AdminRules} from "./libraries/AdminRules.sol";
 
 /// @title EnclaveRegistry
 /// @notice Registers enclave signing keys from AWS Nitro attestations. The document's user_data must
 ///         bind (chain id, this registry, the operator, the enclave key), so a document replayed for
 ///         another operator, chain or registry is refused; stale documents and unapproved or debug images
-///         too. A key lives `keyLifetime` after its attestation; a fresh attestation renews it.
-contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessControl {
-    /// @notice May swap the attestation verifier and change timings.
+///         too. A key lives `keyLifetime` after its attestation; a fresh attestation renews it. A new
+///         attestation verifier takes effect only `VERIFIER_CHANGE_DELAY` after it was proposed, so
+///         operators and dApps see a change of who vouches for enclaves coming.
+contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessControlDefaultAdminRules {
+    /// @notice May propose, accept or cancel a new attestation verifier, and change timings.
     bytes32 public constant ENCLAVE_ADMIN_ROLE = keccak256("ENCLAVE_ADMIN_ROLE");
+    /// @notice May revoke any key for good (the disputes contract, when a key signed a refuted result).
+    bytes32 public constant REVOKER_ROLE = keccak256("REVOKER_ROLE");
 
     /// @dev keccak256 of 144 zero bytes: PCR0–2 of a debug-mode enclave.
     bytes32 internal constant DEBUG_IMAGE = keccak256(abi.encodePacked(new bytes(144)));
@@ -23,10 +29,16 @@ contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessCont
     uint64 internal constant MAX_FUTURE_SKEW = 5 minutes;
     /// @dev Upper bound for the maximum age and the key lifetime: a longer one is a unit mistake.
     uint64 internal constant MAX_DURATION = 365 days;
+    /// @notice How long a proposed attestation verifier waits before it can be accepted.
+    uint64 public constant VERIFIER_CHANGE_DELAY = 3 days;
 
     IModelRegistry public immutable models;
     IOperatorRegistry public immutable operators;
     IAttestationVerifier public attestationVerifier;
+    /// @notice The proposed next attestation verifier (zero when none is pending).
+    IAttestationVerifier public pendingAttestationVerifier;
+    /// @notice When the pending verifier can be accepted (unix seconds; zero when none is pending).
+    uint64 public pendingVerifierEffectiveAt;
     /// @notice Oldest attestation (seconds) accepted at registration.
     uint64 public maxAttestationAge;
     /// @notice How long a key counts after its attestation's timestamp (seconds).
@@ -43,16 +55,15 @@ contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessCont
         IAttestationVerifier verifier,
         uint64 maxAttestationAge_,
         uint64 keyLifetime_
-    ) {
+    ) AccessControlDefaultAdminRules(AdminRules.INITIAL_DELAY, admin) {
         if (
-            admin == address(0) || address(models_) == address(0) || address(operators_) == address(0)
+            address(models_) == address(0) || address(operators_) == address(0)
                 || address(verifier) == address(0)
         ) revert EnclaveRegistryZeroAddress();
         models = models_;
         operators = operators_;
         attestationVerifier = verifier;
         _setTiming(maxAttestationAge_, keyLifetime_);
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(ENCLAVE_ADMIN_ROLE, admin);
         emit AttestationVerifierUpdated(address(verifier));
     }
@@ -113,11 +124,45 @@ contract EnclaveRegistry is IEnclaveRegistry, IEnclaveRegistryErrors, AccessCont
         emit EnclaveKeyRevoked(key, msg.sender);
     }
 
-    /// @notice Swaps who vouches for attestations (e.g. on-chain P-384 verification instead of a quorum).
-    function setAttestationVerifier(IAttestationVerifier verifier) external onlyRole(ENCLAVE_ADMIN_ROLE) {
+    /// @notice Revokes `key` for good: it signed a result proven wrong. No attestation can renew it.
+    function revokeForFraud(address key, bytes32 reason) external onlyRole(REVOKER_ROLE) {
+        EnclaveKey storage stored = _keys[key];
+        if (stored.operator == address(0)) return;
+        stored.expiresAt = 0;
+        // Renewals need a newer attestation than the stored one: none is newer than this.
+        stored.attestedAt = type(uint40).max;
+        emit EnclaveKeyBanned(key, stored.operator, reason);
+    }
+
+    /// @notice Proposes a new attestation verifier (e.g. on-chain P-384 verification instead of a quorum).
+    ///         It can be accepted `VERIFIER_CHANGE_DELAY` from now; a new proposal replaces a pending one.
+    function proposeAttestationVerifier(IAttestationVerifier verifier) external onlyRole(ENCLAVE_ADMIN_ROLE) {
         if (address(verifier) == address(0)) revert EnclaveRegistryZeroAddress();
+        uint64 effectiveAt = uint64(block.timestamp) + VERIFIER_CHANGE_DELAY;
+        pendingAttestationVerifier = verifier;
+        pendingVerifierEffectiveAt = effectiveAt;
+        emit AttestationVerifierProposed(address(verifier), effectiveAt);
+    }
+
+    /// @notice Makes the pending verifier the one that vouches for attestations, once its delay has passed.
+    function acceptAttestationVerifier() external onlyRole(ENCLAVE_ADMIN_ROLE) {
+        IAttestationVerifier verifier = pendingAttestationVerifier;
+        if (address(verifier) == address(0)) revert EnclaveRegistryNoPendingVerifier();
+        uint64 effectiveAt = pendingVerifierEffectiveAt;
+        if (block.timestamp < effectiveAt) revert EnclaveRegistryVerifierChangeNotReady(effectiveAt);
         attestationVerifier = verifier;
+        delete pendingAttestationVerifier;
+        delete pendingVerifierEffectiveAt;
         emit AttestationVerifierUpdated(address(verifier));
+    }
+
+    /// @notice Drops the pending verifier proposal.
+    function cancelAttestationVerifier() external onlyRole(ENCLAVE_ADMIN_ROLE) {
+        address verifier = address(pendingAttestationVerifier);
+        if (verifier == address(0)) revert EnclaveRegistryNoPendingVerifier();
+        delete pendingAttestationVerifier;
+        delete pendingVerifierEffectiveAt;
+        emit AttestationVerifierProposalCancelled(verifier);
     }
 
     /// @notice Sets the maximum attestation age and the key lifetime (seconds).

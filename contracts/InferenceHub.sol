@@ -2,18 +2,18 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {VerificationCore} from "./core/VerificationCore.sol";
 import {IEnclaveRegistry} from "./interfaces/IEnclaveRegistry.sol";
 import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
 import {IInferenceHub} from "./interfaces/IInferenceHub.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {IRequestEscrow} from "./interfaces/IRequestEscrow.sol";
 import {IVerifiedInference} from "./interfaces/IVerifiedInference.sol";
-import {DataStore} from "./libraries/DataStore.sol";
+import {PendingResults} from "./disputes/PendingResults.sol";
 import {ReceiptHashing} from "./libraries/ReceiptHashing.sol";
 import {ResultPacking} from "./libraries/ResultPacking.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {FeeEscrow} from "./settlement/FeeEscrow.sol";
 import {Receipt, VerifiedResult} from "./types/Receipt.sol";
 import {Tier, TierLib} from "./types/Tier.sol";
@@ -23,27 +23,31 @@ import {Tier, TierLib} from "./types/Tier.sol";
 ///         enclave key's signature, or a Groth16 proof — records the result for dApps, and settles the
 ///         model's price for that tier from the requester's OPG escrow. Multi-step operations verify
 ///         every step, each at its own tier, in one call with one escrow debit and one record.
-/// @dev Only the requester, or a submitter it approved, can make it pay.
-contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
+/// @dev Only the requester can make it pay for a receipt or an operation: there is no blanket
+///      spending approval (an approved submitter could register its own model priced at the whole
+///      escrow and sign a receipt nobody asked for). Operators are paid for work a requester did not
+///      submit itself through the request book: an on-chain request reserves a max fee, an off-chain
+///      EIP-712 authorization names the exact pipeline, input, max fee and operator. The book reaches
+///      the escrow through IRequestEscrow only.
+contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeEscrow, VerificationCore, PendingResults {
     using ReceiptHashing for Receipt;
 
     /// @notice Operations take at most this many steps (their tiers pack into 64 bits).
     uint256 public constant MAX_STEPS = 16;
 
-    /// @notice Models, prices, verifying keys and approved enclave images.
-    IModelRegistry public immutable models;
-    /// @notice Staked operators and their signer keys.
-    IOperatorRegistry public immutable operators;
-    /// @notice Attested enclave keys.
-    IEnclaveRegistry public immutable enclaves;
-    /// @notice Groth16 verification.
-    IGroth16Verifier public immutable verifier;
+    /// @notice The request book: the one contract allowed to reserve and settle through IRequestEscrow.
+    address public requestBook;
+    /// @notice Σ of the book's open reservations. Shares a slot with `requestBook`, which every book
+    ///         call reads anyway: keeping the total costs 2,900 gas per call instead of a fresh 22,100.
+    uint96 public override reserved;
 
     /// @dev Receipt or operation id => tier and output commitment in one word (ResultPacking).
     mapping(bytes32 id => uint256) private _results;
     /// @dev Operation id => step count (low 8 bits) and 4-bit step tiers above them. Empty for receipts.
     mapping(bytes32 id => uint256) private _operationSteps;
-    mapping(address requester => mapping(address submitter => bool)) private _approvedSubmitters;
+    /// @dev Operation id => keccak256(abi.encode(modelIds, inputCommitment)): what the operation ran, so
+    ///      a consumer can tell an operation from a truncated one with the same id (see `describes`).
+    mapping(bytes32 id => bytes32) private _operationDescriptions;
 
     /// @notice Wiring of the hub; the fee split is in basis points, the treasury gets the remainder.
     struct Config {
@@ -60,26 +64,65 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     constructor(Config memory config)
         FeeEscrow(config.admin, config.feeToken, config.treasury, config.operatorBps, config.modelOwnerBps)
-        EIP712("OPG InferenceHub", "1")
+        VerificationCore("OPG InferenceHub", config.models, config.operators, config.enclaves, config.verifier)
+    {}
+
+    // ---------------------------------------------------------------- request book escrow
+
+    /// @notice Connects the request book, once (the book is deployed with this hub's address).
+    function setRequestBook(address book) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (book == address(0) || requestBook != address(0)) revert InferenceHubRequestBookLocked();
+        requestBook = book;
+        emit RequestBookSet(book);
+    }
+
+    modifier onlyRequestBook() {
+        if (msg.sender != requestBook) revert InferenceHubNotRequestBook(msg.sender);
+        _;
+    }
+
+    /// @inheritdoc IRequestEscrow
+    function reserve(address requester, uint256 amount) external onlyRequestBook {
+        _debit(requester, amount);
+        reserved += SafeCast.toUint96(amount);
+    }
+
+    /// @inheritdoc IRequestEscrow
+    function release(address requester, uint256 amount) external onlyRequestBook {
+        // Reverts (underflow) if the book ever released more than it reserved.
+        reserved -= SafeCast.toUint96(amount);
+        _creditAccount(requester, amount);
+    }
+
+    /// @inheritdoc IRequestEscrow
+    function settle(address requester, uint256 reservation, address operator, StepFee[] calldata fees)
+        external
+        onlyRequestBook
+        returns (uint256 total)
     {
-        if (
-            address(config.models) == address(0) || address(config.operators) == address(0)
-                || address(config.enclaves) == address(0) || address(config.verifier) == address(0)
-        ) revert InferenceHubZeroAddress();
-        models = config.models;
-        operators = config.operators;
-        enclaves = config.enclaves;
-        verifier = config.verifier;
+        Accounting memory acc = _accounting;
+        for (uint256 i = 0; i < fees.length; ++i) {
+            StepFee calldata step = fees[i];
+            total += step.fee;
+            _count(acc, step.tier);
+            _credit(acc, step.fee, operator, step.modelOwner);
+        }
+        unchecked {
+            ++acc.operations;
+        }
+        _accounting = acc;
+        if (reservation == 0) {
+            _debit(requester, total);
+        } else {
+            // Reverts (underflow) if the book ever tried to pay more than it reserved in total, or
+            // more than this reservation.
+            reserved -= SafeCast.toUint96(reservation);
+            if (reservation > total) _creditAccount(requester, reservation - total);
+            else if (reservation < total) revert FeeEscrowInsufficientBalance(msg.sender, reservation, total);
+        }
     }
 
     // ---------------------------------------------------------------- submission
-
-    /// @notice Lets `submitter` submit receipts that charge the caller's escrow (an operator or relayer).
-    function approveSubmitter(address submitter, bool approved) external {
-        if (submitter == address(0)) revert InferenceHubZeroAddress();
-        _approvedSubmitters[msg.sender][submitter] = approved;
-        emit SubmitterApproved(msg.sender, submitter, approved);
-    }
 
     /// @notice Verifies a Signature- or TEE-tier receipt signed by `signer` and charges its fee.
     /// @param maxFee The most the caller accepts to pay (guards against a price change in flight).
@@ -91,10 +134,11 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         if (receipt.tier != Tier.Signature && receipt.tier != Tier.TEE) revert InferenceHubWrongTier(receipt.tier);
         _checkRequest(receipt.requester, receipt.deadline);
         id = _freshId(receipt);
-        IModelRegistry.ModelTerms memory terms = _terms(receipt);
+        IModelRegistry.ModelTerms memory terms = _terms(receipt.modelId, receipt.tier);
         if (terms.price > maxFee) revert InferenceHubFeeAboveMaximum(terms.price, maxFee);
-        _checkSigned(receipt, signer, signature);
+        _checkSigned(receipt.hashStruct(), receipt.modelId, receipt.operator, receipt.tier, signer, signature);
         _settleSingle(id, receipt, terms);
+        _openWindow(id, receipt, signer, terms.price, bytes32(0));
     }
 
     /// @notice Verifies a ZK-tier receipt: `proof` shows the model maps the input commitment to `outputs`
@@ -109,9 +153,8 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         if (receipt.tier != Tier.ZK) revert InferenceHubWrongTier(receipt.tier);
         _checkRequest(receipt.requester, receipt.deadline);
         id = _freshId(receipt);
-        IModelRegistry.ModelTerms memory terms = _terms(receipt);
+        IModelRegistry.ModelTerms memory terms = _terms(receipt.modelId, receipt.tier);
         if (terms.price > maxFee) revert InferenceHubFeeAboveMaximum(terms.price, maxFee);
-        if (!operators.isActive(receipt.operator)) revert InferenceHubInactiveOperator(receipt.operator);
         _checkProof(receipt, id, proof, outputs);
         emit ProofVerified(id, receipt.modelId, outputs);
         _settleSingle(id, receipt, terms);
@@ -134,10 +177,11 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         operationId = ReceiptHashing.operationId(address(this), steps[0].requester, steps[0].nonce);
         if (_results[operationId] != 0) revert InferenceHubAlreadyVerified(operationId);
 
-        uint256 total = _verifySteps(steps, evidence, ids);
+        uint256 total = _verifySteps(steps, evidence, ids, operationId);
         if (total > request.maxFee) revert InferenceHubFeeAboveMaximum(total, request.maxFee);
         _debit(steps[0].requester, total);
         _recordOperation(operationId, weakest, stepTiers, ids.length, steps[ids.length - 1].outputCommitment);
+        _operationDescriptions[operationId] = _describe(steps);
         emit OperationVerified(operationId, steps[0].requester, ids.length, stepTiers, total);
     }
 
@@ -145,6 +189,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     /// @inheritdoc IVerifiedInference
     function verifiedTier(bytes32 id) external view returns (Tier) {
+        if (_isRefuted(id)) return Tier.None;
         return ResultPacking.tierOf(_results[id]);
     }
 
@@ -166,6 +211,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     /// @inheritdoc IVerifiedInference
     function verifiedOutput(bytes32 id, Tier minTier) external view returns (bytes32) {
+        _requireNotRefuted(id);
         uint256 packed = _results[id];
         Tier tier = ResultPacking.tierOf(packed);
         if (tier == Tier.None || tier < minTier) revert InferenceHubBelowTier(id, tier, minTier);
@@ -174,9 +220,17 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     /// @inheritdoc IVerifiedInference
     function meetsPolicy(bytes32 id, Tier minEachStep, Tier minFinalStep) external view returns (bool) {
+        if (_isRefuted(id)) return false;
         VerifiedResult memory result = resultOf(id);
         if (result.tier == Tier.None || result.tier < minEachStep) return false;
         return TierLib.tierAt(result.stepTiers, result.stepCount - 1) >= minFinalStep;
+    }
+
+    /// @inheritdoc IVerifiedInference
+    /// @dev Operations only (a receipt id already commits to its model: see `receiptIdOf`).
+    function describes(bytes32 id, bytes32[] calldata modelIds, bytes32 inputCommitment) external view returns (bool) {
+        bytes32 description = _operationDescriptions[id];
+        return description != 0 && description == keccak256(abi.encode(modelIds, inputCommitment));
     }
 
     /// @notice The id of the receipt by `requester` for `modelId` with `nonce` on this hub and chain.
@@ -187,11 +241,6 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
     /// @notice The EIP-712 digest an operator or enclave key signs for `receipt`.
     function receiptDigest(Receipt calldata receipt) external view returns (bytes32) {
         return _hashTypedDataV4(receipt.hashStruct());
-    }
-
-    /// @notice Whether `submitter` may submit on `requester`'s behalf.
-    function isApprovedSubmitter(address requester, address submitter) external view returns (bool) {
-        return _approvedSubmitters[requester][submitter];
     }
 
     /// @notice Steps verified per tier and operations verified, since deployment.
@@ -208,9 +257,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
 
     function _checkRequest(address requester, uint64 deadline) private view {
         if (block.timestamp > deadline) revert InferenceHubExpired(deadline);
-        if (msg.sender != requester && !_approvedSubmitters[requester][msg.sender]) {
-            revert InferenceHubUnauthorizedSubmitter(requester, msg.sender);
-        }
+        if (msg.sender != requester) revert InferenceHubUnauthorizedSubmitter(requester, msg.sender);
     }
 
     function _freshId(Receipt calldata receipt) private view returns (bytes32 id) {
@@ -219,56 +266,13 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         if (_results[id] != 0) revert InferenceHubAlreadyVerified(id);
     }
 
-    function _terms(Receipt calldata receipt) private view returns (IModelRegistry.ModelTerms memory terms) {
-        terms = models.termsOf(receipt.modelId, receipt.tier);
-        if (terms.deprecated) revert InferenceHubModelDeprecated(receipt.modelId);
-        if (terms.acceptedTiers & receipt.tier.bit() == 0) {
-            revert InferenceHubTierNotAccepted(receipt.modelId, receipt.tier);
-        }
-    }
-
-    function _checkSigned(Receipt calldata receipt, address signer, bytes calldata signature) private view {
-        if (receipt.tier == Tier.Signature) {
-            // activeOperatorOf answers zero for an unknown or unstaked signer: never a match.
-            address operator = operators.activeOperatorOf(signer);
-            if (operator == address(0) || operator != receipt.operator) {
-                revert InferenceHubUnauthorizedSigner(signer, receipt.operator);
-            }
-        } else {
-            IEnclaveRegistry.EnclaveKey memory key = enclaves.enclaveKeyOf(signer);
-            if (key.operator == address(0) || key.operator != receipt.operator || key.expiresAt <= block.timestamp) {
-                revert InferenceHubInvalidEnclaveKey(signer, receipt.operator);
-            }
-            if (!models.isImageApproved(receipt.modelId, key.imageId)) {
-                revert InferenceHubImageNotApproved(receipt.modelId, key.imageId);
-            }
-            if (!operators.isActive(receipt.operator)) revert InferenceHubInactiveOperator(receipt.operator);
-        }
-        bytes32 digest = _hashTypedDataV4(receipt.hashStruct());
-        // ECDSA first: an EOA signer then costs no EXTCODESIZE on a cold account (2,600 gas).
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-        if (err == ECDSA.RecoverError.NoError && recovered == signer) return;
-        if (!SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature)) {
-            revert InferenceHubInvalidSignature(signer);
-        }
-    }
-
     function _checkProof(Receipt calldata receipt, bytes32 id, uint256[8] calldata proof, uint256[] calldata outputs)
         private
         view
     {
-        address store = models.verifyingKeyStoreOf(receipt.modelId);
-        if (store == address(0)) revert InferenceHubNoVerifyingKey(receipt.modelId);
-        // Public signals: [inputCommitment, outputCommitment, outputs..., binding].
-        uint256 n = outputs.length;
-        uint256[] memory signals = new uint256[](n + 3);
-        signals[0] = uint256(receipt.inputCommitment);
-        signals[1] = uint256(receipt.outputCommitment);
-        for (uint256 i = 0; i < n; ++i) {
-            signals[i + 2] = outputs[i];
-        }
-        signals[n + 2] = ReceiptHashing.bindingOf(id);
-        if (!verifier.verifyProof(DataStore.read(store), proof, signals)) revert InferenceHubInvalidProof(receipt.modelId);
+        _checkProof(
+            receipt.modelId, receipt.inputCommitment, receipt.outputCommitment, id, receipt.operator, proof, outputs
+        );
     }
 
     /// @dev Checks an operation's shape, chain of commitments and policy before any evidence is verified.
@@ -311,14 +315,25 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
     }
 
     /// @dev Verifies every step, crediting operators and owners; one write of the accounting word.
-    function _verifySteps(Receipt[] calldata steps, Evidence[] calldata evidence, bytes32[] memory ids)
-        private
-        returns (uint256 total)
-    {
+    function _verifySteps(
+        Receipt[] calldata steps,
+        Evidence[] calldata evidence,
+        bytes32[] memory ids,
+        bytes32 operationId
+    ) private returns (uint256 total) {
         Accounting memory acc = _accounting;
+        uint64 finalAt;
+        bool backed = true;
         for (uint256 i = 0; i < ids.length; ++i) {
-            total += _verifyStep(acc, steps[i], evidence[i], ids[i]);
+            uint256 fee = _verifyStep(acc, steps[i], evidence[i], ids[i]);
+            total += fee;
+            if (steps[i].tier != Tier.ZK) {
+                uint64 stepFinalAt = _openWindow(ids[i], steps[i], evidence[i].signer, fee, operationId);
+                if (stepFinalAt == 0) backed = false;
+                if (stepFinalAt > finalAt) finalAt = stepFinalAt;
+            }
         }
+        _openOperationWindow(operationId, finalAt, backed);
         unchecked {
             ++acc.operations;
         }
@@ -330,15 +345,12 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         private
         returns (uint256 fee)
     {
-        IModelRegistry.ModelTerms memory terms = _terms(step);
+        IModelRegistry.ModelTerms memory terms = _terms(step.modelId, step.tier);
         if (step.tier == Tier.ZK) {
-            if (!operators.isActive(step.operator)) revert InferenceHubInactiveOperator(step.operator);
             _checkProof(step, id, evidence.proof, evidence.outputs);
             emit ProofVerified(id, step.modelId, evidence.outputs);
-        } else if (step.tier == Tier.Signature || step.tier == Tier.TEE) {
-            _checkSigned(step, evidence.signer, evidence.signature);
         } else {
-            revert InferenceHubWrongTier(step.tier);
+            _checkSigned(step.hashStruct(), step.modelId, step.operator, step.tier, evidence.signer, evidence.signature);
         }
         fee = terms.price;
         _count(acc, step.tier);
@@ -380,6 +392,15 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         );
     }
 
+    /// @dev keccak256(abi.encode(modelIds, inputCommitment)) of an operation's steps.
+    function _describe(Receipt[] calldata steps) private pure returns (bytes32) {
+        bytes32[] memory modelIds = new bytes32[](steps.length);
+        for (uint256 i = 0; i < steps.length; ++i) {
+            modelIds[i] = steps[i].modelId;
+        }
+        return keccak256(abi.encode(modelIds, steps[0].inputCommitment));
+    }
+
     function _recordOperation(bytes32 operationId, Tier weakest, uint64 stepTiers, uint256 count, bytes32 output)
         private
     {
@@ -387,10 +408,16 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, FeeEscrow, EIP712 {
         _operationSteps[operationId] = count | (uint256(stepTiers) << 8);
     }
 
-    /// @dev Output commitments are BN254 field elements; that is what lets a result fit one word.
-    function _fieldCommitment(bytes32 commitment) private pure returns (bytes32) {
-        if (uint256(commitment) >= ReceiptHashing.SNARK_SCALAR_FIELD) revert InferenceHubCommitmentOutOfField(commitment);
-        return commitment;
+    function _recorded(bytes32 id) internal view override returns (bool) {
+        return _results[id] != 0;
+    }
+
+    function _modelRegistry() internal view override returns (IModelRegistry) {
+        return models;
+    }
+
+    function _operatorRegistry() internal view override returns (IOperatorRegistry) {
+        return operators;
     }
 
     function _count(Accounting memory acc, Tier tier) private pure {

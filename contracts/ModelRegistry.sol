@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
+import {AdminRules} from "./libraries/AdminRules.sol";
 import {DataStore} from "./libraries/DataStore.sol";
 import {Tier} from "./types/Tier.sol";
 
 /// @title ModelRegistry
 /// @notice Content-addressed models: the id is keccak256(owner, weightsCommitment), so the same weights
 ///         registered by another owner are another model. Models are never deleted, only deprecated;
-///         new weights are a new version linked to their predecessor.
-contract ModelRegistry is IModelRegistry, AccessControl {
-    /// @notice May approve and revoke enclave images for any model.
+///         new weights are a new version linked to their predecessor. Only a model's owner approves the
+///         enclave images that serve it; governance can only revoke them.
+contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
+    /// @notice May revoke enclave images of any model (never approve them).
     bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
 
     /// @dev Tiers a model may accept: Signature (bit 1), TEE (bit 2), ZK (bit 3).
     uint8 internal constant VALID_TIERS = (1 << 1) | (1 << 2) | (1 << 3);
     uint8 internal constant ZK_BIT = 1 << 3;
+    /// @notice The longest challenge window a model may ask for.
+    uint32 public constant MAX_CHALLENGE_WINDOW = 30 days;
 
     /// @dev Slot 0 is all a signature-tier receipt reads; TEE and ZK receipts read slot 1 too.
     struct Model {
@@ -32,6 +37,7 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         uint40 registeredAt;
         // slot 2
         address verifyingKeyStore;
+        uint32 challengeWindow;
         // slots 3, 4
         bytes32 weightsCommitment;
         bytes32 previousVersion;
@@ -45,12 +51,13 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     mapping(bytes32 modelId => mapping(bytes32 imageId => bool)) private _approvedImages;
     uint256 private _modelCount;
 
-    /// @param admin Holds DEFAULT_ADMIN_ROLE and GOVERNANCE_ROLE.
+    /// @param admin Holds DEFAULT_ADMIN_ROLE (moves in two delayed steps) and GOVERNANCE_ROLE.
     /// @param groth16Verifier Validates verifying keys at registration (well formed, not forgeable).
-    constructor(address admin, IGroth16Verifier groth16Verifier) {
-        if (admin == address(0) || address(groth16Verifier) == address(0)) revert ModelRegistryZeroAddress();
+    constructor(address admin, IGroth16Verifier groth16Verifier)
+        AccessControlDefaultAdminRules(AdminRules.INITIAL_DELAY, admin)
+    {
+        if (address(groth16Verifier) == address(0)) revert ModelRegistryZeroAddress();
         verifier = groth16Verifier;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GOVERNANCE_ROLE, admin);
     }
 
@@ -126,6 +133,14 @@ contract ModelRegistry is IModelRegistry, AccessControl {
         emit ModelMetadataUpdated(modelId, metadataURI);
     }
 
+    /// @notice Asks for a challenge window of `window` seconds for this model's pending results (the hub
+    ///         uses the longer of this and its own; zero for the hub's).
+    function setChallengeWindow(bytes32 modelId, uint32 window) external onlyModelOwner(modelId) {
+        if (window > MAX_CHALLENGE_WINDOW) revert ModelRegistryInvalidChallengeWindow(window);
+        _models[modelId].challengeWindow = window;
+        emit ModelChallengeWindowUpdated(modelId, window);
+    }
+
     /// @notice Hands the model to `newOwner`, who then receives its share of fees.
     function transferModelOwnership(bytes32 modelId, address newOwner) external onlyModelOwner(modelId) {
         if (newOwner == address(0)) revert ModelRegistryZeroAddress();
@@ -140,15 +155,21 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     }
 
     /// @notice Approves enclave image `imageId` = keccak256(PCR0‖PCR1‖PCR2) to serve `modelId` at TEE.
-    function approveEnclaveImage(bytes32 modelId, bytes32 imageId) external {
-        _checkImageAdmin(modelId, imageId);
+    ///         Only the model's owner decides which images run its model.
+    function approveEnclaveImage(bytes32 modelId, bytes32 imageId) external onlyModelOwner(modelId) {
+        if (imageId == bytes32(0)) revert ModelRegistryZeroImage();
         _approvedImages[modelId][imageId] = true;
         emit EnclaveImageApproved(modelId, imageId, msg.sender);
     }
 
     /// @notice Revokes an image: every enclave key attested with it stops counting for this model at once.
+    ///         The model's owner or governance (e.g. after a vulnerability in the image) may revoke.
     function revokeEnclaveImage(bytes32 modelId, bytes32 imageId) external {
-        _checkImageAdmin(modelId, imageId);
+        Model storage model = _existing(modelId);
+        if (model.owner != msg.sender && !hasRole(GOVERNANCE_ROLE, msg.sender)) {
+            revert ModelRegistryNotOwnerOrGovernance(modelId, msg.sender);
+        }
+        if (imageId == bytes32(0)) revert ModelRegistryZeroImage();
         _approvedImages[modelId][imageId] = false;
         emit EnclaveImageRevoked(modelId, imageId, msg.sender);
     }
@@ -167,6 +188,12 @@ contract ModelRegistry is IModelRegistry, AccessControl {
     /// @inheritdoc IModelRegistry
     function verifyingKeyStoreOf(bytes32 modelId) external view returns (address) {
         return _models[modelId].verifyingKeyStore;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function disputeTermsOf(bytes32 modelId) external view returns (address verifyingKeyStore, uint32 challengeWindow) {
+        Model storage model = _models[modelId];
+        return (model.verifyingKeyStore, model.challengeWindow);
     }
 
     /// @notice The verifying key words the model was registered with (empty if none).
@@ -208,13 +235,5 @@ contract ModelRegistry is IModelRegistry, AccessControl {
 
     function _checkTiers(uint8 acceptedTiers) private pure {
         if (acceptedTiers == 0 || acceptedTiers & ~VALID_TIERS != 0) revert ModelRegistryInvalidTiers(acceptedTiers);
-    }
-
-    function _checkImageAdmin(bytes32 modelId, bytes32 imageId) private view {
-        Model storage model = _existing(modelId);
-        if (model.owner != msg.sender && !hasRole(GOVERNANCE_ROLE, msg.sender)) {
-            revert ModelRegistryNotOwnerOrGovernance(modelId, msg.sender);
-        }
-        if (imageId == bytes32(0)) revert ModelRegistryZeroImage();
     }
 }

@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 
-import { operationFromJson, operationIdOf } from "../src/pipeline/index.ts";
+import { fromField } from "../src/commitments/index.ts";
+import { operationFromJson, operationIdOf, type Operation } from "../src/pipeline/index.ts";
+import { receiptId } from "../src/receipts/receipt.ts";
 import { zkRegistrationFields } from "../src/pipeline/zk.ts";
 import { Tier } from "../src/receipts/tier.ts";
 import { loadBuild, type ZkBuild } from "../src/zkml/index.ts";
@@ -47,6 +49,12 @@ const OFFLINE = new Set(["operation add-signed", "operation add-zk"]);
 const opg = (dir: string, env: Record<string, string>, args: string[]): Promise<Run> => runOpg(chain, dir, env, args, OFFLINE.has(args.slice(0, 2).join(" ")));
 
 const as = (key: string) => ({ OPG_PRIVATE_KEY: key });
+
+/** The receipt id of step `i` of an operation on its hub. */
+function operationStepId(operation: Operation, i: number): string {
+  const step = operation.steps[i]!;
+  return receiptId(operation.context.chainId, operation.context.hub, step.requester, step.modelId, step.nonce);
+}
 
 /** Exit 0, nothing on stderr. */
 function expectSuccess(run: Run): void {
@@ -187,7 +195,8 @@ describe("cli: opg model / operation / result / stats on a chain", function () {
       // Too low a maximum fee: refused on-chain, nothing charged.
       const escrow = await r.s.hub.balanceOf(r.s.requester.address);
       const submit = (key: string, ...extra: string[]) => opg(r.dir, as(key), ["operation", "submit", "op.json", "--min-each", "tee", "--min-final", "zk", ...extra]);
-      expectFailure(await submit(KEYS.requester, "--max-fee", "54.9"), "InferenceHubFeeAboveMaximum");
+      // Amounts in the refusal are in OPG, as --max-fee is: never in wei.
+      expectFailure(await submit(KEYS.requester, "--max-fee", "54.9"), "InferenceHubFeeAboveMaximum(fee 55.0 OPG, maxFee 54.9 OPG)");
       expectFailure(await submit(KEYS.stranger, "--max-fee", "100"), "InferenceHubUnauthorizedSubmitter");
       expectFailure(await submit(KEYS.requester), "--max-fee is required", 2);
       expect(await r.s.hub.balanceOf(r.s.requester.address)).to.equal(escrow);
@@ -196,19 +205,32 @@ describe("cli: opg model / operation / result / stats on a chain", function () {
       expectSuccess(settled);
       const fee = PRICES[1] + 50n * OPG;
       const summary = JSON.parse(settled.stdout) as Record<string, unknown>;
-      expect(summary).to.deep.include({ id, tier: "hybrid", verified: true, steps: ["tee", "zk"], fee: fee.toString() });
+      expect(summary).to.deep.include({ id, tier: "hybrid", weakestTier: "tee", verified: true, steps: ["tee", "zk"], fee: fee.toString() });
+      const outputs = operation.evidence[1]!.outputs.map((v) => String(fromField(v)));
+      expect(outputs.length).to.be.greaterThan(0);
       expect(summary["gasUsed"]).to.be.a("number").greaterThan(21_000);
       expect(await r.s.hub.balanceOf(r.s.requester.address)).to.equal(escrow - fee);
 
       const met = await opg(r.dir, {}, ["result", id, "--min-each", "tee", "--min-final", "zk"]);
       expectSuccess(met);
-      expect(met.stdout).to.equal(`${id}: verified at tee → zk, output ${operation.steps[1]!.outputCommitment}; policy met\n`);
+      expect(met.stdout).to.equal(
+        `${id}: verified at tee → zk (hybrid), output ${operation.steps[1]!.outputCommitment}; policy met\n` +
+          `  step 2 (zk, model ${classifier}) outputs [${outputs.join(", ")}]\n`,
+      );
       const strict = await opg(r.dir, {}, ["result", id, "--min-each", "zk"]);
       expect(strict.code).to.equal(1);
       expect(strict.stdout).to.contain("policy NOT met");
       const json = await opg(r.dir, {}, ["result", id, "--json"]);
       expectSuccess(json);
-      expect(JSON.parse(json.stdout)).to.deep.equal({ id, verified: true, tier: "tee", steps: ["tee", "zk"], outputCommitment: operation.steps[1]!.outputCommitment, meetsPolicy: true });
+      // The same words as submit --json: "hybrid", the weakest tier the hub records, and the ZK step's proven outputs.
+      const view = JSON.parse(json.stdout) as Record<string, unknown>;
+      const { gasUsed: _gas, fee: _fee, ...submitted } = summary;
+      expect(view).to.deep.equal({ ...submitted, meetsPolicy: true });
+      expect(view).to.deep.include({ id, verified: true, tier: "hybrid", weakestTier: "tee", steps: ["tee", "zk"], outputCommitment: operation.steps[1]!.outputCommitment });
+      expect(view["stepDetails"]).to.deep.equal([
+        { id: operationStepId(operation, 0), modelId: r.s.modelId, tier: "tee", outputCommitment: operation.steps[0]!.outputCommitment },
+        { id: operationStepId(operation, 1), modelId: classifier, tier: "zk", outputCommitment: operation.steps[1]!.outputCommitment, outputs },
+      ]);
       const unknown = await opg(r.dir, {}, ["result", "0x" + "77".repeat(32)]);
       expect(unknown.code).to.equal(1);
       expect(unknown.stdout).to.equal(`0x${"77".repeat(32)}: not verified\n`);
@@ -264,22 +286,29 @@ describe("cli: opg model / operation / result / stats on a chain", function () {
       const runs = await buildOperation(r, "stats.json", 3, classifier, fixture(GEMM).inputValues);
       expectSuccess(runs[2]!);
       expectSuccess(await opg(r.dir, as(KEYS.requester), ["operation", "submit", "stats.json", "--max-fee", "100"]));
+      // A one-step operation (signature only) counts as an operation, not as a hybrid one.
+      expectSuccess(await opg(r.dir, {}, ["operation", "new", "--out", "one.json", "--requester", s.requester.address, "--nonce", "4", "--deadline", r.deadline, "--input-text", "one step"]));
+      expectSuccess(await opg(r.dir, { OPG_STEP_KEY: KEYS.operator }, ["operation", "add-signed", "one.json", "--model", s.modelId, "--tier", "signature", "--operator", s.operator.address, "--output", "0x" + "0a".repeat(32)]));
+      const single = await opg(r.dir, as(KEYS.requester), ["operation", "submit", "one.json", "--max-fee", "1", "--json"]);
+      expectSuccess(single);
+      expect(JSON.parse(single.stdout)).to.deep.include({ tier: "signature", weakestTier: "signature", steps: ["signature"] });
       expectSuccess(await opg(r.dir, as(KEYS.modelOwner), ["model", "register", "--weights", "0x" + "5e".repeat(32), "--prices", "1,1,1", "--tiers", "signature"]));
       const paid = before - (await escrows());
-      expect(paid).to.equal(PRICES[0] + PRICES[1] + 50n * OPG);
+      expect(paid).to.equal(2n * PRICES[0] + PRICES[1] + 50n * OPG);
 
       const run = await opg(r.dir, {}, ["stats", "--json"]);
       expectSuccess(run);
       const stats = JSON.parse(run.stdout) as Record<string, unknown>;
       const to = await chain.ethers.provider.getBlockNumber();
       expect(stats).to.deep.equal({
-        inferences: { total: 3, signature: 1, tee: 1, zk: 1 },
+        inferences: { total: 4, signature: 2, tee: 1, zk: 1 },
         proofsVerified: 1,
-        operations: 1,
+        operations: 2,
+        hybridOperations: 1,
         models: 3,
         attestations: 1,
         feesPaid: paid.toString(),
-        feesByTier: { signature: PRICES[0].toString(), tee: PRICES[1].toString(), zk: (50n * OPG).toString() },
+        feesByTier: { signature: (2n * PRICES[0]).toString(), tee: PRICES[1].toString(), zk: (50n * OPG).toString() },
         operators: 1,
         requesters: 2,
         modelsServed: 2,
@@ -289,8 +318,9 @@ describe("cli: opg model / operation / result / stats on a chain", function () {
       const plain = await opg(r.dir, {}, ["stats"]);
       expectSuccess(plain);
       const lines = plain.stdout.trimEnd().split("\n");
-      expect(lines[0]).to.equal("3 inferences, 1 proof, 3 models, 1 attestation, 1 hybrid operation");
-      expect(plain.stdout).to.contain("total                3   56.0 OPG");
+      expect(lines[0]).to.equal("4 inferences, 1 proof, 3 models, 1 attestation, 1 hybrid operation");
+      expect(plain.stdout).to.contain("total                4   57.0 OPG");
+      expect(plain.stdout).to.contain("operations 2 (1 hybrid)");
       expect(plain.stdout).to.contain("operators 1 · requesters 2");
 
       // Events after --from-block only: the counters stay, the fees and parties seen in events do not.

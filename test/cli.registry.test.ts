@@ -1,7 +1,11 @@
-/** Every `opg` command descriptor resolves to the command its module exports, with the same summary. */
+/**
+ * Every `opg` command descriptor resolves to the command its module exports, with the same summary, and
+ * every command a module exports is registered (a module's new command cannot be forgotten in the registry).
+ */
 import { expect } from "chai";
 import { commands } from "../src/cli/commands/index.ts";
 import { loadCommand } from "../src/cli/main.ts";
+import type { CliCommand } from "../src/cli/types.ts";
 
 describe("cli: lazy command registry", function () {
   it("every entry loads its command, paths are unique and summaries match the modules", async function () {
@@ -12,6 +16,17 @@ describe("cli: lazy command registry", function () {
       expect(command.path).to.deep.equal(entry.path);
       expect(command.summary, entry.path.join(" ")).to.equal(entry.summary);
       expect(command.usage).to.match(/^Usage: opg /);
+    }
+  });
+
+  it("every command the modules export has an entry", async function () {
+    const registered = new Set(commands.map((c) => c.path.join(" ")));
+    for (const load of new Set(commands.map((c) => c.load))) {
+      const exported = Object.values(await load()).flatMap((value) => (Array.isArray(value) ? value : [value]));
+      for (const value of exported) {
+        if (typeof value !== "object" || value === null || !Array.isArray((value as CliCommand).path) || typeof (value as CliCommand).run !== "function") continue;
+        expect(registered.has((value as CliCommand).path.join(" ")), (value as CliCommand).path.join(" ")).to.equal(true);
+      }
     }
   });
 });

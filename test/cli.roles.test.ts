@@ -1,7 +1,7 @@
 /**
  * Every role from the command line, as separate `opg` processes against `hardhat node` (JSON-RPC), in a
  * project directory holding only Ignition's deployment file for the chain (no --deployment flag):
- * model owner (register, set-prices, set-tiers, deprecate, fees balance / withdraw), operator (receipt
+ * model owner (register, set-prices, set-tiers, deprecate, escrow balance / withdraw of earnings), operator (receipt
  * sign at each tier, unbond, withdraw), requester (receipt submit; insufficient escrow names its fix),
  * attesters and the TEE tier from `opg nitro dev-document`, and `opg commit --values`.
  */
@@ -107,14 +107,14 @@ describe("cli: every role as separate processes against hardhat node", function 
   });
 
   it("model owner withdraws fee earnings, then deprecates the model", async function () {
-    const balance = JSON.parse(ok(await opg(1, ["fees", "balance", "--json"])));
     // 20% of the 2 OPG signature fee and the 6 OPG TEE fee.
-    expect(BigInt(balance.balance)).to.equal(((2n + 6n) * OPG * 2_000n) / 10_000n);
+    const earned = ((2n + 6n) * OPG * 2_000n) / 10_000n;
+    expect(ok(await opg(1, ["escrow", "balance"]))).to.contain(`${s.modelOwner.address}: escrow 1.6 OPG`);
     const before = await s.token.balanceOf(s.modelOwner.address);
-    const out = ok(await opg(1, ["fees", "withdraw"]));
+    const out = ok(await opg(1, ["escrow", "withdraw", "all"]));
     expect(out).to.contain("withdrew 1.6 OPG");
-    expect((await s.token.balanceOf(s.modelOwner.address)) - before).to.equal(BigInt(balance.balance));
-    oneLineFailure(await opg(1, ["fees", "withdraw"]), "nothing to withdraw");
+    expect((await s.token.balanceOf(s.modelOwner.address)) - before).to.equal(earned);
+    oneLineFailure(await opg(1, ["escrow", "withdraw", "all"]), "has 0 OPG in escrow");
     ok(await opg(1, ["model", "deprecate", modelId]));
     expect(JSON.parse(ok(await opg(0, ["model", "show", modelId, "--json"]))).deprecated).to.equal(true);
   });

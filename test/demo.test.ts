@@ -29,5 +29,28 @@ describe("npm run demo", function () {
     expect(BigInt(operator) + BigInt(modelOwner) + BigInt(treasury)).to.equal(BigInt(paid));
     expect(BigInt(paid)).to.equal(report.receipts.reduce((sum, r) => sum + BigInt(r.fee), 0n));
     expect(lines.some((l) => l.includes("fees paid"))).to.equal(true);
+
+    // The operator node served an example consumer's requests from chain events, at ZK then signature tier,
+    // and the consumer's callback received the same fixed-point outputs both times.
+    expect(report.requests.map((r) => r.tier)).to.deep.equal(["zk", "signature"]);
+    for (const request of report.requests) {
+      expect(Object.keys(request)).to.deep.equal(["id", "tier", "steps", "fulfilled", "callback", "output", "gasUsed"]);
+      expect(request.id).to.match(/^0x[0-9a-f]{64}$/);
+      expect(request.steps).to.deep.equal([request.tier]);
+      expect(request.fulfilled).to.equal(true);
+      expect(request.callback).to.equal(true);
+      expect(request.gasUsed.request).to.be.greaterThan(21_000);
+      expect(request.gasUsed.fulfil).to.be.greaterThan(21_000);
+    }
+    expect(report.requests[0]!.output).to.have.length(4);
+    expect(report.requests[1]!.output).to.deep.equal(report.requests[0]!.output);
+    // The classifier's proven output (step 8) is what the callback got.
+    expect(lines.some((l) => l.includes(`proven output ${JSON.stringify([report.requests[0]!.output])}`))).to.equal(true);
+    // Fraud proofs: the deliberately wrong signature result was refuted; the bond (10 × the 1 OPG price)
+    // was paid out as 20% reward and the requester's fee plus 30% compensation.
+    expect(report.challenges).to.have.length(1);
+    const [challenge] = report.challenges;
+    expect(challenge).to.include({ refuted: true, slashed: (10n * 10n ** 18n).toString(), reward: (2n * 10n ** 18n).toString(), refund: (4n * 10n ** 18n).toString() });
+    expect(challenge!.gasUsed).to.be.greaterThan(0);
   });
 });

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { expect } from "chai";
 import type { BaseContract } from "ethers";
 import {
@@ -16,6 +15,7 @@ import {
   statementOf,
   type AttestationFacts,
 } from "../src/enclaves/index.ts";
+import { attestationDigestOf, parseAttestationDocument } from "../src/nitro/document.ts";
 import { NitroError } from "../src/nitro/errors.ts";
 import { ContractRevertError, connect } from "../src/settlement/index.ts";
 import { registerModel } from "./helpers/actors.ts";
@@ -101,7 +101,7 @@ describe("EnclaveRegistry — registration with an attester quorum", () => {
 
     const attestedAt = facts.timestamp / 1000n;
     const expiresAt = attestedAt + (await s.enclaves.keyLifetime());
-    const digest = "0x" + createHash("sha256").update(document).digest("hex");
+    const digest = attestationDigestOf(parseAttestationDocument(document));
     const imageId = imageIdOf(facts);
     await expect(register(s, facts, evidence))
       .to.emit(s.enclaves, "EnclaveKeyRegistered")
@@ -265,14 +265,14 @@ describe("EnclaveRegistry — registration with an attester quorum", () => {
         await approveEnclaveImage(connect(s.deployment, s.stranger), s.modelId, imageIdOf(facts));
         expect.fail("a stranger approved an image");
       } catch (error) {
-        expect((error as ContractRevertError).errorName).to.equal("ModelRegistryNotOwnerOrGovernance");
+        expect((error as ContractRevertError).errorName).to.equal("ModelRegistryNotModelOwner");
       }
       expect(await enclaveKeyOf(connect(s.deployment, s.ethers.provider), enclave.wallet.address)).to.equal(undefined);
     });
   });
 
   describe("image approval", () => {
-    it("by the model owner or governance; revoking flips isImageApproved back", async () => {
+    it("by the model owner only; governance may revoke; revoking flips isImageApproved back", async () => {
       const s = await networkHelpers.loadFixture(ready);
       const image = "0x" + "ab".repeat(32);
       const asOwner = connect(s.deployment, s.modelOwner);
@@ -281,7 +281,11 @@ describe("EnclaveRegistry — registration with an attester quorum", () => {
       expect(await s.models.isImageApproved(s.modelId, image)).to.equal(true);
       await revokeEnclaveImage(asGovernance, s.modelId, image);
       expect(await s.models.isImageApproved(s.modelId, image)).to.equal(false);
-      await approveEnclaveImage(asGovernance, s.modelId, image);
+      const refused = await approveEnclaveImage(asGovernance, s.modelId, image).then(() => undefined, (error: unknown) => error);
+      expect(refused).to.be.instanceOf(ContractRevertError);
+      expect((refused as ContractRevertError).errorName).to.equal("ModelRegistryNotModelOwner");
+      expect(await s.models.isImageApproved(s.modelId, image)).to.equal(false);
+      await approveEnclaveImage(asOwner, s.modelId, image);
       expect(await s.models.isImageApproved(s.modelId, image)).to.equal(true);
       await expectError(approveEnclaveImage(asOwner, s.modelId, "0x" + "00".repeat(32)), EnclaveError, "ENCLAVE_IMAGE_INVALID");
       await expectError(approveEnclaveImage(asOwner, s.modelId, "0x1234"), EnclaveError, "ENCLAVE_IMAGE_INVALID");

@@ -108,10 +108,34 @@ describe("InferenceHub — hybrid operations", function () {
     const [sig, tee, zk, ops] = await s.hub.stats();
     expect([sig, tee, zk, ops]).to.deep.equal([0n, 1n, 1n, 1n]);
 
-    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.TEE, Tier.ZK]);
-    await expect(consumer.accept(id)).to.emit(consumer, "ResultAccepted").withArgs(id, Tier.TEE, operation.steps[1]!.outputCommitment);
-    const strict = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.ZK, Tier.ZK]);
-    await expect(strict.accept(id)).to.be.revertedWithCustomError(strict, "TieredConsumerInsufficientTier");
+    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.TEE, Tier.ZK, false, false]);
+    await expect(consumer.acceptOperation(id, [s.embedder, s.classifier], operation.context.inputCommitment)).to.emit(consumer, "ResultAccepted").withArgs(id, Tier.TEE, operation.steps[1]!.outputCommitment);
+    const strict = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.ZK, Tier.ZK, false, false]);
+    await expect(strict.acceptOperation(id, [s.embedder, s.classifier], operation.context.inputCommitment)).to.be.revertedWithCustomError(strict, "TieredConsumerInsufficientTier");
+  });
+
+  it("makes results self-describing: a consumer refuses a pipeline truncated to its first step (regression)", async () => {
+    // Regression (issue #9): a signed two-step pipeline truncated to its first step was recorded under
+    // the operation id, and TieredConsumer accepted the intermediate embedding as the result.
+    const s = await chain.networkHelpers.loadFixture(ready);
+    const second = await registerModel(s, { tiers: [Tier.Signature] });
+    const middle = await commitBytes(new TextEncoder().encode("embedding"));
+    const output = await commitBytes(new TextEncoder().encode("label"));
+    const full = await builder(s, 7n);
+    await full.addSignedStep({ modelId: s.embedder, tier: Tier.Signature, operator: s.operator.address, outputCommitment: middle, signer: s.operator });
+    await full.addSignedStep({ modelId: second, tier: Tier.Signature, operator: s.operator.address, outputCommitment: output, signer: s.operator });
+    const operation = full.build();
+    const truncated = { ...operation, steps: operation.steps.slice(0, 1), evidence: operation.evidence.slice(0, 1) };
+    const id = operationIdOf(operation);
+    await (await s.hub.connect(s.requester).submitOperation(...args(truncated, { minEach: Tier.Signature, minFinal: Tier.Signature }))).wait();
+    const asked = [s.embedder, second];
+    const input = operation.context.inputCommitment;
+    expect(await s.hub.describes(id, asked, input)).to.equal(false);
+    expect(await s.hub.describes(id, [s.embedder], input)).to.equal(true);
+    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, false, false]);
+    await expect(consumer.acceptOperation(id, asked, input)).to.be.revertedWithCustomError(consumer, "TieredConsumerNotWhatWasAsked").withArgs(id);
+    await expect(consumer.acceptOperation(id, [s.embedder], middle)).to.be.revertedWithCustomError(consumer, "TieredConsumerNotWhatWasAsked");
+    expect(await consumer.isAccepted(id)).to.equal(false);
   });
 
   it("round-trips an operation through its JSON file form", async () => {

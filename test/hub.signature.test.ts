@@ -2,7 +2,7 @@ import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs
 import { expect } from "chai";
 import { Tier } from "../src/receipts/tier.ts";
 import { hubDomain, receiptId, signReceipt } from "../src/receipts/index.ts";
-import { MIN_STAKE, PRICES, depositWithPermit, fund, makeReceipt, registerModel, sign, stakeOperator, type System } from "./helpers/actors.ts";
+import { MIN_STAKE, PRICES, depositWithPermit, fund, inAnHour, makeReceipt, registerModel, sign, signerConsent, stakeOperator, type System } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 
 const chain = await newChain();
@@ -59,8 +59,8 @@ describe("InferenceHub — signature tier", () => {
     const receipt = await makeReceipt(s, s.modelId);
     await (await s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0])).wait();
     const id = await s.hub.receiptIdOf(receipt.requester, receipt.modelId, receipt.nonce);
-    const strict = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.TEE, Tier.TEE]);
-    const lenient = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature]);
+    const strict = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.TEE, Tier.TEE, false, false]);
+    const lenient = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, false, false]);
     await expect(strict.accept(id)).to.be.revertedWithCustomError(strict, "TieredConsumerInsufficientTier").withArgs(id);
     await expect(lenient.accept(id)).to.emit(lenient, "ResultAccepted").withArgs(id, Tier.Signature, receipt.outputCommitment);
     await expect(lenient.accept(id)).to.be.revertedWithCustomError(lenient, "TieredConsumerAlreadyAccepted");
@@ -73,7 +73,7 @@ describe("InferenceHub — signature tier", () => {
     const receipt = await makeReceipt(s, s.modelId, { outputCommitment: `0x${"00".repeat(32)}` });
     await (await s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0])).wait();
     const id = await s.hub.receiptIdOf(receipt.requester, receipt.modelId, receipt.nonce);
-    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature]);
+    const consumer = await s.ethers.deployContract("TieredConsumer", [await s.hub.getAddress(), Tier.Signature, Tier.Signature, false, false]);
     await expect(consumer.accept(id)).to.emit(consumer, "ResultAccepted").withArgs(id, Tier.Signature, receipt.outputCommitment);
     expect(await consumer.isAccepted(id)).to.equal(true);
     await expect(consumer.accept(id)).to.be.revertedWithCustomError(consumer, "TieredConsumerAlreadyAccepted").withArgs(id);
@@ -88,7 +88,7 @@ describe("InferenceHub — signature tier", () => {
     await (await wallet.connect(s.stranger).execute(await s.token.getAddress(), token.encodeFunctionData("approve", [await s.operators.getAddress(), MIN_STAKE]))).wait();
     const ops = s.operators.interface;
     await (await wallet.connect(s.stranger).execute(await s.operators.getAddress(), ops.encodeFunctionData("stake", [MIN_STAKE]))).wait();
-    await (await wallet.connect(s.stranger).execute(await s.operators.getAddress(), ops.encodeFunctionData("registerSigner", [walletAddress]))).wait();
+    await (await wallet.connect(s.stranger).execute(await s.operators.getAddress(), ops.encodeFunctionData("registerSigner", [walletAddress, 0, "0x"]))).wait();
 
     const receipt = await makeReceipt(s, s.modelId, { operator: walletAddress });
     const signature = await sign(s, receipt, s.stranger);
@@ -99,15 +99,27 @@ describe("InferenceHub — signature tier", () => {
       .to.be.revertedWithCustomError(s.hub, "InferenceHubInvalidSignature");
   });
 
-  it("lets an approved submitter (the operator) submit for the requester, and nobody else", async () => {
+  it("lets only the requester submit: no blanket approval exists for an operator to drain the escrow", async () => {
+    // Regression (issue #9): an approved operator registered its own model priced at the requester's
+    // whole balance, signed a receipt nobody asked for and submitted it with maxFee = max.
     const s = await networkHelpers.loadFixture(ready);
-    const receipt = await makeReceipt(s, s.modelId);
+    expect(s.hub.interface.hasFunction("approveSubmitter(address,bool)")).to.equal(false);
+    const balance = await s.hub.balanceOf(s.requester.address);
+    const weights = s.ethers.keccak256(s.ethers.toUtf8Bytes("operator's own model"));
+    await s.models.connect(s.operator).registerModel({
+      weightsCommitment: weights,
+      metadataURI: "ipfs://drain",
+      prices: [balance, balance, balance],
+      acceptedTiers: 1 << Tier.Signature,
+      previousVersion: s.ethers.ZeroHash,
+      verifyingKey: "0x",
+    });
+    const drainModel = await s.models.modelIdOf(s.operator.address, weights);
+    const receipt = await makeReceipt(s, drainModel);
     const signature = await sign(s, receipt);
-    await expect(s.hub.connect(s.operator).submitSigned(receipt, s.operator.address, signature, PRICES[0]))
+    await expect(s.hub.connect(s.operator).submitSigned(receipt, s.operator.address, signature, s.ethers.MaxUint256))
       .to.be.revertedWithCustomError(s.hub, "InferenceHubUnauthorizedSubmitter").withArgs(s.requester.address, s.operator.address);
-    await expect(s.hub.connect(s.requester).approveSubmitter(s.operator.address, true)).to.emit(s.hub, "SubmitterApproved");
-    await expect(s.hub.connect(s.operator).submitSigned(receipt, s.operator.address, signature, PRICES[0])).to.emit(s.hub, "ReceiptVerified");
-    await expect(s.hub.connect(s.requester).approveSubmitter(s.ethers.ZeroAddress, true)).to.be.revertedWithCustomError(s.hub, "InferenceHubZeroAddress");
+    expect(await s.hub.balanceOf(s.requester.address)).to.equal(balance);
   });
 
   describe("refuses bad input with a custom error and charges nothing", () => {
@@ -188,7 +200,9 @@ describe("InferenceHub — signature tier", () => {
 
     it("a signer that was rotated out", async () => {
       const s = await networkHelpers.loadFixture(ready);
-      await (await s.operators.connect(s.operator).rotateSigner(s.operator.address, s.stranger.address)).wait();
+      const deadline = await inAnHour(s);
+      const consent = await signerConsent(s, s.operator, s.stranger, deadline);
+      await (await s.operators.connect(s.operator).rotateSigner(s.operator.address, s.stranger.address, deadline, consent)).wait();
       const receipt = await makeReceipt(s, s.modelId);
       await expectRefused(s, s.hub.connect(s.requester).submitSigned(receipt, s.operator.address, await sign(s, receipt), PRICES[0]), "InferenceHubUnauthorizedSigner");
       await expect(s.hub.connect(s.requester).submitSigned(receipt, s.stranger.address, await sign(s, receipt, s.stranger), PRICES[0])).to.emit(s.hub, "ReceiptVerified");

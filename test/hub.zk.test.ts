@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { loadBuild, prove, type ZkBuild, type ZkProofBundle } from "../src/zkml/index.ts";
 import { zkEvidence, zkRegistrationFields } from "../src/pipeline/zk.ts";
-import { receiptId } from "../src/receipts/index.ts";
+import { bindingOf, receiptId } from "../src/receipts/index.ts";
 import { Tier } from "../src/receipts/tier.ts";
-import { PRICES, depositWithPermit, fund, makeReceipt, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
+import { MIN_STAKE, PRICES, depositWithPermit, fund, makeReceipt, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 import { builtFixture, fixture } from "./zkml/helpers.ts";
 
@@ -26,7 +26,7 @@ async function provenReceipt(s: System, modelId: string, nonce?: bigint) {
   const { chainId } = await s.ethers.provider.getNetwork();
   const draft = await makeReceipt(s, modelId, { tier: Tier.ZK, ...(nonce === undefined ? {} : { nonce }) });
   const id = receiptId(chainId, await s.hub.getAddress(), draft.requester, modelId, draft.nonce);
-  const bundle: ZkProofBundle = await prove(build, input, { binding: id });
+  const bundle: ZkProofBundle = await prove(build, input, { binding: bindingOf(id, draft.operator) });
   const receipt = { ...draft, inputCommitment: bundle.inputCommitment, outputCommitment: bundle.outputCommitment };
   return { receipt, id, bundle, evidence: zkEvidence(bundle, receipt, id) };
 }
@@ -67,6 +67,21 @@ describe("InferenceHub — ZK tier", function () {
       await refused(s, s.hub.connect(s.requester).submitProven(stolen, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubInvalidProof");
     });
 
+    it("a proof made for one operator, settled naming another active operator (binding covers the operator)", async () => {
+      // Regression (issue #9): the binding was the receipt id only, so the same proof paid whichever
+      // active operator the submitted receipt named.
+      const s = await chain.networkHelpers.loadFixture(ready);
+      await fund(s, s.stranger, MIN_STAKE);
+      await (await s.token.connect(s.stranger).approve(await s.operators.getAddress(), MIN_STAKE)).wait();
+      await (await s.operators.connect(s.stranger).stake(MIN_STAKE)).wait();
+      expect(await s.operators.isActive(s.stranger.address)).to.equal(true);
+      const { receipt, evidence } = await provenReceipt(s, s.modelId);
+      const other = { ...receipt, operator: s.stranger.address };
+      await refused(s, s.hub.connect(s.requester).submitProven(other, [...evidence.proof], [...evidence.outputs], PRICES[2]), "InferenceHubInvalidProof");
+      expect(await s.hub.balanceOf(s.stranger.address)).to.equal(0n);
+      await expect(s.hub.connect(s.requester).submitProven(receipt, [...evidence.proof], [...evidence.outputs], PRICES[2])).to.emit(s.hub, "ReceiptVerified");
+    });
+
     it("altered outputs, output commitment or input commitment", async () => {
       const s = await chain.networkHelpers.loadFixture(ready);
       const { receipt, evidence } = await provenReceipt(s, s.modelId);
@@ -93,7 +108,7 @@ describe("InferenceHub — ZK tier", function () {
       const { chainId } = await s.ethers.provider.getNetwork();
       const draft = await makeReceipt(s, otherModel, { tier: Tier.ZK });
       const id = receiptId(chainId, await s.hub.getAddress(), draft.requester, otherModel, draft.nonce);
-      const bundle = await prove(build, input, { binding: id });
+      const bundle = await prove(build, input, { binding: bindingOf(id, draft.operator) });
       const receipt = { ...draft, inputCommitment: bundle.inputCommitment, outputCommitment: bundle.outputCommitment };
       const evidence = zkEvidence(bundle, receipt, id);
       // gemm-relu has 4 outputs, linreg 1: the other model's key expects another signal count.
@@ -134,6 +149,27 @@ describe("InferenceHub — ZK tier", function () {
     const forged = "0x" + [...words.slice(0, 10), ...words.slice(6, 10), ...words.slice(14)].join("");
     await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: forged })).to.be.revertedWithCustomError(s.verifier, "Groth16ForgeableVerifyingKey");
     await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: "0x" + key.slice(0, -64) })).to.be.revertedWithCustomError(s.verifier, "Groth16MalformedVerifyingKey");
+  });
+
+  it("refuses to register a key with an off-curve point, delta = −gamma or gamma at infinity (#8 items 4, 18)", async () => {
+    const s = await chain.networkHelpers.loadFixture(ready);
+    const words = zkRegistrationFields(build).verifyingKey.slice(2).match(/.{64}/g) ?? [];
+    const key = (w: string[]): string => "0x" + w.join("");
+    const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+    const word = (v: bigint): string => v.toString(16).padStart(64, "0");
+    // beta in snarkjs order (c0 before c1): the classic encoding mistake, off the twist.
+    const swapped = [...words.slice(0, 2), words[3]!, words[2]!, ...words.slice(4)];
+    await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: key(swapped) }))
+      .to.be.revertedWithCustomError(s.verifier, "Groth16VerifyingKeyPointNotOnCurve").withArgs(1);
+    // IC[2].y + 1: off G1.
+    const ic = [...words];
+    ic[14 + 5] = word((BigInt("0x" + ic[14 + 5]!) + 1n) % Q);
+    await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: key(ic) }))
+      .to.be.revertedWithCustomError(s.verifier, "Groth16VerifyingKeyPointNotOnCurve").withArgs(6);
+    const negated = [...words.slice(0, 10), words[6]!, words[7]!, word((Q - BigInt("0x" + words[8]!)) % Q), word((Q - BigInt("0x" + words[9]!)) % Q), ...words.slice(14)];
+    await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: key(negated) })).to.be.revertedWithCustomError(s.verifier, "Groth16ForgeableVerifyingKey");
+    const infinity = [...words.slice(0, 6), ...new Array<string>(4).fill(word(0n)), ...words.slice(10)];
+    await expect(registerModel(s, { tiers: [Tier.ZK], verifyingKey: key(infinity) })).to.be.revertedWithCustomError(s.verifier, "Groth16ForgeableVerifyingKey");
   });
 
   it("keeps the registered key readable and bound to the model", async () => {

@@ -3,7 +3,7 @@ import * as opg from "../src/index.ts";
 
 describe("public API (src/index.ts)", () => {
   it("exports the shared core at the top level and each tier under its namespace", () => {
-    for (const name of ["buildReceipt", "signReceipt", "receiptId", "commitQuantized", "connect", "submitSigned", "submitProven", "submitOperation", "readResult", "OperationBuilder", "zkEvidence", "OpgError"] as const) {
+    for (const name of ["buildReceipt", "signReceipt", "receiptId", "commitQuantized", "connect", "submitSigned", "submitProven", "submitOperation", "readResult", "OperationBuilder", "zkEvidence", "OpgError", "infer", "requestIdOf", "fulfilRequest", "provenRequestStep"] as const) {
       expect(typeof opg[name], name).to.equal("function");
     }
     expect(typeof opg.nitro.verifyAttestation).to.equal("function");

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { AbiCoder, Wallet, keccak256 } from "ethers";
 import { commitBytes, commitQuantized, SNARK_SCALAR_FIELD } from "../src/commitments/index.ts";
 import { InvalidInputError } from "../src/errors.ts";
 import {
@@ -74,8 +74,12 @@ describe("receipts (TypeScript ↔ Solidity)", () => {
 
   it("derives ZK binding values below the field and operation ids from step ids", () => {
     const id = "0x" + "ff".repeat(32);
-    expect(bindingOf(id)).to.equal(BigInt(id) % SNARK_SCALAR_FIELD);
-    expect(bindingOf(id) < SNARK_SCALAR_FIELD).to.equal(true);
+    const operatorA = Wallet.createRandom().address;
+    const operatorB = Wallet.createRandom().address;
+    const encoded = AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [id, operatorA]);
+    expect(bindingOf(id, operatorA)).to.equal(BigInt(keccak256(encoded)) % SNARK_SCALAR_FIELD);
+    expect(bindingOf(id, operatorA) < SNARK_SCALAR_FIELD).to.equal(true);
+    expect(bindingOf(id, operatorA)).to.not.equal(bindingOf(id, operatorB));
     const hub = Wallet.createRandom().address;
     const requester = Wallet.createRandom().address;
     expect(operationId(1n, hub, requester, OPERATION_NONCE_FLAG | 1n)).to.not.equal(operationId(1n, hub, requester, OPERATION_NONCE_FLAG | 2n));

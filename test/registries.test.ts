@@ -1,8 +1,12 @@
 import { expect } from "chai";
 import type { Contract } from "ethers";
-import { signPermit } from "../src/settlement/client.ts";
+import { registerSigner, rotateSigner, signPermit, signSignerConsent } from "../src/settlement/client.ts";
+import { ContractRevertError } from "../src/settlement/errors.ts";
+import { InvalidInputError } from "../src/errors.ts";
+import { connect } from "../src/settlement/deployment.ts";
+import { deploymentOf } from "./helpers/enclave.ts";
 import { Tier, tierMask } from "../src/receipts/tier.ts";
-import { MIN_STAKE, PRICES, freshWeights, fund, registerModel, stakeOperator } from "./helpers/actors.ts";
+import { MIN_STAKE, PRICES, bindSigner, freshWeights, fund, inAnHour, registerModel, signerConsent, stakeOperator } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 
 const chain = await newChain();
@@ -67,16 +71,20 @@ describe("ModelRegistry", () => {
     await expect(s.models.modelOf(ZERO32)).to.be.revertedWithCustomError(s.models, "ModelRegistryUnknownModel");
   });
 
-  it("approves and revokes enclave images by owner or governance only", async () => {
+  it("approves enclave images by the model owner only; governance may only revoke", async () => {
     const s = await chain.networkHelpers.loadFixture(deployed);
     const id = await registerModel(s);
     const image = "0x" + "ab".repeat(32);
-    await expect(s.models.connect(s.stranger).approveEnclaveImage(id, image)).to.be.revertedWithCustomError(s.models, "ModelRegistryNotOwnerOrGovernance");
+    await expect(s.models.connect(s.stranger).approveEnclaveImage(id, image)).to.be.revertedWithCustomError(s.models, "ModelRegistryNotModelOwner").withArgs(id, s.stranger.address);
+    expect(await s.models.hasRole(await s.models.GOVERNANCE_ROLE(), s.admin.address)).to.equal(true);
+    await expect(s.models.connect(s.admin).approveEnclaveImage(id, image)).to.be.revertedWithCustomError(s.models, "ModelRegistryNotModelOwner").withArgs(id, s.admin.address);
+    await expect(s.models.connect(s.stranger).revokeEnclaveImage(id, image)).to.be.revertedWithCustomError(s.models, "ModelRegistryNotOwnerOrGovernance");
     await expect(s.models.connect(s.modelOwner).approveEnclaveImage(id, ZERO32)).to.be.revertedWithCustomError(s.models, "ModelRegistryZeroImage");
     await expect(s.models.connect(s.modelOwner).approveEnclaveImage(id, image)).to.emit(s.models, "EnclaveImageApproved").withArgs(id, image, s.modelOwner.address);
     expect(await s.models.isImageApproved(id, image)).to.equal(true);
     await expect(s.models.connect(s.admin).revokeEnclaveImage(id, image)).to.emit(s.models, "EnclaveImageRevoked").withArgs(id, image, s.admin.address);
     expect(await s.models.isImageApproved(id, image)).to.equal(false);
+    await expect(s.models.connect(s.modelOwner).revokeEnclaveImage(id, image)).to.emit(s.models, "EnclaveImageRevoked").withArgs(id, image, s.modelOwner.address);
   });
 });
 
@@ -88,12 +96,62 @@ describe("OperatorRegistry", () => {
     const { v, r, s: sigS } = await signPermit(s.token as unknown as Contract, s.operator, await s.operators.getAddress(), MIN_STAKE, deadline);
     await expect(s.operators.connect(s.operator).stakeWithPermit(MIN_STAKE, deadline, v, r, sigS)).to.emit(s.operators, "Staked").withArgs(s.operator.address, MIN_STAKE, MIN_STAKE);
     expect(await s.operators.isActive(s.operator.address)).to.equal(true);
-    await expect(s.operators.connect(s.operator).registerSigner(s.stranger.address)).to.emit(s.operators, "SignerRegistered");
+    await bindSigner(s, s.operator, s.stranger);
     expect(await s.operators.activeOperatorOf(s.stranger.address)).to.equal(s.operator.address);
-    await expect(s.operators.connect(s.requester).registerSigner(s.stranger.address)).to.be.revertedWithCustomError(s.operators, "OperatorRegistrySignerTaken");
+    await expect(s.operators.connect(s.requester).registerSigner(s.stranger.address, deadline, await signerConsent(s, s.requester, s.stranger, deadline))).to.be.revertedWithCustomError(s.operators, "OperatorRegistrySignerTaken");
     await expect(s.operators.connect(s.requester).removeSigner(s.stranger.address)).to.be.revertedWithCustomError(s.operators, "OperatorRegistryNotSignerOwner");
-    await expect(s.operators.connect(s.operator).registerSigner(s.ethers.ZeroAddress)).to.be.revertedWithCustomError(s.operators, "OperatorRegistryZeroAddress");
+    await expect(s.operators.connect(s.operator).registerSigner(s.ethers.ZeroAddress, deadline, "0x")).to.be.revertedWithCustomError(s.operators, "OperatorRegistryZeroAddress");
     await expect(s.operators.connect(s.operator).stake(0)).to.be.revertedWithCustomError(s.operators, "OperatorRegistryZeroAmount");
+  });
+
+  it("binds a key only with its consent: a front-run registration or rotation with someone else's key fails", async () => {
+    const s = await chain.networkHelpers.loadFixture(deployed);
+    const c = connect(await deploymentOf(s), s.ethers.provider);
+    const key = s.treasury; // the key the operator wants to bind
+    const deadline = await inAnHour(s);
+
+    // The operator's transaction is in the mempool; the attacker copies its arguments, or signs for the key itself.
+    const consent = await signSignerConsent(c, key, s.operator.address, deadline);
+    await expect(s.operators.connect(s.stranger).registerSigner(key.address, deadline, consent))
+      .to.be.revertedWithCustomError(s.operators, "OperatorRegistryInvalidSignerConsent").withArgs(key.address, s.stranger.address);
+    const forged = await s.stranger.signTypedData(
+      { name: "OPG OperatorRegistry", version: "1", chainId: (await s.ethers.provider.getNetwork()).chainId, verifyingContract: await s.operators.getAddress() },
+      { SignerConsent: [{ name: "operator", type: "address" }, { name: "signer", type: "address" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] },
+      { operator: s.stranger.address, signer: key.address, nonce: 0n, deadline },
+    );
+    await expect(s.operators.connect(s.stranger).registerSigner(key.address, deadline, forged)).to.be.revertedWithCustomError(s.operators, "OperatorRegistryInvalidSignerConsent");
+    await expect(s.operators.connect(s.stranger).registerSigner(key.address, deadline, "0x")).to.be.revertedWithCustomError(s.operators, "OperatorRegistryInvalidSignerConsent");
+    expect(await s.operators.operatorOfSigner(key.address)).to.equal(s.ethers.ZeroAddress);
+
+    // The operator's own transaction goes through, through the toolkit too.
+    await expect(s.operators.connect(s.operator).registerSigner(key.address, deadline, consent)).to.emit(s.operators, "SignerRegistered").withArgs(s.operator.address, key.address);
+    expect(await s.operators.nonces(key.address)).to.equal(1n);
+    await expect(s.operators.connect(s.operator).registerSigner(key.address, deadline, consent)).to.be.revertedWithCustomError(s.operators, "OperatorRegistrySignerTaken");
+
+    // Rotation: the new key must consent to this operator; the old consent cannot be replayed after removal.
+    const next = s.requester;
+    const forStranger = await signSignerConsent(c, next, s.stranger.address, deadline);
+    await expect(s.operators.connect(s.operator).rotateSigner(key.address, next.address, deadline, forStranger))
+      .to.be.revertedWithCustomError(s.operators, "OperatorRegistryInvalidSignerConsent").withArgs(next.address, s.operator.address);
+    const rotated = await rotateSigner(connect(await deploymentOf(s), s.operator), s.operator, key.address, next, deadline);
+    expect(rotated.signer).to.equal(next.address);
+    expect(await s.operators.operatorOfSigner(next.address)).to.equal(s.operator.address);
+    expect(await s.operators.operatorOfSigner(key.address)).to.equal(s.ethers.ZeroAddress);
+    await expect(s.operators.connect(s.operator).registerSigner(key.address, deadline, consent)).to.be.revertedWithCustomError(s.operators, "OperatorRegistryInvalidSignerConsent");
+
+    // The operator binds itself without a consent; the toolkit refuses to bind a foreign address without its Signer.
+    await registerSigner(connect(await deploymentOf(s), s.operator), s.operator, s.operator.address, deadline);
+    expect(await s.operators.operatorOfSigner(s.operator.address)).to.equal(s.operator.address);
+    const refused = await registerSigner(connect(await deploymentOf(s), s.operator), s.operator, s.stranger.address, deadline).then(() => undefined, (e: unknown) => e);
+    expect(refused).to.be.instanceOf(InvalidInputError);
+
+    // A consent past its deadline is refused, and the error is decoded by the toolkit.
+    const late = await signSignerConsent(c, s.stranger, s.operator.address, deadline);
+    await s.networkHelpers.time.increaseTo(deadline + 1n);
+    const expired = await registerSigner(connect(await deploymentOf(s), s.operator), s.operator, s.stranger, deadline).then(() => undefined, (e: unknown) => e);
+    expect(expired).to.be.instanceOf(ContractRevertError);
+    expect((expired as ContractRevertError).errorName).to.equal("OperatorRegistryConsentExpired");
+    await expect(s.operators.connect(s.operator).registerSigner(s.stranger.address, deadline, late)).to.be.revertedWithCustomError(s.operators, "OperatorRegistryConsentExpired").withArgs(deadline);
   });
 
   it("keeps unbonding stake slashable and locked until the delay has passed", async () => {
@@ -172,6 +230,58 @@ describe("FeeEscrow (in the hub)", () => {
     await expect(registry.deploy(s.admin.address, zero, 1, 1)).to.be.revertedWithCustomError(registry, "OperatorRegistryZeroAddress");
     await expect(registry.deploy(s.admin.address, await s.token.getAddress(), 1, 0)).to.be.revertedWithCustomError(registry, "OperatorRegistryInvalidDelay");
     const models = await s.ethers.getContractFactory("ModelRegistry");
-    await expect(models.deploy(zero, await s.verifier.getAddress())).to.be.revertedWithCustomError(models, "ModelRegistryZeroAddress");
+    await expect(models.deploy(zero, await s.verifier.getAddress())).to.be.revertedWithCustomError(models, "AccessControlInvalidDefaultAdmin");
+    await expect(models.deploy(s.admin.address, zero)).to.be.revertedWithCustomError(models, "ModelRegistryZeroAddress");
+  });
+});
+
+describe("admin roles and the attestation verifier", () => {
+  it("moves the default admin in two steps, after a delay, in every contract that has one", async () => {
+    const s = await chain.networkHelpers.loadFixture(deployed);
+    for (const contract of [s.models, s.operators, s.enclaves, s.quorum, s.hub]) {
+      const role = await contract.DEFAULT_ADMIN_ROLE();
+      await expect(contract.connect(s.admin).grantRole(role, s.stranger.address)).to.be.revertedWithCustomError(contract, "AccessControlEnforcedDefaultAdminRules");
+      expect(await contract.defaultAdminDelay()).to.equal(2n * 86_400n);
+      await (await contract.connect(s.admin).beginDefaultAdminTransfer(s.stranger.address)).wait();
+      await expect(contract.connect(s.stranger).acceptDefaultAdminTransfer()).to.be.revertedWithCustomError(contract, "AccessControlEnforcedDefaultAdminDelay");
+    }
+    await s.networkHelpers.time.increase(2 * 86_400 + 1);
+    for (const contract of [s.models, s.operators, s.enclaves, s.quorum, s.hub]) {
+      await (await contract.connect(s.stranger).acceptDefaultAdminTransfer()).wait();
+      expect(await contract.defaultAdmin()).to.equal(s.stranger.address);
+      expect(await contract.hasRole(await contract.DEFAULT_ADMIN_ROLE(), s.admin.address)).to.equal(false);
+    }
+  });
+
+  it("swaps the attestation verifier only after a proposal has waited out its delay", async () => {
+    const s = await chain.networkHelpers.loadFixture(deployed);
+    const current = await s.enclaves.attestationVerifier();
+    const next = await (await s.ethers.deployContract("AttesterQuorum", [s.admin.address, [s.stranger.address], 1])).getAddress();
+    const delay = await s.enclaves.VERIFIER_CHANGE_DELAY();
+    expect(delay).to.equal(3n * 86_400n);
+    await expect(s.enclaves.connect(s.stranger).proposeAttestationVerifier(next)).to.be.revertedWithCustomError(s.enclaves, "AccessControlUnauthorizedAccount");
+    await expect(s.enclaves.connect(s.admin).acceptAttestationVerifier()).to.be.revertedWithCustomError(s.enclaves, "EnclaveRegistryNoPendingVerifier");
+    await expect(s.enclaves.connect(s.admin).proposeAttestationVerifier(s.ethers.ZeroAddress)).to.be.revertedWithCustomError(s.enclaves, "EnclaveRegistryZeroAddress");
+
+    const proposed = await s.enclaves.connect(s.admin).proposeAttestationVerifier(next);
+    const effectiveAt = BigInt((await s.ethers.provider.getBlock((await proposed.wait())!.blockNumber))!.timestamp) + delay;
+    await expect(proposed).to.emit(s.enclaves, "AttestationVerifierProposed").withArgs(next, effectiveAt);
+    expect(await s.enclaves.attestationVerifier()).to.equal(current);
+    expect(await s.enclaves.pendingAttestationVerifier()).to.equal(next);
+    await expect(s.enclaves.connect(s.admin).acceptAttestationVerifier()).to.be.revertedWithCustomError(s.enclaves, "EnclaveRegistryVerifierChangeNotReady").withArgs(effectiveAt);
+    await s.networkHelpers.time.increaseTo(effectiveAt - 2n); // the next block is one second before effectiveAt
+    await expect(s.enclaves.connect(s.admin).acceptAttestationVerifier()).to.be.revertedWithCustomError(s.enclaves, "EnclaveRegistryVerifierChangeNotReady");
+    await s.networkHelpers.time.increaseTo(effectiveAt);
+    await expect(s.enclaves.connect(s.stranger).acceptAttestationVerifier()).to.be.revertedWithCustomError(s.enclaves, "AccessControlUnauthorizedAccount");
+    await expect(s.enclaves.connect(s.admin).acceptAttestationVerifier()).to.emit(s.enclaves, "AttestationVerifierUpdated").withArgs(next);
+    expect(await s.enclaves.attestationVerifier()).to.equal(next);
+    expect(await s.enclaves.pendingAttestationVerifier()).to.equal(s.ethers.ZeroAddress);
+
+    // A proposal can be cancelled before it is accepted.
+    await (await s.enclaves.connect(s.admin).proposeAttestationVerifier(current)).wait();
+    await expect(s.enclaves.connect(s.admin).cancelAttestationVerifier()).to.emit(s.enclaves, "AttestationVerifierProposalCancelled").withArgs(current);
+    await s.networkHelpers.time.increase(delay);
+    await expect(s.enclaves.connect(s.admin).acceptAttestationVerifier()).to.be.revertedWithCustomError(s.enclaves, "EnclaveRegistryNoPendingVerifier");
+    expect(await s.enclaves.attestationVerifier()).to.equal(next);
   });
 });

@@ -18,6 +18,7 @@ import {
   ContractRevertError,
 } from "../src/settlement/index.ts";
 import { Tier } from "../src/receipts/tier.ts";
+import { INFERENCE_CONSUMER_ABI, REQUEST_BOOK_ABI } from "../src/requests/abi.ts";
 import { MIN_STAKE, fund, makeReceipt, sign } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 
@@ -32,6 +33,8 @@ describe("settlement toolkit", () => {
     ["EnclaveRegistry", ENCLAVE_REGISTRY_ABI],
     ["AttesterQuorum", ATTESTER_QUORUM_ABI],
     ["OPGToken", TOKEN_ABI],
+    ["RequestBook", REQUEST_BOOK_ABI],
+    ["RequestingConsumer", INFERENCE_CONSUMER_ABI],
   ];
   for (const [name, abi] of pairs) {
     it(`hand-written ${name} ABI matches the compiled contract`, async () => {

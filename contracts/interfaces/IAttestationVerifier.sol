@@ -2,7 +2,8 @@
 pragma solidity ^0.8.28;
 
 /// @notice The facts of an AWS Nitro attestation document that the chain relies on.
-/// @param attestationDigest SHA-256 of the whole COSE_Sign1 document.
+/// @param attestationDigest SHA-256 of the document in canonical form (untagged COSE_Sign1, low-S signature), so
+///        one signed payload has one digest (src/nitro attestationDigestOf).
 /// @param pcrs PCR0‖PCR1‖PCR2 (48 bytes each): the enclave image.
 /// @param enclaveKey Address of the secp256k1 key in the document's public_key field.
 /// @param userData The document's user_data (32 bytes: the registration binding).

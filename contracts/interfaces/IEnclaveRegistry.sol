@@ -16,4 +16,7 @@ interface IEnclaveRegistry {
 
     /// @notice The registration of `key` (all zero when unknown).
     function enclaveKeyOf(address key) external view returns (EnclaveKey memory);
+
+    /// @notice Revokes `key` for good (revoker role: the disputes contract), citing the refuted result.
+    function revokeForFraud(address key, bytes32 reason) external;
 }

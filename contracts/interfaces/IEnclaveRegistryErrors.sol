@@ -27,6 +27,10 @@ interface IEnclaveRegistryErrors {
     error EnclaveRegistryZeroAddress();
     /// @notice A duration is zero.
     error EnclaveRegistryInvalidDuration();
+    /// @notice No attestation verifier change is pending.
+    error EnclaveRegistryNoPendingVerifier();
+    /// @notice The pending attestation verifier cannot be accepted before `effectiveAt` (unix seconds).
+    error EnclaveRegistryVerifierChangeNotReady(uint64 effectiveAt);
 
     /// @notice An enclave key was registered or renewed (heartbeat).
     event EnclaveKeyRegistered(
@@ -40,8 +44,14 @@ interface IEnclaveRegistryErrors {
     );
     /// @notice An enclave key was revoked by its operator.
     event EnclaveKeyRevoked(address indexed key, address indexed operator);
+    /// @notice An enclave key was revoked for good because it signed a refuted result (`reason`).
+    event EnclaveKeyBanned(address indexed key, address indexed operator, bytes32 indexed reason);
     /// @notice The attestation verifier changed.
     event AttestationVerifierUpdated(address indexed verifier);
+    /// @notice A new attestation verifier was proposed; it can be accepted from `effectiveAt` (unix seconds).
+    event AttestationVerifierProposed(address indexed verifier, uint64 effectiveAt);
+    /// @notice A pending attestation verifier proposal was dropped.
+    event AttestationVerifierProposalCancelled(address indexed verifier);
     /// @notice The maximum attestation age or the key lifetime changed.
     event TimingUpdated(uint64 maxAttestationAge, uint64 keyLifetime);
 }

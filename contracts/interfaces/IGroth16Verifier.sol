@@ -9,19 +9,30 @@ pragma solidity ^0.8.28;
 interface IGroth16Verifier {
     /// @notice The key is not 14 + 2(n+1) words for some n ≥ 1.
     error Groth16MalformedVerifyingKey(uint256 length);
-    /// @notice delta == gamma: anyone can forge proofs for such a key.
+    /// @notice delta == gamma, delta == -gamma, or gamma or delta at infinity: anyone can forge proofs for
+    ///         such a key.
     error Groth16ForgeableVerifyingKey();
+    /// @notice A point of the key is not on its curve (G1: y^2 = x^3 + 3; G2: the twist y^2 = x^3 + 3/(9+u)),
+    ///         or is the point at infinity. `point` is 0 alpha, 1 beta, 2 gamma, 3 delta, 4 + i IC[i].
+    error Groth16VerifyingKeyPointNotOnCurve(uint256 point);
+    /// @notice beta, gamma or delta is on the twist but not in the order-r subgroup (the pairing refuses it).
+    error Groth16VerifyingKeyNotInSubgroup();
+    /// @notice The chain has no `precompile` (0x06 ecAdd, 0x07 ecMul, 0x08 ecPairing): nothing can be verified.
+    error Groth16PrecompileUnavailable(uint256 precompile);
     /// @notice The number of public signals does not match the key.
     error Groth16SignalCountMismatch(uint256 expected, uint256 actual);
     /// @notice A public signal is not below the scalar field order.
     error Groth16SignalOutOfField(uint256 index);
 
-    /// @notice Reverts unless `verifyingKey` is well formed and not forgeable; returns its public signal count.
-    function validateVerifyingKey(bytes calldata verifyingKey) external pure returns (uint256 publicSignals);
+    /// @notice Reverts unless `verifyingKey` is well formed (every word below the base field order, every
+    ///         point on its curve and not at infinity, the G2 points in the prime-order subgroup) and not
+    ///         forgeable; returns its public signal count.
+    function validateVerifyingKey(bytes calldata verifyingKey) external view returns (uint256 publicSignals);
 
     /// @notice Whether `proof` is valid for `publicSignals` under `verifyingKey`.
     /// @dev Reverts for malformed keys, a wrong signal count or signals outside the field; returns
-    ///      false for proofs that do not verify (including points not on the curve).
+    ///      false for proofs that do not verify (including points not on the curve), and false when a
+    ///      precompile (0x06-0x08) is missing or fails. Expects a key accepted by validateVerifyingKey.
     function verifyProof(bytes calldata verifyingKey, uint256[8] calldata proof, uint256[] calldata publicSignals)
         external
         view

@@ -53,7 +53,8 @@ interface IInferenceHub {
     error InferenceHubInvalidProof(bytes32 modelId);
     /// @notice The model has no verifying key.
     error InferenceHubNoVerifyingKey(bytes32 modelId);
-    /// @notice The caller may not submit on the requester's behalf.
+    /// @notice Only the requester may submit its receipts and operations (operators get paid through
+    ///         the request book: an on-chain request or an EIP-712 authorization).
     error InferenceHubUnauthorizedSubmitter(address requester, address caller);
     /// @notice The fee is above what the submitter accepted.
     error InferenceHubFeeAboveMaximum(uint256 fee, uint256 maxFee);
@@ -99,6 +100,4 @@ interface IInferenceHub {
     event OperationVerified(
         bytes32 indexed operationId, address indexed requester, uint256 steps, uint64 stepTiers, uint256 fee
     );
-    /// @notice `requester` allowed or disallowed `submitter` to submit (and pay) on its behalf.
-    event SubmitterApproved(address indexed requester, address indexed submitter, bool approved);
 }

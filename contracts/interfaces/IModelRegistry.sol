@@ -52,6 +52,8 @@ interface IModelRegistry {
     error ModelRegistryZeroAddress();
     /// @notice The enclave image id is zero.
     error ModelRegistryZeroImage();
+    /// @notice The challenge window is longer than MAX_CHALLENGE_WINDOW.
+    error ModelRegistryInvalidChallengeWindow(uint32 window);
 
     /// @notice A model was registered.
     event ModelRegistered(
@@ -71,6 +73,8 @@ interface IModelRegistry {
     event ModelDeprecated(bytes32 indexed modelId);
     /// @notice A model changed owner.
     event ModelOwnershipTransferred(bytes32 indexed modelId, address indexed previousOwner, address indexed newOwner);
+    /// @notice A model asked for a challenge window (seconds; zero for the hub's).
+    event ModelChallengeWindowUpdated(bytes32 indexed modelId, uint32 window);
     /// @notice A model's verifying key was stored.
     event ModelVerifyingKeySet(bytes32 indexed modelId, bytes32 verifyingKeyHash, address store);
     /// @notice An enclave image (keccak(PCR0‖PCR1‖PCR2)) was approved for a model.
@@ -89,6 +93,10 @@ interface IModelRegistry {
 
     /// @notice The pointer to the model's stored verifying key (zero if none).
     function verifyingKeyStoreOf(bytes32 modelId) external view returns (address);
+
+    /// @notice The verifying key pointer (zero: results cannot be refuted by proof) and the challenge
+    ///         window the model asked for (zero: the hub's), in one storage read.
+    function disputeTermsOf(bytes32 modelId) external view returns (address verifyingKeyStore, uint32 challengeWindow);
 
     /// @notice Whether `imageId` is approved to run `modelId` at the TEE tier.
     function isImageApproved(bytes32 modelId, bytes32 imageId) external view returns (bool);

@@ -15,6 +15,10 @@ interface IVerifiedInference {
     /// @notice The output commitment of `id`, reverting unless it was verified at `minTier` or above.
     function verifiedOutput(bytes32 id, Tier minTier) external view returns (bytes32 outputCommitment);
 
+    /// @notice Whether operation `id` ran exactly the pipeline `modelIds` on the input `inputCommitment`
+    ///         (false for anything else, such as the same operation truncated to its first step).
+    function describes(bytes32 id, bytes32[] calldata modelIds, bytes32 inputCommitment) external view returns (bool);
+
     /// @notice Whether every step of `id` reached `minEachStep` and its final step reached `minFinalStep`.
     function meetsPolicy(bytes32 id, Tier minEachStep, Tier minFinalStep) external view returns (bool);
 }

@@ -6,7 +6,7 @@ import {Receipt} from "../types/Receipt.sol";
 /// @notice EIP-712 struct hash and identifiers of receipts. Mirrored by src/receipts/eip712.ts.
 library ReceiptHashing {
     bytes32 internal constant RECEIPT_TYPEHASH = keccak256(
-        "Receipt(bytes32 modelId,bytes32 inputCommitment,bytes32 outputCommitment,address requester,address operator,uint256 nonce,uint64 deadline,uint8 tier)"
+        "Receipt(bytes32 modelId,bytes32 inputCommitment,bytes32 outputCommitment,bytes32 outputDigest,address requester,address operator,uint256 nonce,uint64 deadline,uint8 tier)"
     );
 
     /// @dev BN254 scalar field order: ZK binding values and commitments live below it.
@@ -19,9 +19,27 @@ library ReceiptHashing {
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore(ptr, typehash)
-            calldatacopy(add(ptr, 0x20), receipt, 0x100)
-            digest := keccak256(ptr, 0x120)
+            calldatacopy(add(ptr, 0x20), receipt, 0x120)
+            digest := keccak256(ptr, 0x140)
         }
+    }
+
+    /// @notice The EIP-712 struct hash of a receipt built in memory (request steps).
+    function hashStructMemory(Receipt memory r) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                RECEIPT_TYPEHASH,
+                r.modelId,
+                r.inputCommitment,
+                r.outputCommitment,
+                r.outputDigest,
+                r.requester,
+                r.operator,
+                r.nonce,
+                r.deadline,
+                r.tier
+            )
+        );
     }
 
     /// @notice A receipt's id: unique per chain, hub, requester, model and nonce.
@@ -46,8 +64,10 @@ library ReceiptHashing {
         return keccak256(abi.encode(block.chainid, hub, requester, OPERATION_TAG, nonce));
     }
 
-    /// @notice The value a ZK proof must carry as its public `binding` input for this receipt id.
-    function bindingOf(bytes32 id) internal pure returns (uint256) {
-        return uint256(id) % SNARK_SCALAR_FIELD;
+    /// @notice The value a ZK proof must carry as its public `binding` input for receipt `id` paid to
+    ///         `operator`: the proof then settles only that receipt, and pays only that operator (a
+    ///         copied proof cannot name another one).
+    function bindingOf(bytes32 id, address operator) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(id, operator))) % SNARK_SCALAR_FIELD;
     }
 }

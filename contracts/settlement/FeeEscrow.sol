@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IFeeEscrow} from "../interfaces/IFeeEscrow.sol";
+import {AdminRules} from "../libraries/AdminRules.sol";
 import {FeeSplit} from "../libraries/FeeSplit.sol";
 
 /// @title FeeEscrow
@@ -15,7 +17,7 @@ import {FeeSplit} from "../libraries/FeeSplit.sol";
 ///         one packed word (see `Accounting`) shared with the hub's counters, so settling a fee touches
 ///         three balances and one word.
 /// @dev Invariant: token.balanceOf(this) ≥ Σ balances + treasury accrued.
-abstract contract FeeEscrow is IFeeEscrow, AccessControl, ReentrancyGuardTransient {
+abstract contract FeeEscrow is IFeeEscrow, AccessControlDefaultAdminRules, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice May change the fee split and the treasury address.
@@ -41,8 +43,11 @@ abstract contract FeeEscrow is IFeeEscrow, AccessControl, ReentrancyGuardTransie
     Accounting internal _accounting;
     mapping(address account => uint256) private _balances;
 
-    constructor(address admin, IERC20 token, address treasury_, uint16 operatorBps, uint16 modelOwnerBps) {
-        if (admin == address(0) || address(token) == address(0) || treasury_ == address(0)) {
+    /// @param admin Holds DEFAULT_ADMIN_ROLE (moves in two delayed steps) and FEE_ADMIN_ROLE.
+    constructor(address admin, IERC20 token, address treasury_, uint16 operatorBps, uint16 modelOwnerBps)
+        AccessControlDefaultAdminRules(AdminRules.INITIAL_DELAY, admin)
+    {
+        if (address(token) == address(0) || treasury_ == address(0)) {
             revert FeeEscrowZeroAddress();
         }
         FeeSplit.check(operatorBps, modelOwnerBps);
@@ -50,7 +55,6 @@ abstract contract FeeEscrow is IFeeEscrow, AccessControl, ReentrancyGuardTransie
         treasury = treasury_;
         _accounting.operatorBps = operatorBps;
         _accounting.modelOwnerBps = modelOwnerBps;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(FEE_ADMIN_ROLE, admin);
         emit TreasuryUpdated(treasury_);
         emit FeeSplitUpdated(operatorBps, modelOwnerBps);
@@ -132,6 +136,11 @@ abstract contract FeeEscrow is IFeeEscrow, AccessControl, ReentrancyGuardTransie
         if (operatorShare != 0) _balances[operator] += operatorShare;
         if (ownerShare != 0) _balances[owner] += ownerShare;
         acc.treasuryAccrued += uint96(treasuryShare);
+    }
+
+    /// @dev Adds `amount` to `account`'s internal balance.
+    function _creditAccount(address account, uint256 amount) internal {
+        _balances[account] += amount;
     }
 
     /// @dev Takes `amount` from `account`'s internal balance.

@@ -44,7 +44,7 @@ contract InferenceHubInvariantTest is HubFixture {
         selectors[2] = HubHandler.withdrawTreasury.selector;
         selectors[3] = HubHandler.setFeeSplit.selector;
         selectors[4] = HubHandler.setPrice.selector;
-        selectors[5] = HubHandler.approveRelayer.selector;
+        selectors[5] = HubHandler.submitReplay.selector;
         selectors[6] = HubHandler.submitSigned.selector;
         selectors[7] = HubHandler.submitReplay.selector;
         selectors[8] = HubHandler.stake.selector;

@@ -31,8 +31,8 @@ contract InferenceHubSignedTest is HubFixture {
         vm.startPrank(operator);
         token.approve(address(operators), MIN_STAKE);
         operators.stake(MIN_STAKE);
-        operators.registerSigner(signer);
         vm.stopPrank();
+        _bindSigner(operator, signerKey);
 
         IModelRegistry.Registration memory reg;
         reg.weightsCommitment = keccak256("weights");
@@ -53,6 +53,7 @@ contract InferenceHubSignedTest is HubFixture {
             modelId: modelId,
             inputCommitment: keccak256(abi.encode("input", nonce)),
             outputCommitment: output,
+            outputDigest: bytes32(0),
             requester: requester,
             operator: operator,
             nonce: nonce,
@@ -61,7 +62,7 @@ contract InferenceHubSignedTest is HubFixture {
         });
     }
 
-    function _sign(uint256 key, Receipt memory r) internal returns (bytes memory) {
+    function _sign(uint256 key, Receipt memory r) internal view returns (bytes memory) {
         (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(key, hub.receiptDigest(r));
         return abi.encodePacked(rr, ss, v);
     }

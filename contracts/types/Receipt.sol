@@ -11,6 +11,7 @@ struct Receipt {
     bytes32 modelId;
     bytes32 inputCommitment;
     bytes32 outputCommitment;
+    bytes32 outputDigest;
     address requester;
     address operator;
     uint256 nonce;

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {AttestationFacts, IAttestationVerifier} from "../interfaces/IAttestationVerifier.sol";
+import {AdminRules} from "../libraries/AdminRules.sol";
 
 /// @title AttesterQuorum
 /// @notice k-of-n registered attesters, each running the off-chain Nitro verifier (src/nitro), sign an
 ///         EIP-712 statement of a document's facts; `threshold` distinct attester signatures make it count.
-contract AttesterQuorum is IAttestationVerifier, AccessControl, EIP712 {
+contract AttesterQuorum is IAttestationVerifier, AccessControlDefaultAdminRules, EIP712 {
     /// @notice May add and remove attesters and set the threshold.
     bytes32 public constant ATTESTER_ADMIN_ROLE = keccak256("ATTESTER_ADMIN_ROLE");
 
@@ -40,8 +42,11 @@ contract AttesterQuorum is IAttestationVerifier, AccessControl, EIP712 {
     uint256 public attesterCount;
     uint256 public threshold;
 
-    constructor(address admin, address[] memory attesters, uint256 threshold_) EIP712("OPG AttesterQuorum", "1") {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    /// @param admin Holds DEFAULT_ADMIN_ROLE (moves in two delayed steps) and ATTESTER_ADMIN_ROLE.
+    constructor(address admin, address[] memory attesters, uint256 threshold_)
+        AccessControlDefaultAdminRules(AdminRules.INITIAL_DELAY, admin)
+        EIP712("OPG AttesterQuorum", "1")
+    {
         _grantRole(ATTESTER_ADMIN_ROLE, admin);
         for (uint256 i = 0; i < attesters.length; ++i) {
             _addAttester(attesters[i]);

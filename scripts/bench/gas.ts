@@ -7,7 +7,7 @@ import { Interface, getBytes } from "ethers";
 import type { network } from "hardhat";
 import { commitBytes } from "../../src/commitments/index.ts";
 import { OperationBuilder, handOffCommitment, zkEvidence, zkRegistrationFields } from "../../src/pipeline/index.ts";
-import { buildReceipt, hubDomain, receiptId, signReceipt } from "../../src/receipts/index.ts";
+import { bindingOf, buildReceipt, hubDomain, receiptId, signReceipt } from "../../src/receipts/index.ts";
 import { Tier } from "../../src/receipts/tier.ts";
 import {
   connect,
@@ -84,7 +84,7 @@ export async function benchHubGas(connection: Connection, head: { build: ZkBuild
   const zkReceipt = async () => {
     const n = nonce++;
     const id = receiptId(chainId, deployment.hub, requester.address, classifier.modelId, n);
-    const bundle = await prove(head.build, head.input, { binding: id });
+    const bundle = await prove(head.build, head.input, { binding: bindingOf(id, operator.address) });
     const receipt = buildReceipt({ modelId: classifier.modelId, inputCommitment: bundle.inputCommitment, outputCommitment: bundle.outputCommitment, requester: requester.address, operator: operator.address, nonce: n, deadline, tier: Tier.ZK });
     const evidence = zkEvidence(bundle, receipt, id);
     return submitProven(hub, receipt, evidence.proof, evidence.outputs, prices[2]);

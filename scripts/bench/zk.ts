@@ -10,10 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProgressListener } from "../../src/cli/progress.ts";
+import { MNIST_MLP, writeMnistMlpFixture } from "./mnist-mlp.ts";
 import {
   buildCircuit,
   dequantize,
+  ensureDevPtau,
+  findCachedPtau,
   flattenNested,
+  MAX_LOCAL_PTAU_POWER,
   inferQuantized,
   prove,
   quantizeInput,
@@ -23,8 +27,14 @@ import {
   type ZkProofBundle,
 } from "../../src/zkml/index.ts";
 
-/** The five fixtures the ZK tier supports (the conv net is a stretch goal and not built). */
-export const ZK_BENCH_FIXTURES = ["gemm-relu-3x4", "linreg-hummingbird-2x1", "linear-41x1", "sklearn-mlp-3-3-5", "mlp-41-82-82-1"] as const;
+/** The fixtures (../shared/fixtures/onnx) and the generated MNIST MLP (mnist-mlp.ts). */
+export const ZK_BENCH_FIXTURES = ["gemm-relu-3x4", "linreg-hummingbird-2x1", "linear-41x1", "sklearn-mlp-3-3-5", "mlp-41-82-82-1", MNIST_MLP, "conv-mnist-4l"] as const;
+
+/** Image models take pixels in [0, 1): an input range of [-2, 2) (14 range bits per pixel at scale 2^12). */
+export const ZK_BENCH_BUILD_OPTIONS: Readonly<Record<string, { readonly inputIntBits?: number }>> = {
+  [MNIST_MLP]: { inputIntBits: 1 },
+  "conv-mnist-4l": { inputIntBits: 1 },
+};
 
 export interface ZkBenchOptions {
   /** Folder holding <fixture>/model.onnx and input.json (default: ../shared/fixtures/onnx next to the repo). */
@@ -53,7 +63,11 @@ export interface ZkBenchEntry {
   /** Groth16 setup: new zkey from the ptau + phase-2 contribution + key export. */
   readonly setupMs: number;
   readonly witnessMs: number;
+  /** Groth16 proving time with a warm prover (the second proof; the first pays for the curve's setup). */
   readonly proveMs: number;
+  readonly coldProveMs: number;
+  /** Peak resident memory of the process while building and proving this model (MiB). */
+  readonly peakRssMb: number;
   readonly verifyMs: number;
   /** One quantized TypeScript inference (mean over repeated runs). */
   readonly inferenceMs: number;
@@ -81,19 +95,28 @@ export async function benchZk(options: ZkBenchOptions = {}): Promise<Record<stri
   const budget = options.inferenceBudgetMs ?? 300;
   const root = await mkdtemp(join(tmpdir(), "opg-bench-zk-"));
   const results: Record<string, ZkBenchEntry> = {};
+  let sampler: ReturnType<typeof setInterval> | undefined;
   try {
     for (const name of names) {
-      const dir = join(fixturesDir, name);
+      const dir = name === MNIST_MLP ? join(root, `${name}-fixture`) : join(fixturesDir, name);
+      if (name === MNIST_MLP) await writeMnistMlpFixture(dir);
+      let peakRss = process.memoryUsage().rss;
+      clearInterval(sampler);
+      sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
       const input = JSON.parse(await readFile(join(dir, "input.json"), "utf8")) as { input: unknown };
       const expected = flattenNested((JSON.parse(await readFile(join(dir, "expected.json"), "utf8")) as { output: unknown }).output).values;
       const build = await buildCircuit(join(dir, "model.onnx"), {
         outDir: join(root, name),
         name,
+        ...ZK_BENCH_BUILD_OPTIONS[name],
         ...(options.scaleBits === undefined ? {} : { scaleBits: options.scaleBits }),
         ...(options.ptauPath === undefined ? {} : { ptauPath: options.ptauPath }),
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       });
+      const cold = await prove(build.dir, input, { binding: 1n });
       const bundle = await prove(build.dir, input, { binding: 1n });
+      clearInterval(sampler);
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
       const verifyStart = performance.now();
       const verdict = await verify(build.dir, bundle);
       const verifyMs = performance.now() - verifyStart;
@@ -126,6 +149,8 @@ export async function benchZk(options: ZkBenchOptions = {}): Promise<Record<stri
         setupMs: build.timings.setup,
         witnessMs: bundle.timings.witness,
         proveMs,
+        coldProveMs: cold.timings.prove,
+        peakRssMb: Math.round(peakRss / 2 ** 20),
         verifyMs: round(verifyMs, 1),
         inferenceMs: round(inferenceMs, 4),
         proveToInference: round(proveMs / inferenceMs, 0),
@@ -135,10 +160,30 @@ export async function benchZk(options: ZkBenchOptions = {}): Promise<Record<stri
       };
     }
   } finally {
+    clearInterval(sampler);
     await rm(root, { recursive: true, force: true });
     await releaseZkResources();
   }
   return results;
+}
+
+export interface PtauBenchEntry {
+  readonly power: number;
+  /** True when the ptau was already in the cache (its generation was measured by an earlier run). */
+  readonly cached: boolean;
+  /** Time to find or generate it (new accumulator, one contribution, prepare phase 2). */
+  readonly ms: number;
+}
+
+/**
+ * Local ptau generation at the largest supported power (MAX_LOCAL_PTAU_POWER = 17): checks that it works
+ * and measures it. The result is cached (like every local ptau), so only the first run pays for it.
+ */
+export async function benchPtau(power = MAX_LOCAL_PTAU_POWER, onProgress?: ProgressListener): Promise<PtauBenchEntry> {
+  const cached = (await findCachedPtau(power)) !== undefined;
+  const start = performance.now();
+  const ptau = await ensureDevPtau(power, onProgress === undefined ? {} : { onProgress });
+  return { power: ptau.power, cached, ms: Math.round(performance.now() - start) };
 }
 
 // `npx tsx scripts/bench/zk.ts` prints the table on its own.

@@ -2,9 +2,11 @@ import type { network } from "hardhat";
 import { formatEther } from "ethers";
 import { commitBytes } from "../../src/commitments/index.ts";
 import { OperationBuilder, handOffCommitment, zkEvidence, zkRegistrationFields } from "../../src/pipeline/index.ts";
-import { buildReceipt, hubDomain, receiptId, signReceipt } from "../../src/receipts/index.ts";
+import { bindingOf, buildReceipt, hubDomain, receiptId, signReceipt } from "../../src/receipts/index.ts";
 import { prove } from "../../src/zkml/index.ts";
 import { deploySystem } from "./system.ts";
+import { classify, deployConsumer, startNode, type DemoRequest } from "./requests.ts";
+import { runChallenge, type DemoChallenge } from "./challenge.ts";
 import { runTeeStep } from "./tee.ts";
 import { demoHead } from "./zk.ts";
 import { Tier, tierName } from "../../src/receipts/tier.ts";
@@ -39,6 +41,10 @@ export interface DemoReport {
   chainId: number;
   receipts: DemoReceipt[];
   fees: { paid: string; operator: string; modelOwner: string; treasury: string };
+  /** Requests served by the operator node for an example consumer contract (fees not in `fees`). */
+  requests: Omit<DemoRequest, "latencyMs">[];
+  /** Wrong signature results refuted by a watcher with a Groth16 fraud proof. */
+  challenges: DemoChallenge[];
 }
 
 /** Runs the demo on `connection` and returns the report; `log` receives human-readable lines. */
@@ -129,7 +135,7 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
     weightsCommitment: zkFields.weightsCommitment,
     metadataURI: "ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
     prices,
-    tiers: [Tier.ZK],
+    tiers: [Tier.Signature, Tier.ZK],
     verifyingKey: zkFields.verifyingKey,
   });
   log(`   classifier ${classifierId} (${head.build.metadata.circuit.constraints} constraints${head.build.metadata.developmentOnly ? ", development-only setup" : ""})`);
@@ -138,7 +144,7 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
   {
     const nonce = 100n;
     const id = receiptId(chainId, deployment.hub, requester.address, classifierId, nonce);
-    const bundle = await prove(head.build, head.input, { binding: id });
+    const bundle = await prove(head.build, head.input, { binding: bindingOf(id, operator.address) });
     const receipt = buildReceipt({
       modelId: classifierId,
       inputCommitment: bundle.inputCommitment,
@@ -185,7 +191,46 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
     log(`   head output ${JSON.stringify(bundle.output)}; the dApp's consumer policy (TEE, ZK) is met: ${String(result.stepTiers.join(",") === "2,3")}`);
   }
 
-  const report: DemoReport = { chainId: Number(chainId), receipts, fees: totals(settlements) };
+  log("10. Requests: an example consumer contract asks the request book for a classification; the operator node");
+  log("    picks each request up from the chain's events, serves it (ZK, then signature) and fulfils it, and the");
+  log("    book calls the consumer back with the verified output values…");
+  const requests: DemoReport["requests"] = [];
+  const running = await startNode(connection, deployment, [{ modelId: classifierId, dir: head.build.dir }]);
+  try {
+    for (const tier of [Tier.ZK, Tier.Signature] as const) {
+      const consumer = await deployConsumer(connection, deployment, classifierId, tier, requester, 200n * OPG);
+      const { latencyMs, ...served } = await classify(running, consumer, requester, classifierId, head.input, { maxFee: prices[2], deadline });
+      requests.push(served);
+      log(`   ${tierName(tier).padEnd(9)} request ${served.id.slice(0, 18)}… fulfilled in ${latencyMs} ms, callback got ${JSON.stringify(served.output)} (gas: request ${served.gasUsed.request}, fulfil ${served.gasUsed.fulfil})`);
+    }
+  } finally {
+    await running.stop();
+  }
+
+  log("11. Fraud proofs: the operator signs a deliberately wrong classification; the result is pending for the");
+  log("    challenge window with a bond of its stake locked; a watcher re-runs the model, proves the true output");
+  log("    and refutes it: the bond is slashed, the watcher rewarded, the requester refunded…");
+  const [challenger] = (await ethers.getSigners()).slice(9);
+  if (challenger === undefined) throw new Error("the embedded chain needs ten accounts");
+  const { challenges } = await runChallenge({
+    deployment,
+    chainId,
+    modelId: classifierId,
+    build: head.build,
+    input: head.input,
+    operator,
+    requester,
+    challenger,
+    price: prices[0],
+    deadline,
+    honest: 0,
+    log,
+  });
+  for (const c of challenges) {
+    log(`   refuted ${c.id.slice(0, 18)}…: slashed ${formatEther(c.slashed)} OPG, watcher reward ${formatEther(c.reward)} OPG, requester refund ${formatEther(c.refund)} OPG (gas ${c.gasUsed})`);
+  }
+
+  const report: DemoReport = { chainId: Number(chainId), receipts, fees: totals(settlements), requests, challenges };
   printSummary(report, log);
   return report;
 }

@@ -17,5 +17,7 @@ export async function deploySystem(connection: Connection, parameters: { treasur
     enclaves: await deployed.enclaves.getAddress(),
     quorum: await deployed.quorum.getAddress(),
     verifier: await deployed.verifier.getAddress(),
+    requests: await deployed.requests.getAddress(),
+    disputes: await deployed.disputes.getAddress(),
   };
 }

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildCircuit, loadBuild, opgCacheDir, type ZkBuild } from "../../src/zkml/index.ts";
+import { buildCircuit, loadBuild, METADATA_FORMAT, opgCacheDir, type ZkBuild } from "../../src/zkml/index.ts";
 
 const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), "../../examples/models/gemm-relu-3x4");
 
@@ -22,17 +22,27 @@ export interface DemoHead {
  */
 export async function demoHead(log: (line: string) => void): Promise<DemoHead> {
   const onnx = await readFile(join(EXAMPLE, "model.onnx"));
-  const dir = join(opgCacheDir(), "builds", createHash("sha256").update(onnx).digest("hex").slice(0, 16));
   const input = (JSON.parse(await readFile(join(EXAMPLE, "input.json"), "utf8")) as { input: number[][] }).input.flat();
   const expected = (JSON.parse(await readFile(join(EXAMPLE, "expected.json"), "utf8")) as { output: number[][] }).output.flat();
+  const { build, built } = await cachedBuild(onnx, "gemm-relu-3x4", log);
+  return { build, input, expected, built };
+}
+
+/**
+ * The circuit build of an ONNX model, cached outside the repository and keyed by the model's hash and the build
+ * format (toolkits of different versions never read each other's builds): the first
+ * call compiles and runs the Groth16 setup, later calls (and other scripts and tests) reuse it.
+ */
+export async function cachedBuild(onnx: Uint8Array, name: string, log: (line: string) => void = () => {}): Promise<{ build: ZkBuild; built: boolean }> {
+  const dir = join(opgCacheDir(), "builds", createHash("sha256").update(METADATA_FORMAT).update(onnx).digest("hex").slice(0, 16));
   if (existsSync(join(dir, "model.json"))) {
     try {
-      return { build: await loadBuild(dir), input, expected, built: false };
+      return { build: await loadBuild(dir), built: false };
     } catch {
       log("   cached circuit unusable: rebuilding");
     }
   }
   log(`   compiling the circuit and running the Groth16 setup (first run only; cached in ${dir})…`);
-  await buildCircuit(onnx, { outDir: dir, name: "gemm-relu-3x4" });
-  return { build: await loadBuild(dir), input, expected, built: true };
+  await buildCircuit(onnx, { outDir: dir, name });
+  return { build: await loadBuild(dir), built: true };
 }

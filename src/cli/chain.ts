@@ -56,7 +56,10 @@ export async function openChain(
   io: CliIo,
   options: { needsSigner: boolean },
 ): Promise<ChainContext> {
-  const provider = io.provider ?? new JsonRpcProvider(values.rpc ?? io.env["OPG_RPC_URL"] ?? "http://127.0.0.1:8545", undefined, { staticNetwork: true });
+  // cacheTimeout -1: ethers otherwise answers repeated calls from a 250 ms cache, so a second transaction
+  // sent right after a first one (approve, then stake) would reuse its nonce.
+  const provider =
+    io.provider ?? new JsonRpcProvider(values.rpc ?? io.env["OPG_RPC_URL"] ?? "http://127.0.0.1:8545", undefined, { staticNetwork: true, cacheTimeout: -1 });
   let chainId: bigint;
   try {
     chainId = (await provider.getNetwork()).chainId;

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { OpgError } from "../errors.ts";
+import { releaseZkResources } from "../zkml/snarkjs.ts";
 import { commands } from "./commands/index.ts";
 import { UsageError } from "./errors.ts";
 import { hintFor } from "./hints.ts";
@@ -57,8 +58,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await command.run(found.rest, io);
   } catch (error) {
     io.stderr(`opg ${found.command.path.join(" ")}: ${describe(error)}\n`);
-    if (verbose && error instanceof Error && error.stack !== undefined) io.stderr(error.stack + "\n");
+    if (verbose && error instanceof Error) {
+      // The stack, then every cause's (a failing snarkjs step, an RPC error) with its own stack.
+      let current: unknown = error;
+      for (let depth = 0; current !== undefined && depth < 8; depth++) {
+        if (depth > 0) io.stderr("caused by: ");
+        io.stderr((current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : String(current)) + "\n");
+        current = current instanceof Error ? current.cause : undefined;
+      }
+    }
     return error instanceof UsageError ? 2 : 1;
+  } finally {
+    // A command that proved (operation add-zk, zk prove…) leaves snarkjs's worker threads running, refused or not:
+    // they would keep the process alive after the command.
+    await releaseZkResources();
   }
 }
 

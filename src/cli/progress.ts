@@ -1,14 +1,7 @@
+import type { ProgressListener } from "../zkml/progress.ts";
 import type { CliIo } from "./types.ts";
 
-/** Progress of a long step, reported by library functions through an optional callback. */
-export interface ProgressEvent {
-  readonly step: string;
-  /** Fraction done in [0, 1], or undefined when the step cannot tell. */
-  readonly fraction?: number;
-  readonly done?: boolean;
-}
-
-export type ProgressListener = (event: ProgressEvent) => void;
+export type { ProgressEvent, ProgressListener } from "../zkml/progress.ts";
 
 /** A bar on a terminal, one line per finished step otherwise (logs and CI stay readable). */
 export function progressReporter(io: CliIo): ProgressListener {

@@ -10,6 +10,12 @@
  *
  * Domain separation puts the kind, the fixed-point scale and the length into the initial state, so a
  * vector cannot be confused with its prefix, nor quantized values with packed bytes or another scale.
+ *
+ * Packed commitments (commitPacked, kind 2) first pack range-checked values: each value v with
+ * -2^(B-1) ≤ v < 2^(B-1) becomes u = v + 2^(B-1) ∈ [0, 2^B), and ⌊253 / B⌋ of them share one field
+ * element (Σ u_j · 2^(B·j) < 2^253 < p), so the packing is injective. The width B goes into the tag
+ * too. A circuit that range-checks its input anyway gets the packing for free (it is linear in the
+ * values), and hashes ⌊253 / B⌋ times fewer elements: the ZK tier commits to its input this way.
  */
 /// <reference path="../types/circomlibjs.d.ts" preserve="true" />
 import type { Poseidon } from "circomlibjs";
@@ -22,7 +28,7 @@ export const SNARK_SCALAR_FIELD =
 /** Elements absorbed per Poseidon call (Poseidon(16) takes the running state plus 15 elements). */
 export const COMMITMENT_RATE = 15;
 
-export const CommitmentKind = { Quantized: 0, Bytes: 1 } as const;
+export const CommitmentKind = { Quantized: 0, Bytes: 1, Packed: 2 } as const;
 export type CommitmentKind = (typeof CommitmentKind)[keyof typeof CommitmentKind];
 
 /** A commitment as a 0x-prefixed 32-byte hex string (what contracts store as bytes32). */
@@ -70,10 +76,77 @@ export async function chainedPoseidon(initialState: bigint, elements: readonly b
   return state;
 }
 
-/** Commitment to fixed-point integers (value = round(x · 2^scaleBits)); signed values wrap into the field. */
+/**
+ * Largest magnitude a quantized value may have: (p − 1) / 2. Signed integers in
+ * [−MAX_QUANTIZED_MAGNITUDE, MAX_QUANTIZED_MAGNITUDE] map one-to-one onto the field (fromField inverts
+ * toField on them); anything wider would alias another value modulo p.
+ */
+export const MAX_QUANTIZED_MAGNITUDE = (SNARK_SCALAR_FIELD - 1n) / 2n;
+
+/**
+ * Commitment to fixed-point integers (value = round(x · 2^scaleBits)); signed values map into the field
+ * (negative x is p + x). Values outside ±(p − 1)/2 are refused: they would commit like another vector
+ * ([p − 1] like [−1], [5 + p] like [5]).
+ */
 export async function commitQuantized(values: readonly bigint[], scaleBits: number): Promise<Commitment> {
   const tag = domainTag(CommitmentKind.Quantized, scaleBits, values.length);
+  values.forEach((value, index) => {
+    if (typeof value !== "bigint" || value > MAX_QUANTIZED_MAGNITUDE || value < -MAX_QUANTIZED_MAGNITUDE) {
+      throw new InvalidInputError(`quantized value ${index} (${String(value)}) is outside the committable range ±(p-1)/2`);
+    }
+  });
   return toCommitment(await chainedPoseidon(tag, values.map(toField)));
+}
+
+/** Widest packing: 2^253 < p, so 253 bits of packed values never wrap around the field. */
+export const PACKED_FIELD_BITS = 253;
+
+/** How many B-bit values share one field element in a packed commitment. */
+export function packingFactor(bits: number): number {
+  checkPackingBits(bits);
+  return Math.floor(PACKED_FIELD_BITS / bits);
+}
+
+function checkPackingBits(bits: number): void {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 126) {
+    throw new InvalidInputError(`packing width must be an integer in [1, 126] bits, got ${bits}`);
+  }
+}
+
+/** Initial state of a packed commitment: the quantized tag plus the packing width in bits 48 and up. */
+export function packedDomainTag(scaleBits: number, bits: number, length: number): bigint {
+  checkPackingBits(bits);
+  return domainTag(CommitmentKind.Packed, scaleBits, length) + (BigInt(bits) << 48n);
+}
+
+/**
+ * Packs signed B-bit values into field elements: value j of a group adds (v + 2^(B-1)) · 2^(B·j).
+ * Refuses a value outside [-2^(B-1), 2^(B-1)) (the packing would no longer be injective).
+ */
+export function packValues(values: readonly bigint[], bits: number): bigint[] {
+  const perElement = packingFactor(bits);
+  const offset = 1n << BigInt(bits - 1);
+  const width = BigInt(bits);
+  const out: bigint[] = [];
+  values.forEach((v, i) => {
+    if (typeof v !== "bigint" || v < -offset || v >= offset) {
+      throw new InvalidInputError(`value ${i} (${String(v)}) does not fit ${bits} signed bits: it cannot be packed`);
+    }
+    const slot = i % perElement;
+    const shifted = (v + offset) << (width * BigInt(slot));
+    if (slot === 0) out.push(shifted);
+    else out[out.length - 1] = (out[out.length - 1] ?? 0n) + shifted;
+  });
+  return out;
+}
+
+/**
+ * Packed commitment to fixed-point integers that fit `bits` signed bits (see the module comment):
+ * what a ZK circuit commits its input to. Different lengths, widths or scales never share a tag.
+ */
+export async function commitPacked(values: readonly bigint[], scaleBits: number, bits: number): Promise<Commitment> {
+  const tag = packedDomainTag(scaleBits, bits, values.length);
+  return toCommitment(await chainedPoseidon(tag, packValues(values, bits)));
 }
 
 /** Commitment to arbitrary bytes (a prompt, a file): packed 31 bytes per field element, big-endian. */

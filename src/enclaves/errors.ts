@@ -6,7 +6,7 @@ import { OpgError } from "../errors.ts";
  * attester signatures that do not fit together, unusable inputs.
  */
 export type EnclaveErrorCode =
-  /** The facts given do not belong to the document given (its SHA-256 differs). */
+  /** The facts given do not belong to the document given (its canonical digest differs). */
   | "ENCLAVE_DIGEST_MISMATCH"
   /** PCR0, PCR1 or PCR2 is missing or not 48 bytes (SHA-384), so the registry's 144-byte image cannot be formed. */
   | "ENCLAVE_PCRS_INVALID"

@@ -54,7 +54,10 @@ export function quorumEvidence(
   return encodeEvidence(entries.map((e) => e.signature));
 }
 
-/** Validates the JSON an operator collects from attesters: an array of `{"attester", "signature"}` objects. */
+/**
+ * Validates the JSON an operator collects from attesters: a non-empty array of `{"attester", "signature"}` objects
+ * (see {@link attesterSignaturesFromText} for the text forms `opg enclave attest` outputs come in).
+ */
 export function parseAttesterSignatures(json: unknown): AttesterSignature[] {
   if (!Array.isArray(json) || json.length === 0) {
     throw new EnclaveError("ENCLAVE_ATTESTATIONS_MALFORMED", 'attestations must be a non-empty JSON array of {"attester", "signature"} objects');
@@ -70,6 +73,51 @@ export function parseAttesterSignatures(json: unknown): AttesterSignature[] {
     }
     return { attester: attesterAddress(record["attester"], i), signature: signature.toLowerCase() as Hex };
   });
+}
+
+/** One source of attester signatures for {@link attesterSignaturesFromText}: its text and a name for errors. */
+export interface AttestationSource {
+  readonly text: string;
+  /** "attestations.json", "standard input": named in errors. */
+  readonly source: string;
+}
+
+/**
+ * Reads attester signatures from what attesters print and operators collect: in each source, a JSON array of
+ * `{"attester", "signature"}` objects, one such object, or one object per line (JSON lines, i.e. several
+ * `opg enclave attest` outputs concatenated). Sources are concatenated in order; duplicates are left to
+ * {@link quorumEvidence}, which refuses them.
+ *
+ * @throws EnclaveError ENCLAVE_ATTESTATIONS_MALFORMED naming the source (and line) that is not JSON or not an attestation.
+ */
+export function attesterSignaturesFromText(sources: readonly AttestationSource[]): AttesterSignature[] {
+  const items: unknown[] = [];
+  for (const { text, source } of sources) {
+    let whole: unknown;
+    let parsed = false;
+    try {
+      whole = JSON.parse(text);
+      parsed = true;
+    } catch {
+      // not one JSON value: JSON lines, below
+    }
+    if (parsed) {
+      if (Array.isArray(whole)) items.push(...(whole as unknown[]));
+      else items.push(whole);
+      continue;
+    }
+    const lines = text.split("\n");
+    lines.forEach((line, n) => {
+      if (line.trim() === "") return;
+      try {
+        items.push(JSON.parse(line));
+      } catch (cause) {
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        throw new EnclaveError("ENCLAVE_ATTESTATIONS_MALFORMED", `attestations are not JSON: ${source} line ${n + 1} (${reason})`, { cause, details: { source, line: n + 1 } });
+      }
+    });
+  }
+  return parseAttesterSignatures(items);
 }
 
 function attesterAddress(value: unknown, index: number): string {

@@ -3,18 +3,17 @@
  * take (contracts/interfaces/IAttestationVerifier.sol): the document digest, PCR0‖PCR1‖PCR2, the enclave key's
  * address, the 32-byte user_data binding and the timestamp in milliseconds.
  */
-import { createHash } from "node:crypto";
 import { keccak256 } from "ethers";
 import { enclaveKeyAddress } from "../nitro/binding.ts";
-import { toHex, view } from "../nitro/bytes.ts";
-import { parseAttestationDocument } from "../nitro/document.ts";
+import { toHex } from "../nitro/bytes.ts";
+import { attestationDigestOf, parseAttestationDocument } from "../nitro/document.ts";
 import type { NitroAttestationFacts } from "../nitro/verify.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { EnclaveError } from "./errors.ts";
 
 /** The on-chain AttestationFacts, field for field; pass it to ethers as the tuple argument. */
 export interface AttestationFacts {
-  /** SHA-256 of the whole COSE_Sign1 document. */
+  /** SHA-256 of the document's canonical form (untagged COSE_Sign1, low-S): one digest per signed payload. */
   readonly attestationDigest: Hex;
   /** PCR0‖PCR1‖PCR2, 144 bytes: keccak256 of it is the image id. */
   readonly pcrs: Hex;
@@ -37,13 +36,15 @@ export const DEBUG_IMAGE_ID = keccak256(new Uint8Array(3 * PCR_LENGTH)) as Hex;
 
 /**
  * The on-chain facts of a document that `verifyAttestation` accepted. `document` must be the bytes those facts came
- * from: its SHA-256 is compared with the facts' digest, so facts of one document cannot travel with another.
+ * from: its canonical digest is compared with the facts' digest, so facts of one document cannot travel with another
+ * (they do travel with another spelling of the same signed payload: tag 18, or s replaced by n − s).
  *
  * @throws EnclaveError ENCLAVE_DIGEST_MISMATCH, ENCLAVE_PCRS_INVALID, ENCLAVE_USER_DATA_INVALID,
  *   ENCLAVE_TIMESTAMP_INVALID; NitroError NITRO_PUBLIC_KEY_INVALID when public_key is not a secp256k1 key.
  */
 export function attestationFactsOf(document: Uint8Array, verified: VerifiedFactsInput): AttestationFacts {
-  const digest = documentDigest(document);
+  if (!(document instanceof Uint8Array)) throw new EnclaveError("ENCLAVE_DIGEST_MISMATCH", "document must be a Uint8Array");
+  const digest = attestationDigestOf(parseAttestationDocument(document)) as Hex;
   if (typeof verified.attestationDigest !== "string" || verified.attestationDigest.toLowerCase() !== digest) {
     throw new EnclaveError("ENCLAVE_DIGEST_MISMATCH", `the facts are of document ${String(verified.attestationDigest)}, not of the one given (${digest})`, {
       details: { expected: digest, actual: verified.attestationDigest },
@@ -59,7 +60,7 @@ export function attestationFactsOf(document: Uint8Array, verified: VerifiedFacts
  */
 export function unverifiedFactsOf(document: Uint8Array): AttestationFacts {
   const parsed = parseAttestationDocument(document);
-  return onChainFacts(documentDigest(document), (i) => parsed.pcrs.get(i), parsed.publicKey, parsed.userData, parsed.timestamp);
+  return onChainFacts(attestationDigestOf(parsed) as Hex, (i) => parsed.pcrs.get(i), parsed.publicKey, parsed.userData, parsed.timestamp);
 }
 
 /** The image id the registry derives from the facts: keccak256(PCR0‖PCR1‖PCR2). */
@@ -83,11 +84,6 @@ function checkPcr(index: number, value: Uint8Array | undefined): Uint8Array {
     });
   }
   return value;
-}
-
-function documentDigest(document: Uint8Array): Hex {
-  if (!(document instanceof Uint8Array)) throw new EnclaveError("ENCLAVE_DIGEST_MISMATCH", "document must be a Uint8Array");
-  return ("0x" + createHash("sha256").update(view(document)).digest("hex")) as Hex;
 }
 
 function onChainFacts(

@@ -13,6 +13,7 @@ export { STATEMENT_TYPES, quorumDomain, statementOf, statementDigest, recoverAtt
 export type { AttestationStatement } from "./statement.ts";
 export { attest } from "./attester.ts";
 export type { AttestPolicy, Attestation, AttesterSignature, StatementSigner } from "./attester.ts";
-export { quorumEvidence, encodeEvidence, parseAttesterSignatures } from "./evidence.ts";
+export { quorumEvidence, encodeEvidence, parseAttesterSignatures, attesterSignaturesFromText } from "./evidence.ts";
+export type { AttestationSource } from "./evidence.ts";
 export { registerEnclaveKey, approveEnclaveImage, revokeEnclaveImage, enclaveKeyOf, quorumDomainOf } from "./registry.ts";
 export type { EnclaveKeyRecord, EnclaveRegistration } from "./registry.ts";

@@ -73,7 +73,7 @@ function checkImage(imageId: string): Hex {
 }
 
 /**
- * Approves enclave image `imageId` for `modelId` (signer: the model owner or governance). The debug image is refused
+ * Approves enclave image `imageId` for `modelId` (signer: the model owner; governance may only revoke). The debug image is refused
  * here: the registry never registers keys attested by a debug enclave, so approving it could only mislead.
  */
 export async function approveEnclaveImage(c: Contracts, modelId: string, imageId: string): Promise<{ gasUsed: bigint; transactionHash: string }> {

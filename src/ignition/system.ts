@@ -1,8 +1,8 @@
 /**
  * The Ignition module of the whole system: OPG token, Groth16 verifier, model / operator / enclave
- * registries, the attester quorum behind the enclave registry, and the inference hub that settles fees.
- * Parameters (all optional): admin, treasury, tokenSupply, minimumStake, unbondingDelay, operatorBps,
- * modelOwnerBps, attesters, attesterThreshold, maxAttestationAge, enclaveKeyLifetime.
+ * registries, the attester quorum behind the enclave registry, the inference hub that settles fees, the
+ * request book and the disputes contract (fraud proofs). Parameters (all optional): see `OpgSystem` in
+ * ignition/parameters.example.json.
  *
  * `artifacts` lets a project that depends on opg-verifier deploy the packaged build of the contracts
  * (opg-verifier/ignition) without compiling them; without it, contracts are found by name in the
@@ -10,8 +10,19 @@
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type { ArgumentType, Artifact } from "@nomicfoundation/ignition-core";
+import { id } from "ethers";
 
-export const SYSTEM_CONTRACTS = ["OPGToken", "Groth16Verifier", "ModelRegistry", "OperatorRegistry", "AttesterQuorum", "EnclaveRegistry", "InferenceHub"] as const;
+export const SYSTEM_CONTRACTS = [
+  "OPGToken",
+  "Groth16Verifier",
+  "ModelRegistry",
+  "OperatorRegistry",
+  "AttesterQuorum",
+  "EnclaveRegistry",
+  "InferenceHub",
+  "RequestBook",
+  "Disputes",
+] as const;
 export type SystemContract = (typeof SYSTEM_CONTRACTS)[number];
 
 export function opgSystemModule(artifacts?: Readonly<Record<SystemContract, Artifact>>) {
@@ -31,6 +42,12 @@ export function opgSystemModule(artifacts?: Readonly<Record<SystemContract, Arti
     const attesterThreshold = m.getParameter("attesterThreshold", 1);
     const maxAttestationAge = m.getParameter("maxAttestationAge", 3_600);
     const enclaveKeyLifetime = m.getParameter("enclaveKeyLifetime", 24 * 3_600);
+    // Fraud proofs: Signature/TEE results of models with a circuit stay pending this long (0 turns them off),
+    // bonding this multiple of their fee; a refutation pays the challenger and the requester these shares.
+    const challengeWindow = m.getParameter("challengeWindow", 3_600);
+    const bondMultiple = m.getParameter("bondMultiple", 10);
+    const challengerRewardBps = m.getParameter("challengerRewardBps", 2_000);
+    const requesterCompensationBps = m.getParameter("requesterCompensationBps", 3_000);
 
     const token = contract("OPGToken", [admin, tokenSupply]);
     const verifier = contract("Groth16Verifier", []);
@@ -42,6 +59,32 @@ export function opgSystemModule(artifacts?: Readonly<Record<SystemContract, Arti
       { admin, feeToken: token, treasury, operatorBps, modelOwnerBps, models, operators, enclaves, verifier },
     ]);
 
-    return { token, verifier, models, operators, quorum, enclaves, hub };
+    // The request book reserves and settles through the hub's escrow; the hub accepts exactly one book.
+    const requests = contract("RequestBook", [hub, models, operators, enclaves, verifier]);
+    // Sent by account 0, the default admin; a deployment with another admin calls setRequestBook itself.
+    m.call(hub, "setRequestBook", [requests]);
+
+    // The disputes contract slashes bonds, bans enclave keys that signed refuted results, and is the one
+    // contract the hub lets refute; the hub locks bonds. Sent by account 0, the default admin.
+    const disputes = contract("Disputes", [
+      {
+        admin,
+        hub,
+        models,
+        operators,
+        enclaves,
+        verifier,
+        token,
+        treasury,
+        rewardBps: challengerRewardBps,
+        compensationBps: requesterCompensationBps,
+      },
+    ]);
+    m.call(operators, "grantRole", [id("SLASHER_ROLE"), disputes], { id: "grantSlasherToDisputes" });
+    m.call(operators, "grantRole", [id("BOND_HOLDER_ROLE"), hub], { id: "grantBondHolderToHub" });
+    m.call(enclaves, "grantRole", [id("REVOKER_ROLE"), disputes], { id: "grantRevokerToDisputes" });
+    m.call(hub, "setDisputeConfig", [disputes, challengeWindow, bondMultiple]);
+
+    return { token, verifier, models, operators, quorum, enclaves, hub, requests, disputes };
   });
 }

@@ -114,10 +114,17 @@ export function verifyChain(
   const last = ders.length - 1;
   let parent: CacheEntry | undefined;
   let parentHash = "";
+  const seen = new Map<string, number>();
   for (let i = 0; i <= last; i++) {
     const der = ders[i]!;
     const label = i === last ? "certificate" : `cabundle[${i}]`;
     const hash = sha256Hex(der);
+    // One certificate, one place: a repeated root or intermediate is a path with a loop in it, however well it chains.
+    const earlier = seen.get(hash);
+    if (earlier !== undefined) {
+      throw new NitroError("NITRO_CHAIN_BROKEN", `${label} repeats cabundle[${earlier}]`, { details: { certificate: label, index: i, repeats: earlier } });
+    }
+    seen.set(hash, i);
     if (i === 0 && !isRoot(root, der, hash)) {
       throw new NitroError("NITRO_CHAIN_UNTRUSTED_ROOT", `cabundle[0] is not the pinned root (SHA-256 ${hash}, expected ${root.sha256})`, {
         details: { certificate: "cabundle[0]", index: 0, sha256: hash, expected: root.sha256 },
@@ -130,11 +137,15 @@ export function verifyChain(
       if (!equalBytes(cert.issuer, cert.subject)) throw certError("NITRO_CHAIN_BROKEN", i, label, cert, "root is not self-issued");
     } else if (!equalBytes(cert.issuer, parent!.cert.subject)) {
       throw certError("NITRO_CHAIN_BROKEN", i, label, cert, `issuer ${describeName(cert.issuer)} is not the subject of the certificate before it`);
+    } else if (equalBytes(cert.issuer, cert.subject)) {
+      // Only the anchor may be self-issued: a re-issued root (same name, another serial or key) further down would
+      // not count against pathLen (RFC 5280 6.1.4 (l)) and has no place in an AWS chain.
+      throw certError("NITRO_CHAIN_BROKEN", i, label, cert, "is self-issued but is not the root");
     }
 
     if (i < last) {
       if (!cert.isCA) throw certError("NITRO_CERT_CONSTRAINTS", i, label, cert, "issues a certificate but is not a CA");
-      if (cert.keyUsage === undefined || (cert.keyUsage & KEY_USAGE_KEY_CERT_SIGN) === 0) {
+      if ((cert.keyUsage & KEY_USAGE_KEY_CERT_SIGN) === 0) {
         throw certError("NITRO_CERT_CONSTRAINTS", i, label, cert, "key usage lacks keyCertSign");
       }
       // CA certificates below this one, not counting the leaf (RFC 5280 4.2.1.9).
@@ -144,7 +155,7 @@ export function verifyChain(
       }
     } else {
       if (cert.isCA) throw certError("NITRO_CERT_CONSTRAINTS", i, label, cert, "the signing certificate must not be a CA");
-      if (cert.keyUsage === undefined || (cert.keyUsage & KEY_USAGE_DIGITAL_SIGNATURE) === 0) {
+      if ((cert.keyUsage & KEY_USAGE_DIGITAL_SIGNATURE) === 0) {
         throw certError("NITRO_CERT_CONSTRAINTS", i, label, cert, "key usage lacks digitalSignature");
       }
     }

@@ -30,6 +30,27 @@ export interface DevChainOptions {
   readonly intermediates?: number;
   /** Leaf validity. Default 3 hours, like AWS. */
   readonly leafValidityMs?: number;
+  /**
+   * Deliberate deviations from the profile, by position in [cabundle..., leaf] (0 = root, the last = leaf), so tests
+   * can build the certificates a verifier must refuse. Each certificate is still correctly signed by its issuer.
+   */
+  readonly certificates?: Readonly<Record<number, DevCertificateOverrides>>;
+}
+
+/** How one generated certificate departs from the Nitro profile. Everything absent is written the AWS way. */
+export interface DevCertificateOverrides {
+  /** serialNumber INTEGER content bytes, written as given: [0] is zero, [0x80] negative, [0, 1] non-minimal. */
+  readonly serial?: Uint8Array;
+  /** keyUsage BIT STRING content (the unused-bits count first), written as given; null leaves the extension out. */
+  readonly keyUsage?: Uint8Array | null;
+  /** null leaves the basicConstraints extension out. */
+  readonly basicConstraints?: null;
+  /** Write both validity dates as GeneralizedTime, whatever the year. */
+  readonly generalizedTime?: boolean;
+  /** Make the certificate self-issued: its subject is its issuer's name (a root re-issued below itself). */
+  readonly selfIssued?: boolean;
+  /** The subject's CN, any text (control characters included: names are attacker-chosen). */
+  readonly commonName?: string;
 }
 
 /** A generated CA chain and the leaf key that signs documents. */
@@ -83,18 +104,22 @@ const oid = (...bytes: number[]): Uint8Array => tlv(0x06, Uint8Array.from(bytes)
 const ECDSA_SHA384 = seq(oid(0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03));
 
 function derInteger(value: number): Uint8Array {
+  return tlv(0x02, integerContent(value));
+}
+
+function integerContent(value: number): Uint8Array {
   const bytes: number[] = [];
   for (let v = value; bytes.length === 0 || v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
   if (bytes[0]! & 0x80) bytes.unshift(0);
-  return tlv(0x02, Uint8Array.from(bytes));
+  return Uint8Array.from(bytes);
 }
 
-function derTime(ms: number): Uint8Array {
+function derTime(ms: number, generalized = false): Uint8Array {
   const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
   const digits = iso.slice(0, 19).replace(/[-T:]/g, "") + "Z";
   const year = Number(iso.slice(0, 4));
   // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
-  return year < 2050 ? tlv(0x17, Buffer.from(digits.slice(2), "latin1")) : tlv(0x18, Buffer.from(digits, "latin1"));
+  return year < 2050 && !generalized ? tlv(0x17, Buffer.from(digits.slice(2), "latin1")) : tlv(0x18, Buffer.from(digits, "latin1"));
 }
 
 const ATTRIBUTES: Record<string, [number, number]> = { C: [0x06, 0x13], O: [0x0a, 0x0c], OU: [0x0b, 0x0c], CN: [0x03, 0x0c] };
@@ -130,21 +155,28 @@ interface CertSpec {
   readonly signingKey: KeyObject;
   /** undefined: leaf (cA false); otherwise a CA, with pathLen when a number is given (null = unlimited). */
   readonly pathLen?: number | null;
+  readonly overrides?: DevCertificateOverrides | undefined;
 }
 
 function certificate(spec: CertSpec): Uint8Array {
   const isCA = spec.pathLen !== undefined;
   const basic = seq(...(isCA ? [Uint8Array.of(0x01, 0x01, 0xff)] : []), ...(typeof spec.pathLen === "number" ? [derInteger(spec.pathLen)] : []));
-  const usage = isCA ? keyUsage([0, 5, 6]) : keyUsage([0, 1]);
+  const o = spec.overrides ?? {};
+  const usage = o.keyUsage !== undefined ? (o.keyUsage === null ? null : tlv(0x03, o.keyUsage)) : isCA ? keyUsage([0, 5, 6]) : keyUsage([0, 1]);
+  const extensions = [
+    ...(o.basicConstraints === null ? [] : [extension(oid(0x55, 0x1d, 0x13), true, basic)]),
+    ...(usage === null ? [] : [extension(oid(0x55, 0x1d, 0x0f), isCA, usage)]),
+  ];
+  const generalized = o.generalizedTime === true;
   const tbs = seq(
     tlv(0xa0, derInteger(2)),
-    derInteger(spec.serial),
+    tlv(0x02, o.serial ?? integerContent(spec.serial)),
     ECDSA_SHA384,
     spec.issuer,
-    seq(derTime(spec.notBefore), derTime(spec.notAfter)),
-    spec.subject,
+    seq(derTime(spec.notBefore, generalized), derTime(spec.notAfter, generalized)),
+    o.selfIssued === true ? spec.issuer : spec.subject,
     new Uint8Array(spec.publicKey.export({ type: "spki", format: "der" })),
-    tlv(0xa3, seq(extension(oid(0x55, 0x1d, 0x13), true, basic), extension(oid(0x55, 0x1d, 0x0f), isCA, usage))),
+    tlv(0xa3, seq(...extensions)),
   );
   const signature = cryptoSign("sha384", tbs, spec.signingKey);
   return seq(tbs, ECDSA_SHA384, tlv(0x03, Uint8Array.of(0), signature));
@@ -170,18 +202,20 @@ export function createDevChain(options: DevChainOptions = {}): DevChain {
   const leafValidity = options.leafValidityMs ?? 3 * HOUR;
   if (!Number.isFinite(at) || at < 30 * DAY || !(leafValidity > 0)) throw new NitroError("NITRO_INPUT_INVALID", "at and leafValidityMs must be valid times");
 
+  const overrides = (position: number): DevCertificateOverrides | undefined => options.certificates?.[position];
   const base = [["C", "US"], ["O", "OPG Development"], ["OU", "Nitro"]] as const;
   const rootKeys = p384();
-  const rootName = derName([...base, ["CN", "dev.nitro-enclaves"]]);
+  const rootName = derName([...base, ["CN", overrides(0)?.commonName ?? "dev.nitro-enclaves"]]);
   const cabundle: Uint8Array[] = [
-    certificate({ serial: 1, issuer: rootName, subject: rootName, notBefore: seconds(at - 30 * DAY), notAfter: seconds(at + 3650 * DAY), publicKey: rootKeys.publicKey, signingKey: rootKeys.privateKey, pathLen: null }),
+    certificate({ serial: 1, issuer: rootName, subject: rootName, notBefore: seconds(at - 30 * DAY), notAfter: seconds(at + 3650 * DAY), publicKey: rootKeys.publicKey, signingKey: rootKeys.privateKey, pathLen: null, overrides: overrides(0) }),
   ];
   const labels = ["regional", "zonal", "instance"];
   let issuer = rootName;
   let issuerKey = rootKeys.privateKey;
   for (let i = 0; i < count; i++) {
     const keys = p384();
-    const subject = derName([...base, ["CN", `${labels[i]}.dev.nitro-enclaves`]]);
+    const tweaks = overrides(i + 1);
+    const subject = tweaks?.selfIssued === true ? issuer : derName([...base, ["CN", tweaks?.commonName ?? `${labels[i]}.dev.nitro-enclaves`]]);
     cabundle.push(
       certificate({
         serial: i + 2,
@@ -192,6 +226,7 @@ export function createDevChain(options: DevChainOptions = {}): DevChain {
         publicKey: keys.publicKey,
         signingKey: issuerKey,
         pathLen: count - i - 1,
+        overrides: tweaks,
       }),
     );
     issuer = subject;
@@ -203,11 +238,12 @@ export function createDevChain(options: DevChainOptions = {}): DevChain {
   const leaf = certificate({
     serial: 0x7f,
     issuer,
-    subject: derName([...base, ["CN", "i-0000000000000000-enc0000000000000000.dev"]]),
+    subject: derName([...base, ["CN", overrides(count + 1)?.commonName ?? "i-0000000000000000-enc0000000000000000.dev"]]),
     notBefore: leafNotBefore,
     notAfter: leafNotAfter,
     publicKey: leafKeys.publicKey,
     signingKey: issuerKey,
+    overrides: overrides(count + 1),
   });
   const root = cabundle[0]!;
   const body = Buffer.from(root).toString("base64").replace(/.{64}/g, "$&\n").replace(/\n$/, "");

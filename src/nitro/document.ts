@@ -1,6 +1,8 @@
-import { bytesEqual } from "./bytes.ts";
-import { CborReader } from "./cbor.ts";
+import { createHash } from "node:crypto";
+import { bytesEqual, view } from "./bytes.ts";
+import { bstrHead, CborReader } from "./cbor.ts";
 import { NitroError, wrapUnexpected } from "./errors.ts";
+import { printable } from "./text.ts";
 
 /**
  * Size limits. The payload, certificate, PCR and optional-field limits are the ones AWS documents
@@ -25,6 +27,13 @@ export const NITRO_LIMITS = Object.freeze({
 
 /** The only protected header a Nitro document has: the CBOR map {1: -35}, i.e. alg = ES384. */
 export const ES384_PROTECTED_HEADER = Uint8Array.of(0xa1, 0x01, 0x38, 0x22);
+
+/** Length of a PCR for each digest the format names (only SHA384 is accepted, as AWS documents). */
+const DIGEST_LENGTHS = { SHA384: 48 } as const;
+
+/** The order of P-384 and its half: an ECDSA signature (r, s) is also valid as (r, n − s). */
+const P384_N = 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n;
+const P384_HALF_N = P384_N >> 1n;
 
 /** A syntactically valid Nitro attestation document. Nothing in it is authenticated yet. */
 export interface ParsedAttestationDocument {
@@ -112,7 +121,7 @@ function parsePayload(payload: Uint8Array): PayloadFields {
     const keyAt = r.pos;
     const key = r.readText("payload key", 1, 16);
     if (!FIELD_SET.has(key)) {
-      throw new NitroError("NITRO_FIELD_INVALID", `unknown field "${key}"`, { details: { field: key, offset: keyAt } });
+      throw new NitroError("NITRO_FIELD_INVALID", `unknown field "${printable(key)}"`, { details: { field: key, offset: keyAt } });
     }
     const field = key as FieldName;
     if (seen.has(field)) duplicate(field, keyAt);
@@ -123,7 +132,7 @@ function parsePayload(payload: Uint8Array): PayloadFields {
         break;
       case "digest": {
         const value = r.readText("digest", 1, 16);
-        if (value !== "SHA384") throw new NitroError("NITRO_FIELD_INVALID", `digest must be "SHA384", found "${value}"`, { details: { field } });
+        if (value !== "SHA384") throw new NitroError("NITRO_FIELD_INVALID", `digest must be "SHA384", found "${printable(value)}"`, { details: { field } });
         digest = value;
         break;
       }
@@ -168,6 +177,15 @@ function parsePayload(payload: Uint8Array): PayloadFields {
   if (pcrs === undefined) missing("pcrs");
   if (certificate === undefined) missing("certificate");
   if (cabundle === undefined) missing("cabundle");
+  // PCRs are digests: their length is the one `digest` names, not any length NSM could have used.
+  const pcrLength = DIGEST_LENGTHS[digest!];
+  for (const [index, value] of pcrs!) {
+    if (value.length !== pcrLength) {
+      throw new NitroError("NITRO_FIELD_INVALID", `PCR${index} is ${value.length} bytes, but digest ${digest} makes every PCR ${pcrLength} bytes`, {
+        details: { field: `pcrs[${index}]`, length: value.length, expected: pcrLength },
+      });
+    }
+  }
   return { moduleId: moduleId!, digest: digest!, timestamp: timestamp!, pcrs: pcrs!, certificate: certificate!, cabundle: cabundle!, publicKey, userData, nonce };
 }
 
@@ -195,3 +213,35 @@ function readPcrs(r: CborReader): Map<number, Uint8Array> {
   }
   return pcrs;
 }
+
+/**
+ * 0x SHA-256 of the document's canonical form: the untagged COSE_Sign1 with the low-S signature (s ≤ n/2). One signed
+ * payload has four valid spellings (COSE tag 18 or not, s or n − s) but one digest, so deduplicating by this digest
+ * is sound. The strict parser admits no other variation (shortest CBOR heads, exact protected header, empty
+ * unprotected map), and for an untagged low-S document the digest is simply the SHA-256 of its bytes.
+ */
+export function attestationDigestOf(doc: ParsedAttestationDocument): string {
+  const r = doc.signature.subarray(0, 48);
+  const s = doc.signature.subarray(48, 96);
+  let canonicalS: Uint8Array = s;
+  const value = BigInt("0x" + view(s).toString("hex"));
+  if (value > P384_HALF_N && value < P384_N) canonicalS = Buffer.from((P384_N - value).toString(16).padStart(96, "0"), "hex");
+  return (
+    "0x" +
+    createHash("sha256")
+      .update(COSE_SIGN1_HEAD)
+      .update(bstrHead(doc.protectedHeader.length))
+      .update(view(doc.protectedHeader))
+      .update(EMPTY_MAP)
+      .update(bstrHead(doc.payload.length))
+      .update(view(doc.payload))
+      .update(SIGNATURE_HEAD)
+      .update(view(r))
+      .update(view(canonicalS))
+      .digest("hex")
+  );
+}
+
+const COSE_SIGN1_HEAD = Uint8Array.of(0x84);
+const EMPTY_MAP = Uint8Array.of(0xa0);
+const SIGNATURE_HEAD = bstrHead(96);

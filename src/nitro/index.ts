@@ -12,7 +12,7 @@ export { CertificateCache } from "./chain.ts";
 export type { NitroVerifyMetrics } from "./chain.ts";
 export { NitroError } from "./errors.ts";
 export type { NitroErrorCode } from "./errors.ts";
-export { parseAttestationDocument, NITRO_LIMITS, ES384_PROTECTED_HEADER } from "./document.ts";
+export { parseAttestationDocument, attestationDigestOf, NITRO_LIMITS, ES384_PROTECTED_HEADER } from "./document.ts";
 export type { ParsedAttestationDocument } from "./document.ts";
 export { AWS_NITRO_ROOT_PEM, AWS_NITRO_ROOT_SHA256, awsNitroRoot, trustedRoot, pemToDer } from "./root.ts";
 export type { TrustedRoot } from "./root.ts";

@@ -1,9 +1,9 @@
-import { createHash, verify as cryptoVerify } from "node:crypto";
+import { verify as cryptoVerify } from "node:crypto";
 import { imageId } from "./binding.ts";
 import { bytesEqual, bytesLike, toHex, view } from "./bytes.ts";
 import { bstrHead } from "./cbor.ts";
 import { CertificateCache, verifyChain, type NitroVerifyMetrics } from "./chain.ts";
-import { parseAttestationDocument, type ParsedAttestationDocument } from "./document.ts";
+import { attestationDigestOf, parseAttestationDocument, type ParsedAttestationDocument } from "./document.ts";
 import { NitroError, wrapUnexpected } from "./errors.ts";
 import { awsNitroRoot, trustedRoot, type TrustedRoot } from "./root.ts";
 
@@ -53,8 +53,9 @@ export interface NitroAttestationFacts {
   readonly userData: Uint8Array | null;
   readonly nonce: Uint8Array | null;
   /**
-   * 0x SHA-256 of the exact document bytes. Note that ECDSA signatures are malleable (s ↔ n−s), so the same signed
-   * payload has two valid documents with different digests: deduplicate on the payload's contents, not on this.
+   * 0x SHA-256 of the document's canonical form (untagged COSE_Sign1, low-S signature): the same for every spelling
+   * of one signed payload, so it is safe to deduplicate on. Equal to the SHA-256 of the bytes for an untagged low-S
+   * document. See {@link attestationDigestOf}.
    */
   readonly attestationDigest: string;
 }
@@ -119,7 +120,7 @@ function verifyUnwrapped(document: Uint8Array, options: NitroVerifyOptions): Nit
   }
 
   checkPolicy(doc, options);
-  return facts(doc, document);
+  return facts(doc);
 }
 
 function checkPolicy(doc: ParsedAttestationDocument, options: NitroVerifyOptions): void {
@@ -171,7 +172,7 @@ function badEntry(n: number): never {
   throw new NitroError("NITRO_INPUT_INVALID", `allowedImages[${n}] must be a 32-byte image id or {pcr0?, pcr1?, pcr2?} with at least one PCR`);
 }
 
-function facts(doc: ParsedAttestationDocument, document: Uint8Array): NitroAttestationFacts {
+function facts(doc: ParsedAttestationDocument): NitroAttestationFacts {
   const pcrs: Record<number, Uint8Array> = {};
   for (const [index, value] of doc.pcrs) pcrs[index] = value.slice();
   return {
@@ -183,7 +184,7 @@ function facts(doc: ParsedAttestationDocument, document: Uint8Array): NitroAttes
     publicKey: doc.publicKey === null ? null : doc.publicKey.slice(),
     userData: doc.userData === null ? null : doc.userData.slice(),
     nonce: doc.nonce === null ? null : doc.nonce.slice(),
-    attestationDigest: "0x" + createHash("sha256").update(view(document)).digest("hex"),
+    attestationDigest: attestationDigestOf(doc),
   };
 }
 

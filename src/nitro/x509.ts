@@ -11,6 +11,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { bytesEqual, view } from "./bytes.ts";
 import { NitroError } from "./errors.ts";
+import { printable } from "./text.ts";
 
 /** What the verifier needs from one certificate. Immutable once parsed, so it can be cached. */
 export interface ParsedCertificate {
@@ -28,8 +29,8 @@ export interface ParsedCertificate {
   readonly isCA: boolean;
   /** basicConstraints pathLenConstraint, undefined when absent. */
   readonly pathLen: number | undefined;
-  /** keyUsage bits as a number (bit 0 = digitalSignature ... bit 8 = decipherOnly), undefined when absent. */
-  readonly keyUsage: number | undefined;
+  /** keyUsage bits as a number (bit 0 = digitalSignature ... bit 8 = decipherOnly); the extension is required. */
+  readonly keyUsage: number;
   readonly publicKey: KeyObject;
 }
 
@@ -135,6 +136,7 @@ export function parseCertificate(der: Uint8Array, label: string): ParsedCertific
   const serial = tbs.next(0x02, "serialNumber");
   // RFC 5280 caps the serial at 20 octets of value; AWS intermediates use all 20 plus a 0x00 sign byte, hence 21.
   if (serial.end === serial.content || serial.end - serial.content > 21) tbs.fail("serialNumber length outside 1..21 bytes");
+  checkSerial(tbs, der, serial);
   if (!bytesEqual(tbs.slice(tbs.next(0x30, "signature")), ECDSA_SHA384)) tbs.fail("TBS signature algorithm is not ecdsa-with-SHA384");
   const issuer = tbs.slice(tbs.next(0x30, "issuer"));
   const validity = tbs.sub(tbs.next(0x30, "validity"));
@@ -199,8 +201,13 @@ export function parseCertificate(der: Uint8Array, label: string): ParsedCertific
       const bits = value.next(0x03, "keyUsage");
       value.done("keyUsage");
       const len = bits.end - bits.content;
-      const unused = der[bits.content];
-      if (len < 2 || len > 3 || unused === undefined || unused > 7) ext.fail("keyUsage is not a valid BIT STRING");
+      const unused = der[bits.content] ?? 8;
+      if (len < 2 || len > 3 || unused > 7) ext.fail("keyUsage is not a valid BIT STRING");
+      // X.690 11.2: the unused (padding) bits are zero, and a named bit list drops trailing zero bits, so the last
+      // declared bit is set. Without this, keyCertSign could hide in the padding: OpenSSL ignores it, we would not.
+      const last = der[bits.end - 1]!;
+      if ((last & ((1 << unused) - 1)) !== 0) ext.fail("keyUsage has non-zero unused (padding) bits");
+      if (((last >> unused) & 1) === 0) ext.fail("keyUsage BIT STRING is not minimally encoded (trailing zero bits)");
       keyUsage = 0;
       for (let i = 1; i < len; i++) {
         const byte = der[bits.content + i]!;
@@ -211,7 +218,10 @@ export function parseCertificate(der: Uint8Array, label: string): ParsedCertific
       ext.fail(`unsupported critical extension ${formatOid(oid)}`);
     }
   }
-  if (!sawBasic && isCA) tbs.fail("CA without basicConstraints");
+  // Every certificate of the Nitro profile (root, intermediates and leaf) carries both; RFC 5280 verifiers refuse a
+  // signing leaf whose role is left implicit.
+  if (!sawBasic) tbs.fail("certificate lacks basicConstraints");
+  if (keyUsage === undefined) return tbs.fail("certificate lacks keyUsage");
 
   let publicKey: KeyObject;
   try {
@@ -225,6 +235,18 @@ export function parseCertificate(der: Uint8Array, label: string): ParsedCertific
   return { der, tbs: cert.slice(tbsEl), signature, issuer, subject, notBefore, notAfter, isCA, pathLen, keyUsage, publicKey };
 }
 
+/**
+ * RFC 5280 4.1.2.2: the serial is a positive integer; DER (X.690 8.3.2) makes its encoding minimal. Zero, negative
+ * and padded serials are refused rather than normalised, so each certificate has one reading.
+ */
+function checkSerial(r: DerReader, der: Uint8Array, serial: Element): void {
+  const first = der[serial.content]!;
+  const len = serial.end - serial.content;
+  if (first & 0x80) r.fail("serialNumber is negative");
+  if (len > 1 && first === 0 && (der[serial.content + 1]! & 0x80) === 0) r.fail("serialNumber is not minimally encoded");
+  if (len === 1 && first === 0) r.fail("serialNumber is zero");
+}
+
 /** RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ (years 1950..2049) or GeneralizedTime YYYYMMDDHHMMSSZ, seconds, UTC. */
 function readTime(r: DerReader, what: string): number {
   const tag = r.peekTag();
@@ -235,6 +257,8 @@ function readTime(r: DerReader, what: string): number {
   if (m === null) r.fail(`${what} is not in the DER time format`);
   let year = Number(m[1]);
   if (tag === 0x17) year += year >= 50 ? 1900 : 2000;
+  // RFC 5280 4.1.2.5: dates through 2049 MUST be UTCTime; GeneralizedTime only from 2050 (one encoding per date).
+  else if (year < 2050) r.fail(`${what} uses GeneralizedTime for a year before 2050`);
   const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
   const ms = Date.UTC(year, month - 1, day, hour, minute, second);
   const check = new Date(ms);
@@ -263,8 +287,8 @@ function formatOid(oid: Uint8Array): string {
 const NAME_KEYS: Record<string, string> = { "2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU" };
 
 /**
- * Human-readable form of a DER Name for error messages ("CN=...,O=..."). Best effort and only called on failure
- * paths, so it never throws: an undecodable name prints as hex.
+ * Human-readable form of a DER Name for error messages ("CN=...,O=..."), control characters escaped (the name is
+ * attacker-chosen). Best effort and only called on failure paths, so it never throws: an undecodable name prints as hex.
  */
 export function describeName(name: Uint8Array): string {
   try {
@@ -278,7 +302,7 @@ export function describeName(name: Uint8Array): string {
         const oid = formatOid(atv.slice(atv.next(0x06, "type"), false));
         const tag = atv.peekTag() ?? 0;
         const value = Buffer.from(atv.slice(atv.next(tag, "value"), false)).toString(tag === 0x1e ? "utf16le" : "utf8");
-        parts.push(`${NAME_KEYS[oid] ?? oid}=${value}`);
+        parts.push(`${NAME_KEYS[oid] ?? oid}=${printable(value)}`);
       }
     }
     return parts.join(",");

@@ -1,2 +1,3 @@
 export * from "./operation.ts";
 export * from "./zk.ts";
+export * from "./request.ts";

@@ -4,9 +4,10 @@
  * signature, or a Groth16 proof bound to the step's receipt id) and checks the chain before anything
  * reaches the chain, so a broken operation fails here with a readable error rather than as a revert.
  */
-import { commitQuantized, type Commitment } from "../commitments/index.ts";
+import type { Commitment } from "../commitments/index.ts";
 import { InvalidInputError, OpgError } from "../errors.ts";
 import {
+  bindingOf,
   buildReceipt,
   checkAddress,
   hubDomain,
@@ -20,7 +21,7 @@ import {
 } from "../receipts/receipt.ts";
 import { Tier, parseTier, tierName, type TierName } from "../receipts/tier.ts";
 import type { StepEvidence } from "../settlement/client.ts";
-import { prove, quantizeInput, type ZkBuild, type ZkProofBundle } from "../zkml/index.ts";
+import { commitModelInput, prove, quantizeInput, type ZkBuild, type ZkProofBundle } from "../zkml/index.ts";
 import { zkEvidence } from "./zk.ts";
 
 /** The chain of commitments is broken: a step does not consume what the previous one produced. */
@@ -122,7 +123,7 @@ export class OperationBuilder {
     this.checkRoom();
     this.checkNewModel(step.modelId);
     const id = this.stepId(step.modelId);
-    const bundle = await prove(step.build, step.input, { binding: id });
+    const bundle = await prove(step.build, step.input, { binding: bindingOf(id, step.operator) });
     if (bundle.inputCommitment !== this.tail) throw new BrokenChainError(this.steps.length, this.tail, bundle.inputCommitment);
     const receipt = this.receiptFor(step.modelId, Tier.ZK, step.operator, bundle.inputCommitment, bundle.outputCommitment);
     const { proof, outputs } = zkEvidence(bundle, receipt, id);
@@ -179,10 +180,11 @@ export function operationIdOf(operation: Operation): Hex {
 
 /**
  * The output commitment a step must publish to hand `values` to the ZK model of `next`: the values
- * quantized exactly as that circuit quantizes its input, committed at its scale.
+ * quantized exactly as that circuit quantizes its input, committed as it commits its input (packed at
+ * its scale and input width).
  */
 export function handOffCommitment(values: readonly number[], next: ZkBuild): Promise<Commitment> {
-  return commitQuantized(quantizeInput(next.model, values), next.model.scaleBits);
+  return commitModelInput(next.model, quantizeInput(next.model, values));
 }
 
 // ------------------------------------------------------------------ JSON (the file parties pass along)

@@ -32,7 +32,7 @@ export interface ZkEvidence {
 }
 
 /**
- * Checks that `bundle` proves exactly `receipt` (commitments and binding to its id) and returns the
+ * Checks that `bundle` proves exactly `receipt` (commitments, and binding to its id and operator) and returns the
  * evidence in EVM form. Catching a mismatch here gives a readable error instead of a bare revert.
  * Public signals: [inputCommitment, outputCommitment, outputs…, binding].
  */
@@ -47,6 +47,6 @@ export function zkEvidence(bundle: ZkProofBundle, receipt: Receipt, receiptId: s
   };
   expect(0, BigInt(receipt.inputCommitment), "input commitment");
   expect(1, BigInt(receipt.outputCommitment), "output commitment");
-  expect(signals.length - 1, bindingOf(receiptId), "binding (receipt id)");
+  expect(signals.length - 1, bindingOf(receiptId, receipt.operator), "binding (receipt id and operator)");
   return { proof: encodeProofForEvm(bundle.proof), outputs: signals.slice(2, -1) };
 }

@@ -15,6 +15,12 @@ export interface Receipt {
   readonly modelId: Hex;
   readonly inputCommitment: Hex;
   readonly outputCommitment: Hex;
+  /**
+   * keccak256(abi.encode(int256[] outputs)) of the quantized output values the signer vouches for
+   * (zero when the receipt claims no values). Request fulfilments check it against the values they
+   * deliver to a consumer; see outputDigestOf.
+   */
+  readonly outputDigest: Hex;
   readonly requester: string;
   readonly operator: string;
   readonly nonce: bigint;
@@ -29,6 +35,7 @@ export const RECEIPT_TYPES: Record<string, TypedDataField[]> = {
     { name: "modelId", type: "bytes32" },
     { name: "inputCommitment", type: "bytes32" },
     { name: "outputCommitment", type: "bytes32" },
+    { name: "outputDigest", type: "bytes32" },
     { name: "requester", type: "address" },
     { name: "operator", type: "address" },
     { name: "nonce", type: "uint256" },
@@ -47,6 +54,8 @@ export function buildReceipt(fields: {
   modelId: string;
   inputCommitment: string;
   outputCommitment: string;
+  /** Defaults to zero (no output values claimed). */
+  outputDigest?: string;
   requester: string;
   operator: string;
   nonce: bigint | number;
@@ -62,6 +71,7 @@ export function buildReceipt(fields: {
     modelId: checkBytes32(fields.modelId, "modelId"),
     inputCommitment: checkBytes32(fields.inputCommitment, "inputCommitment"),
     outputCommitment: checkBytes32(fields.outputCommitment, "outputCommitment"),
+    outputDigest: checkBytes32(fields.outputDigest ?? ZERO_DIGEST, "outputDigest"),
     requester: checkAddress(fields.requester, "requester"),
     operator: checkAddress(fields.operator, "operator"),
     nonce,
@@ -103,9 +113,22 @@ export function receiptId(chainId: bigint | number, hub: string, requester: stri
   ) as Hex;
 }
 
-/** The public `binding` input a ZK proof for this receipt id must carry (the id reduced into the field). */
-export function bindingOf(id: string): bigint {
-  return BigInt(checkBytes32(id, "receipt id")) % SNARK_SCALAR_FIELD;
+/**
+ * The public `binding` input a ZK proof for receipt `id` paid to `operator` must carry:
+ * keccak256(abi.encode(id, operator)) reduced into the field (ReceiptHashing.bindingOf). Binding the
+ * operator means a proof can only ever pay the operator it was made for.
+ */
+export function bindingOf(id: string, operator: string): bigint {
+  const encoded = AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [checkBytes32(id, "receipt id"), checkAddress(operator, "operator")]);
+  return BigInt(keccak256(encoded)) % SNARK_SCALAR_FIELD;
+}
+
+/** A zero output digest: the receipt claims no output values. */
+export const ZERO_DIGEST: Hex = `0x${"00".repeat(32)}`;
+
+/** keccak256(abi.encode(int256[] outputs)): what a Signature/TEE receipt signs about its output values. */
+export function outputDigestOf(outputs: readonly bigint[]): Hex {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["int256[]"], [[...outputs]])) as Hex;
 }
 
 /**

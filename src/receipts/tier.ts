@@ -38,3 +38,19 @@ export function parseTier(name: string): Exclude<Tier, 0> {
 export function tierMask(tiers: readonly Exclude<Tier, 0>[]): number {
   return tiers.reduce((mask, t) => mask | (1 << t), 0);
 }
+
+/**
+ * How a verified result is named everywhere (CLI, demo, stats): "hybrid" when its steps mix tiers (what the product
+ * calls a hybrid), otherwise the one tier all its steps share; "none" when nothing was verified.
+ */
+export function resultTierName(stepTiers: readonly Tier[]): TierName | "hybrid" | "none" {
+  const distinct = new Set(stepTiers.filter((t) => t !== Tier.None));
+  if (distinct.size > 1) return "hybrid";
+  const [only] = distinct;
+  return only === undefined ? "none" : tierName(only);
+}
+
+/** Whether steps at these tiers make a hybrid (at least two different tiers). */
+export function isHybrid(stepTiers: readonly Tier[]): boolean {
+  return resultTierName(stepTiers) === "hybrid";
+}

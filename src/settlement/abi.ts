@@ -3,7 +3,7 @@
  * needs no build step at run time; test/settlement.test.ts checks every fragment against the compiled
  * artifacts, so they cannot drift.
  */
-const RECEIPT = "(bytes32 modelId, bytes32 inputCommitment, bytes32 outputCommitment, address requester, address operator, uint256 nonce, uint64 deadline, uint8 tier)";
+const RECEIPT = "(bytes32 modelId, bytes32 inputCommitment, bytes32 outputCommitment, bytes32 outputDigest, address requester, address operator, uint256 nonce, uint64 deadline, uint8 tier)";
 const RESULT = "(uint8 tier, uint8 stepCount, uint64 stepTiers, bytes32 outputCommitment)";
 const REQUEST = "(bytes32 inputCommitment, uint8 minEachStep, uint8 minFinalStep, uint256 maxFee)";
 const EVIDENCE = "(address signer, bytes signature, uint256[8] proof, uint256[] outputs)";
@@ -30,7 +30,6 @@ export const HUB_ABI = [
   "function depositWithPermit(address account, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)",
   "function withdraw(address to, uint256 amount)",
   "function withdrawTreasury()",
-  "function approveSubmitter(address submitter, bool approved)",
   "function balanceOf(address account) view returns (uint256)",
   "function treasuryAccrued() view returns (uint256)",
   "function feeSplit() view returns (uint16 operatorBps, uint16 modelOwnerBps)",
@@ -42,7 +41,9 @@ export const HUB_ABI = [
   `function resultOf(bytes32 id) view returns (${RESULT})`,
   "function verifiedOutput(bytes32 id, uint8 minTier) view returns (bytes32)",
   "function meetsPolicy(bytes32 id, uint8 minEachStep, uint8 minFinalStep) view returns (bool)",
+  "function describes(bytes32 id, bytes32[] modelIds, bytes32 inputCommitment) view returns (bool)",
   "function receiptIdOf(address requester, bytes32 modelId, uint256 nonce) view returns (bytes32)",
+  "function requestBook() view returns (address)",
   "function stats() view returns (uint256 signatureSteps, uint256 teeSteps, uint256 zkSteps, uint256 operationCount)",
   "event ReceiptVerified(bytes32 indexed id, bytes32 indexed modelId, address indexed operator, address requester, uint8 tier, bytes32 inputCommitment, bytes32 outputCommitment, uint256 fee, uint256 operatorShare, uint256 modelOwnerShare, uint256 treasuryShare)",
   "event ProofVerified(bytes32 indexed id, bytes32 indexed modelId, uint256[] outputs)",
@@ -77,6 +78,15 @@ export const HUB_ABI = [
   "error Groth16MalformedVerifyingKey(uint256 length)",
   "error Groth16SignalCountMismatch(uint256 expected, uint256 actual)",
   "error Groth16SignalOutOfField(uint256 index)",
+  "function statusOf(bytes32 id) view returns (uint8 status, uint64 finalAt, bool challengeable)",
+  "function claimOf(bytes32 id) view returns (bytes32 claimHash, uint64 finalAt, uint8 status)",
+  "function disputeConfig() view returns (address disputes, uint32 window, uint16 bondMultiple)",
+  "function setDisputeConfig(address disputes, uint32 window, uint16 bondMultiple)",
+  "event ResultPending(bytes32 indexed id, bytes32 indexed operationId, address signer, uint256 bond, uint64 finalAt)",
+  "event ResultRefuted(bytes32 indexed id, bytes32 indexed operationId)",
+  "error PendingResultsRefuted(bytes32 id)",
+  "error PendingResultsNotPending(bytes32 id, uint8 status)",
+  "error OperatorRegistryInsufficientFreeStake(address operator, uint256 bond, uint256 free)",
 ] as const;
 
 export const MODEL_REGISTRY_ABI = [
@@ -96,12 +106,15 @@ export const MODEL_REGISTRY_ABI = [
   "event ModelDeprecated(bytes32 indexed modelId)",
   "function verifyingKeyOf(bytes32 modelId) view returns (bytes)",
   "function pricesOf(bytes32 modelId) view returns (uint80[3] prices)",
-  "function modelOf(bytes32 modelId) view returns ((address owner, uint8 acceptedTiers, bool deprecated, uint80 signaturePrice, uint80 teePrice, uint80 zkPrice, uint40 registeredAt, address verifyingKeyStore, bytes32 weightsCommitment, bytes32 previousVersion, string metadataURI))",
+  "function setChallengeWindow(bytes32 modelId, uint32 window)",
+  "function disputeTermsOf(bytes32 modelId) view returns (address verifyingKeyStore, uint32 challengeWindow)",
+  "function modelOf(bytes32 modelId) view returns ((address owner, uint8 acceptedTiers, bool deprecated, uint80 signaturePrice, uint80 teePrice, uint80 zkPrice, uint40 registeredAt, address verifyingKeyStore, uint32 challengeWindow, bytes32 weightsCommitment, bytes32 previousVersion, string metadataURI))",
   "event ModelRegistered(bytes32 indexed modelId, address indexed owner, bytes32 weightsCommitment, bytes32 indexed previousVersion, string metadataURI)",
   "error ModelRegistryAlreadyRegistered(bytes32 modelId)",
   "error ModelRegistryUnknownModel(bytes32 modelId)",
   "error ModelRegistryNotModelOwner(bytes32 modelId, address caller)",
   "error ModelRegistryNotOwnerOrGovernance(bytes32 modelId, address caller)",
+  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
   "error ModelRegistryDeprecated(bytes32 modelId)",
   "error ModelRegistryInvalidTiers(uint8 acceptedTiers)",
   "error ModelRegistryVerifyingKeyMismatch(bytes32 modelId)",
@@ -115,22 +128,37 @@ export const MODEL_REGISTRY_ABI = [
 export const OPERATOR_REGISTRY_ABI = [
   "function stake(uint256 amount)",
   "function stakeWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)",
-  "function registerSigner(address signer)",
+  "function registerSigner(address signer, uint256 deadline, bytes consent)",
+  "function rotateSigner(address oldSigner, address newSigner, uint256 deadline, bytes consent)",
+  "function removeSigner(address signer)",
+  "function signerConsentDigest(address operator, address signer, uint256 deadline) view returns (bytes32)",
+  "function nonces(address owner) view returns (uint256)",
+  "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
   "function isActive(address operator) view returns (bool)",
   "function activeOperatorOf(address signer) view returns (address)",
+  "function operatorOfSigner(address signer) view returns (address)",
   "function minimumStake() view returns (uint256)",
+  "function lockedOf(address operator) view returns (uint256)",
+  "function freeStakeOf(address operator) view returns (uint256)",
+  "function isBondSlashed(bytes32 bondId) view returns (bool)",
+  "function stakeOf(address operator) view returns ((uint128 bonded, uint128 unbonding, uint64 releaseAt))",
   "function requestUnbond(uint256 amount)",
   "function cancelUnbond()",
   "function withdraw(address to)",
   "function unbondingDelay() view returns (uint64)",
-  "function stakeOf(address operator) view returns ((uint128 bonded, uint128 unbonding, uint64 releaseAt))",
   "event UnbondingRequested(address indexed operator, uint256 amount, uint64 releaseAt)",
   "event StakeWithdrawn(address indexed operator, address indexed to, uint256 amount)",
   "error OperatorRegistryZeroAddress()",
   "error OperatorRegistryInsufficientStake(uint256 requested, uint256 bonded)",
   "error OperatorRegistryNotReleasable(uint64 releaseAt)",
   "error OperatorRegistryZeroAmount()",
+  "error OperatorRegistryInsufficientFreeStake(address operator, uint256 bond, uint256 free)",
+  "event SignerRegistered(address indexed operator, address indexed signer)",
+  "event SignerRemoved(address indexed operator, address indexed signer)",
   "error OperatorRegistrySignerTaken(address signer, address operator)",
+  "error OperatorRegistryNotSignerOwner(address signer, address caller)",
+  "error OperatorRegistryInvalidSignerConsent(address signer, address operator)",
+  "error OperatorRegistryConsentExpired(uint256 deadline)",
 ] as const;
 
 export const ENCLAVE_REGISTRY_ABI = [

@@ -4,9 +4,10 @@
  * ContractRevertError naming the contract's custom error.
  */
 import { Signature, type Contract, type Log, type Signer, type TransactionReceipt } from "ethers";
-import { OpgError } from "../errors.ts";
-import type { Hex, Receipt } from "../receipts/receipt.ts";
-import { Tier, tierMask } from "../receipts/tier.ts";
+import { InvalidInputError, OpgError } from "../errors.ts";
+import { checkAddress, type Hex, type Receipt } from "../receipts/receipt.ts";
+import { fromField } from "../commitments/index.ts";
+import { Tier, resultTierName, tierMask, tierName } from "../receipts/tier.ts";
 import type { Contracts } from "./deployment.ts";
 import { onChain } from "./errors.ts";
 import { send } from "./transactions.ts";
@@ -129,12 +130,70 @@ export async function depositWithPermit(c: Contracts, requester: Signer, amount:
   return receipt.gasUsed;
 }
 
-/** Stakes with a permit and binds `signerAddress` (an operator key, or an enclave-independent signer). */
-export async function stakeOperator(c: Contracts, operator: Signer, amount: bigint, signerAddress: string, deadline: bigint): Promise<bigint> {
+/** The EIP-712 types of the consent a signer key gives to serve an operator (OperatorRegistry.SIGNER_CONSENT_TYPEHASH). */
+export const SIGNER_CONSENT_TYPES = {
+  SignerConsent: [
+    { name: "operator", type: "address" },
+    { name: "signer", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+/**
+ * `signer` signs its consent to serve `operator` until `deadline` (unix seconds), for the registry of `c` (its
+ * chain id, address and the signer's current nonce come from the contract). Single use: the nonce advances.
+ */
+export async function signSignerConsent(c: Contracts, signer: Signer, operator: string, deadline: bigint): Promise<Hex> {
+  const [, name, version, chainId, verifyingContract] = (await c.operators.getFunction("eip712Domain")()) as [string, string, string, bigint, string];
+  const signerAddress = await signer.getAddress();
+  const nonce = (await c.operators.getFunction("nonces")(signerAddress)) as bigint;
+  const value = { operator: checkAddress(operator, "operator"), signer: signerAddress, nonce, deadline };
+  return (await signer.signTypedData({ name, version, chainId, verifyingContract }, SIGNER_CONSENT_TYPES, value)) as Hex;
+}
+
+/**
+ * The key to bind and its consent: a Signer signs a consent unless it is the operator itself; an address needs none
+ * only when it is the operator's own (the registry binds a key only with its holder's agreement).
+ */
+async function consentOf(c: Contracts, operator: Signer, signer: Signer | string, deadline: bigint): Promise<{ address: string; consent: Hex }> {
+  const operatorAddress = await operator.getAddress();
+  const address = typeof signer === "string" ? checkAddress(signer, "signer") : await signer.getAddress();
+  if (address.toLowerCase() === operatorAddress.toLowerCase()) return { address, consent: "0x" };
+  if (typeof signer === "string") {
+    throw new InvalidInputError(`binding ${address} to operator ${operatorAddress} needs the key's consent: pass its Signer, not its address`);
+  }
+  return { address, consent: await signSignerConsent(c, signer, operatorAddress, deadline) };
+}
+
+/**
+ * Binds `signer` to `operator` (the transaction's sender): the operator's own address binds as is, another key signs
+ * its EIP-712 consent (valid until `deadline`, unix seconds).
+ */
+export async function registerSigner(c: Contracts, operator: Signer, signer: Signer | string, deadline: bigint): Promise<{ signer: string; gasUsed: bigint; transactionHash: string }> {
+  const { address, consent } = await consentOf(c, operator, signer, deadline);
+  const registry = c.operators.connect(operator) as Contract;
+  const receipt = await onChain(() => mined(send(registry, "registerSigner", address, deadline, consent)));
+  return { signer: address, gasUsed: receipt.gasUsed, transactionHash: receipt.hash };
+}
+
+/** Replaces `oldSigner` with `newSigner` in one transaction; the new key consents as in `registerSigner`. */
+export async function rotateSigner(c: Contracts, operator: Signer, oldSigner: string, newSigner: Signer | string, deadline: bigint): Promise<{ signer: string; gasUsed: bigint; transactionHash: string }> {
+  const { address, consent } = await consentOf(c, operator, newSigner, deadline);
+  const registry = c.operators.connect(operator) as Contract;
+  const receipt = await onChain(() => mined(send(registry, "rotateSigner", checkAddress(oldSigner, "oldSigner"), address, deadline, consent)));
+  return { signer: address, gasUsed: receipt.gasUsed, transactionHash: receipt.hash };
+}
+
+/**
+ * Stakes with a permit and binds `signer`: the operator itself (its Signer or address), or another key's Signer,
+ * which signs its consent. `deadline` bounds both the permit and the consent.
+ */
+export async function stakeOperator(c: Contracts, operator: Signer, amount: bigint, signer: Signer | string, deadline: bigint): Promise<bigint> {
   const permit = await signPermit(c.token, operator, c.operators.target as string, amount, deadline);
   const registry = c.operators.connect(operator) as Contract;
   const staked = await onChain(() => mined(send(registry, "stakeWithPermit", amount, permit.deadline, permit.v, permit.r, permit.s)));
-  const bound = await onChain(() => mined(send(registry, "registerSigner", signerAddress)));
+  const bound = await registerSigner(c, operator, signer, deadline);
   return staked.gasUsed + bound.gasUsed;
 }
 
@@ -200,3 +259,98 @@ export async function readResult(hub: Contract, id: string): Promise<VerifiedRes
   return { tier: Number(tier) as Tier, stepTiers: steps, outputCommitment: outputCommitment as Hex };
 }
 
+/** One verified step (a single receipt is one step) as its events describe it. */
+export interface VerifiedStep {
+  readonly id: Hex;
+  readonly modelId: Hex;
+  readonly tier: Tier;
+  readonly operator: string;
+  readonly inputCommitment: Hex;
+  readonly outputCommitment: Hex;
+  readonly fee: bigint;
+  /** The outputs a ZK step proved (ProofVerified), as signed fixed-point integers; undefined for other tiers. */
+  readonly outputs?: readonly bigint[];
+}
+
+/** The events of the transaction that verified `id` (a receipt or an operation), step by step. */
+export interface ResultDetails {
+  readonly transactionHash: string;
+  readonly blockNumber: number;
+  readonly steps: readonly VerifiedStep[];
+}
+
+/**
+ * Reads how `id` was verified from the hub's events: its ReceiptVerified (or, for an operation, the ReceiptVerified of
+ * each step before its OperationVerified) and the outputs of every ZK step (ProofVerified). Undefined when no event
+ * since `fromBlock` names it.
+ */
+export async function readResultDetails(hub: Contract, id: string, fromBlock = 0): Promise<ResultDetails | undefined> {
+  const [single] = await hub.queryFilter(hub.filters["ReceiptVerified"]!(id), fromBlock);
+  const [operation] = single === undefined ? await hub.queryFilter(hub.filters["OperationVerified"]!(id), fromBlock) : [];
+  const anchor = single ?? operation;
+  if (anchor === undefined) return undefined;
+  const receipt = await hub.runner!.provider!.getTransactionReceipt(anchor.transactionHash);
+  if (receipt === null) return undefined;
+  const address = (hub.target as string).toLowerCase();
+  const logs = receipt.logs.filter((log) => log.address.toLowerCase() === address && log.index <= anchor.index);
+  const parsed = logs.map((log) => hub.interface.parseLog(log)).filter((p) => p !== null);
+  const proofs = new Map<string, bigint[]>();
+  for (const p of parsed) {
+    if (p.name === "ProofVerified") proofs.set(String(p.args.getValue("id")), (p.args.getValue("outputs") as bigint[]).map((v) => fromField(v)));
+  }
+  const verified = parsed.filter((p) => p.name === "ReceiptVerified");
+  const count = single !== undefined ? 1 : Number(parsed.at(-1)!.args.getValue("steps") as bigint);
+  const mine = single !== undefined ? verified.filter((p) => p.args.getValue("id") === id) : verified.slice(-count);
+  const steps = mine.map((p): VerifiedStep => {
+    const stepId = p.args.getValue("id") as Hex;
+    const outputs = proofs.get(stepId);
+    return {
+      id: stepId,
+      modelId: p.args.getValue("modelId") as Hex,
+      tier: Number(p.args.getValue("tier")) as Tier,
+      operator: p.args.getValue("operator") as string,
+      inputCommitment: p.args.getValue("inputCommitment") as Hex,
+      outputCommitment: p.args.getValue("outputCommitment") as Hex,
+      fee: p.args.getValue("fee") as bigint,
+      ...(outputs === undefined ? {} : { outputs }),
+    };
+  });
+  return { transactionHash: receipt.hash, blockNumber: receipt.blockNumber, steps };
+}
+
+/** One result as the CLI prints it (`operation submit --json`, `result --json`): the same fields either way. */
+export interface ResultView {
+  readonly id: Hex;
+  readonly verified: boolean;
+  /** "hybrid" when the steps mix tiers, else their one tier ("none" when not verified). */
+  readonly tier: string;
+  /** The weakest step's tier: what the hub records and `verifiedOutput(id, minTier)` checks. */
+  readonly weakestTier: string;
+  readonly steps: readonly string[];
+  readonly outputCommitment: Hex | null;
+  /** Per step, when events were read: its receipt id, model, tier, output commitment and proven outputs. */
+  readonly stepDetails?: readonly { id: Hex; modelId: Hex; tier: string; outputCommitment: Hex; outputs?: string[] }[];
+}
+
+export function resultView(id: Hex, result: VerifiedResult, details?: ResultDetails): ResultView {
+  const verified = result.tier !== Tier.None;
+  return {
+    id,
+    verified,
+    tier: resultTierName(result.stepTiers),
+    weakestTier: tierName(result.tier),
+    steps: result.stepTiers.map(tierName),
+    outputCommitment: verified ? result.outputCommitment : null,
+    ...(details === undefined
+      ? {}
+      : {
+          stepDetails: details.steps.map((s) => ({
+            id: s.id,
+            modelId: s.modelId,
+            tier: tierName(s.tier),
+            outputCommitment: s.outputCommitment,
+            ...(s.outputs === undefined ? {} : { outputs: s.outputs.map(String) }),
+          })),
+        }),
+  };
+}

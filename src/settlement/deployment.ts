@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { Contract, type ContractRunner } from "ethers";
 import { InvalidInputError, OpgError } from "../errors.ts";
 import { checkAddress } from "../receipts/receipt.ts";
+import { DISPUTES_ABI } from "../disputes/abi.ts";
+import { REQUEST_BOOK_ABI } from "../requests/abi.ts";
 import { ATTESTER_QUORUM_ABI, ENCLAVE_REGISTRY_ABI, HUB_ABI, MODEL_REGISTRY_ABI, OPERATOR_REGISTRY_ABI, TOKEN_ABI } from "./abi.ts";
 
 /** Addresses of one deployment of the system. */
@@ -14,6 +16,10 @@ export interface Deployment {
   readonly enclaves: string;
   readonly quorum: string;
   readonly verifier: string;
+  /** The RequestBook (inference requests); absent in deployments made before it existed. */
+  readonly requests?: string;
+  /** The Disputes contract (fraud proofs); absent in deployments made before it existed. */
+  readonly disputes?: string;
 }
 
 /** ethers contracts for a deployment, bound to a runner (a provider to read, a signer to write). */
@@ -24,6 +30,10 @@ export interface Contracts {
   readonly operators: Contract;
   readonly enclaves: Contract;
   readonly quorum: Contract;
+  /** The RequestBook, when the deployment has one. */
+  readonly requests: Contract | undefined;
+  /** The Disputes contract, when the deployment has one. */
+  readonly disputes: Contract | undefined;
 }
 
 export function connect(deployment: Deployment, runner: ContractRunner): Contracts {
@@ -34,10 +44,14 @@ export function connect(deployment: Deployment, runner: ContractRunner): Contrac
     operators: new Contract(deployment.operators, OPERATOR_REGISTRY_ABI, runner),
     enclaves: new Contract(deployment.enclaves, ENCLAVE_REGISTRY_ABI, runner),
     quorum: new Contract(deployment.quorum, ATTESTER_QUORUM_ABI, runner),
+    requests: deployment.requests === undefined ? undefined : new Contract(deployment.requests, REQUEST_BOOK_ABI, runner),
+    disputes: deployment.disputes === undefined ? undefined : new Contract(deployment.disputes, DISPUTES_ABI, runner),
   };
 }
 
-const IGNITION_KEYS: Record<keyof Deployment, string> = {
+const OPTIONAL_KEYS: Partial<Record<keyof Deployment, string>> = { requests: "OpgSystem#RequestBook", disputes: "OpgSystem#Disputes" };
+
+const IGNITION_KEYS: Record<Exclude<keyof Deployment, "requests" | "disputes">, string> = {
   token: "OpgSystem#OPGToken",
   hub: "OpgSystem#InferenceHub",
   models: "OpgSystem#ModelRegistry",
@@ -54,6 +68,10 @@ export function deploymentFromIgnition(addresses: Record<string, unknown>): Depl
     if (typeof value !== "string") throw new InvalidInputError(`the deployment has no ${key}`);
     return [field, checkAddress(value, key)];
   });
+  for (const [field, key] of Object.entries(OPTIONAL_KEYS)) {
+    const value = addresses[key];
+    if (typeof value === "string") entries.push([field, checkAddress(value, key)]);
+  }
   return Object.fromEntries(entries) as unknown as Deployment;
 }
 
@@ -76,6 +94,10 @@ export async function loadDeployment(path: string): Promise<Deployment> {
     if (typeof value !== "string") throw new InvalidInputError(`${path} has no "${field}" address`);
     return [field, checkAddress(value, field)];
   });
+  for (const field of Object.keys(OPTIONAL_KEYS)) {
+    const value = record[field];
+    if (typeof value === "string") entries.push([field, checkAddress(value, field)]);
+  }
   return Object.fromEntries(entries) as unknown as Deployment;
 }
 

@@ -26,7 +26,12 @@ function perProvider<T>(map: WeakMap<Provider, Map<string, T>>, provider: Provid
  * Calls `method` on `contract` (bound to a signer) with an explicit nonce and returns the sent
  * transaction. Use it as `mined(send(contract, "deposit", account, amount))`.
  */
-export async function send(contract: Contract, method: string, ...args: unknown[]): Promise<ContractTransactionResponse> {
+export function send(contract: Contract, method: string, ...args: unknown[]): Promise<ContractTransactionResponse> {
+  return sendWith(contract, method, args, {});
+}
+
+/** `send` with transaction overrides (a gas limit…); the nonce is still chosen here. */
+export async function sendWith(contract: Contract, method: string, args: readonly unknown[], overrides: Readonly<Record<string, unknown>>): Promise<ContractTransactionResponse> {
   const signer = contract.runner as Signer | null;
   const provider = signer?.provider;
   if (signer === null || typeof signer.sendTransaction !== "function" || provider === null || provider === undefined) {
@@ -39,7 +44,7 @@ export async function send(contract: Contract, method: string, ...args: unknown[
     const remembered = perProvider(nextNonces, provider).get(from) ?? 0;
     const pending = await provider.getTransactionCount(from, "pending");
     const nonce = Math.max(pending, remembered);
-    const tx = (await contract.getFunction(method)(...args, { nonce })) as ContractTransactionResponse;
+    const tx = (await contract.getFunction(method)(...args, { ...overrides, nonce })) as ContractTransactionResponse;
     perProvider(nextNonces, provider).set(from, nonce + 1);
     return tx;
   });

@@ -69,6 +69,8 @@ declare module "snarkjs" {
       logger?: SnarkjsLogger,
     ): Promise<unknown>;
     function exportVerificationKey(zkeyFile: SnarkjsFile, logger?: SnarkjsLogger): Promise<Groth16VerificationKey>;
+    /** `snarkjs zkey verify`: whether the zkey derives from the r1cs and the ptau (reasons go to logger.error). */
+    function verifyFromR1cs(r1csFile: string, ptauFile: string, zkeyFile: string, logger?: SnarkjsLogger): Promise<boolean>;
   }
 
   export namespace wtns {
@@ -93,4 +95,14 @@ declare module "snarkjs" {
   export namespace curves {
     function getCurveFromName(name: string, options?: { singleThread?: boolean }): Promise<unknown>;
   }
+}
+
+// circom_runtime (snarkjs's witness runtime): the part the warm prover uses to keep a compiled witness
+// generator between proofs.
+declare module "circom_runtime" {
+  export interface WitnessCalculator {
+    /** The witness as an iden3 .wtns file (version 2). */
+    calculateWTNSBin(input: Record<string, unknown>, sanityCheck?: boolean): Promise<Uint8Array>;
+  }
+  export function WitnessCalculatorBuilder(code: Uint8Array, options?: Record<string, unknown>): Promise<WitnessCalculator>;
 }

@@ -10,17 +10,19 @@
  *   model.onnx                         the source model, the float reference for error reports
  */
 import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { snarkjs } from "./snarkjs.ts";
-import type { ProgressListener } from "../cli/progress.ts";
-import { commitQuantized, type Commitment } from "../commitments/index.ts";
+import type { ProgressListener } from "./progress.ts";
+import { commitQuantized, packingFactor, type Commitment } from "../commitments/index.ts";
 import { CIRCUIT_NAME, compileCircuit, generateCircom, publicSignalNames } from "./circuit.ts";
 import { CircuitBuildError, ZkArtifactError } from "./errors.ts";
-import { assertNotForgeable, loadVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
+import { assertNotForgeable, loadVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { importOnnx, type FloatGraph } from "./onnx.ts";
-import { ensureDevPtau, readPtauInfo, requiredPtauPower } from "./ptau.ts";
-import { snarkjsLogger, step } from "./progress.ts";
+import { checkCircuitFits } from "./limits.ts";
+import { ensureDevPtau, MAX_LOCAL_PTAU_POWER, readPtauInfo, requiredPtauPower } from "./ptau.ts";
+import { collectingLogger, firstLine, snarkjsLogger, step } from "./progress.ts";
 import {
   modelConstants,
   neuronCount,
@@ -30,7 +32,12 @@ import {
   type QuantizedModel,
 } from "./quantize.ts";
 
-export const METADATA_FORMAT = "opg-zkml/1";
+/**
+ * model.json's format. Version 3 merges two version-2 formats that must never be read as it: it records both
+ * `artifacts` (sha256 of the r1cs, wasm and zkey) and the packed `inputCommitment` (commitPacked at the
+ * input width). Older builds are refused by loadBuild (rebuild them).
+ */
+export const METADATA_FORMAT = "opg-zkml/3";
 
 export const BUILD_FILES = {
   circom: `${CIRCUIT_NAME}.circom`,
@@ -62,10 +69,14 @@ export interface ZkModelMetadata {
   readonly output: { readonly name: string; readonly shape: readonly number[] };
   /** Names of the public signals, in order. */
   readonly publicSignals: readonly string[];
+  /** How the public input commitment is computed: commitPacked(quantized input, scaleBits, bits). */
+  readonly inputCommitment: { readonly scheme: "packed"; readonly bits: number; readonly valuesPerElement: number };
   /** commitQuantized over every weight, bias and constant in layer order (scale of the model). */
   readonly weightsCommitment: Commitment;
-  /** keccak256 of encodeVerifyingKey(verification_key.json). */
+  /** keccak256 of encodeVerifyingKey(verification_key.json); loadBuild checks the key against it. */
   readonly verifyingKeyHash: string;
+  /** sha256 (0x-hex) of the constraint system, witness generator and proving key, checked before use. */
+  readonly artifacts: { readonly r1cs: string; readonly wasm: string; readonly zkey: string };
   /** True when the setup used a locally generated ptau: not for production. */
   readonly developmentOnly: boolean;
   /** `power` of the ptau used; `required` is what the circuit needs (2^required > constraints + public signals). */
@@ -155,6 +166,9 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
   if (options.scaleBits !== undefined) quantizeOptions.scaleBits = options.scaleBits;
   if (options.inputIntBits !== undefined) quantizeOptions.inputIntBits = options.inputIntBits;
   const model = quantize(graph, quantizeOptions);
+  // Refuse what the ptau cannot hold before generating and compiling anything (limits.ts).
+  if (options.ptauPath !== undefined) checkCircuitFits(model, (await readPtauInfo(options.ptauPath)).power, `the ptau ${options.ptauPath}`);
+  else checkCircuitFits(model, MAX_LOCAL_PTAU_POWER, "the largest local development ptau");
   await writeFile(join(dir, BUILD_FILES.onnx), bytes);
   await writeFile(join(dir, BUILD_FILES.circom), generateCircom(model, name));
 
@@ -186,12 +200,14 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
   const zkeyPath = join(dir, BUILD_FILES.zkey);
   const initialZkey = join(dir, `${CIRCUIT_NAME}_0000.zkey`);
   const sj = await snarkjs();
+  let setupStep = "setup: groth16";
   try {
-    await step("setup: groth16", onProgress, () =>
+    await step(setupStep, onProgress, () =>
       sj.zKey.newZKey(join(dir, BUILD_FILES.r1cs), ptau.path, initialZkey, snarkjsLogger("setup: groth16", onProgress)),
     );
     // Phase 2: without this contribution delta = gamma and proofs are forgeable.
-    await step("setup: phase-2 contribution", onProgress, () =>
+    setupStep = "setup: phase-2 contribution";
+    await step(setupStep, onProgress, () =>
       sj.zKey.contribute(
         initialZkey,
         zkeyPath,
@@ -201,7 +217,7 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
       ),
     );
   } catch (error) {
-    throw new CircuitBuildError("Groth16 setup failed", { cause: error });
+    throw new CircuitBuildError(`Groth16 setup failed at "${setupStep}": ${firstLine(error)}`, { cause: error });
   } finally {
     await rm(initialZkey, { force: true });
   }
@@ -224,8 +240,14 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
     input: { name: model.input.name, shape: model.input.shape },
     output: { name: model.output.name, shape: model.output.shape },
     publicSignals: publicSignalNames(model.output.size),
+    inputCommitment: { scheme: "packed", bits: model.inputBits, valuesPerElement: packingFactor(model.inputBits) },
     weightsCommitment: await weightsCommitment(model),
     verifyingKeyHash: verifyingKeyHash(vk),
+    artifacts: {
+      r1cs: await fileSha256(join(dir, BUILD_FILES.r1cs)),
+      wasm: await fileSha256(join(dir, BUILD_FILES.wasm)),
+      zkey: await fileSha256(zkeyPath),
+    },
     developmentOnly: ptau.origin === "local-development",
     ptau: { power: ptau.power, required: power, origin: ptau.origin, file: basename(ptau.path) },
     circuit: { ...info, compiler: "circom2 (wasm) 2.2.x", optimization: "O2" },
@@ -283,9 +305,40 @@ export interface ZkBuild {
   readonly paths: { readonly [K in keyof typeof BUILD_FILES]: string };
 }
 
+/** sha256 of a file as 0x-hex, streamed. */
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch (error) {
+    throw new ZkArtifactError(`cannot read ${path}`, { cause: error });
+  }
+  return `0x${hash.digest("hex")}`;
+}
+
+/** The large build files whose hashes model.json records. */
+export type BuildArtifact = keyof ZkModelMetadata["artifacts"];
+
 /**
- * Loads a build directory: model.json and verification_key.json, refusing a forgeable key
- * (delta = gamma) or a key that does not match the metadata.
+ * Checks that the named files of a loaded build are the ones model.json recorded (sha256), e.g. the
+ * wasm and zkey before proving, the r1cs and zkey before a ceremony check. Throws ZkArtifactError.
+ */
+export async function checkBuildArtifacts(build: ZkBuild, which: readonly BuildArtifact[]): Promise<void> {
+  for (const name of which) {
+    const actual = await fileSha256(build.paths[name]);
+    const recorded = build.metadata.artifacts[name];
+    if (actual !== recorded) {
+      throw new ZkArtifactError(`${build.paths[name]} is not the file this build recorded (sha256 ${actual}, model.json says ${recorded})`, {
+        details: { file: name, actual, recorded },
+      });
+    }
+  }
+}
+
+/**
+ * Loads a build directory: model.json and verification_key.json, refusing a forgeable key, a key whose
+ * hash is not model.json's verifyingKeyHash (e.g. swapped for another circuit's key) or one that does
+ * not match the metadata. The large files are checked where they are used (checkBuildArtifacts).
  */
 export async function loadBuild(dir: string): Promise<ZkBuild> {
   const root = resolve(dir);
@@ -299,13 +352,64 @@ export async function loadBuild(dir: string): Promise<ZkBuild> {
     throw new ZkArtifactError(`${root} is not a zk build directory (cannot read ${BUILD_FILES.metadata})`, { cause: error });
   }
   const metadata = raw as ZkModelMetadata;
-  if (typeof raw !== "object" || raw === null || metadata.format !== METADATA_FORMAT) {
-    throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
+  if (typeof raw !== "object" || raw === null) throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
+  if ((metadata.format as string) === "opg-zkml/1" || (metadata.format as string) === "opg-zkml/2") {
+    throw new ZkArtifactError(`${root} was built by an older toolkit (${String(metadata.format)}): rebuild it with opg zk build`);
+  }
+  if (metadata.format !== METADATA_FORMAT) throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
+  const artifacts = metadata.artifacts as Partial<Record<BuildArtifact, unknown>> | undefined;
+  const sha256 = /^0x[0-9a-f]{64}$/;
+  if (typeof artifacts !== "object" || artifacts === null || !(["r1cs", "wasm", "zkey"] as const).every((k) => typeof artifacts[k] === "string" && sha256.test(artifacts[k]))) {
+    throw new ZkArtifactError(`${paths.metadata} has no valid artifact hashes (artifacts.r1cs, .wasm, .zkey)`);
   }
   const model = quantizedModelFromJson(metadata.quantized);
+  const packed = metadata.inputCommitment as Partial<ZkModelMetadata["inputCommitment"]> | undefined;
+  if (
+    typeof packed !== "object" || packed === null || packed.scheme !== "packed" ||
+    packed.bits !== model.inputBits || packed.valuesPerElement !== packingFactor(model.inputBits)
+  ) {
+    throw new ZkArtifactError(`${paths.metadata} has no valid input commitment (inputCommitment: packed at the model's ${model.inputBits}-bit input width)`);
+  }
   const verificationKey = await loadVerificationKey(paths.verificationKey);
+  const keyHash = verifyingKeyHash(verificationKey);
+  if (keyHash !== metadata.verifyingKeyHash) {
+    throw new ZkArtifactError(
+      `${paths.verificationKey} is not the key this build made (hash ${keyHash}, model.json says ${String(metadata.verifyingKeyHash)})`,
+      { details: { actual: keyHash, recorded: metadata.verifyingKeyHash } },
+    );
+  }
   if (verificationKey.nPublic !== metadata.publicSignals.length) {
     throw new ZkArtifactError(`${paths.verificationKey} has ${verificationKey.nPublic} public signals, the model ${metadata.publicSignals.length}`);
   }
   return { dir: root, metadata, model, verificationKey, paths };
+}
+
+/**
+ * Checks that a build's proving key was made from its constraint system and the given powers-of-tau
+ * ceremony file (`snarkjs zkey verify`), that the r1cs and zkey are the files model.json recorded and
+ * that the zkey's verifying key is the build's key. Groth16 trusts the setup: run this before registering
+ * a model whose build you did not make. Throws ZkArtifactError (or CircuitBuildError for a bad ptau).
+ */
+export async function verifyBuildSetup(build: ZkBuild, ptauPath: string, options: { readonly onProgress?: ProgressListener } = {}): Promise<void> {
+  const ptau = resolve(ptauPath);
+  const info = await readPtauInfo(ptau);
+  if (!info.prepared) throw new CircuitBuildError(`${ptau} is not prepared for phase 2`);
+  await checkBuildArtifacts(build, ["r1cs", "zkey"]);
+  const zkeyVk = await loadZkeyVerificationKey(build.paths.zkey);
+  if (verifyingKeyHash(zkeyVk) !== build.metadata.verifyingKeyHash) {
+    throw new ZkArtifactError(`${build.paths.zkey} does not hold the build's verifying key`);
+  }
+  const logger = collectingLogger();
+  let verified: boolean;
+  try {
+    verified = await step("verify setup against the ceremony", options.onProgress, () =>
+      snarkjs().then((sj) => sj.zKey.verifyFromR1cs(build.paths.r1cs, ptau, build.paths.zkey, logger)),
+    );
+  } catch (error) {
+    throw new ZkArtifactError(`cannot verify ${build.paths.zkey} against ${ptau}`, { cause: error });
+  }
+  if (!verified) {
+    const reason = logger.warnings.find((w) => w.trim() !== "") ?? "the zkey does not derive from them";
+    throw new ZkArtifactError(`${build.paths.zkey} was not made from ${build.paths.r1cs} and the ceremony ${ptau}: ${reason.trim()}`);
+  }
 }

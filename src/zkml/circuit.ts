@@ -8,11 +8,13 @@
  *
  *   [inputCommitment, outputCommitment, out_0 … out_{n-1}, binding]
  *
- * - inputCommitment  = commitQuantized(quantized input, s), computed in-circuit from the private input
+ * - inputCommitment  = commitPacked(quantized input, s, inputBits), computed in-circuit from the private
+ *                      input (its range checks are the input's range checks)
  * - outputCommitment = commitQuantized(quantized outputs, s)
  * - out_i            = quantized outputs as field elements (negative x is p − |x|)
- * - binding          = the receipt id mod p, the only public input; constrained (squared) so that a
- *                      proof is tied to one receipt and the optimizer cannot drop it.
+ * - binding          = keccak256(abi.encode(receiptId, operator)) mod p, computed by the caller; the
+ *                      only public input, constrained (squared) so that a proof is tied to one receipt
+ *                      and one paid operator and the optimizer cannot drop it.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -20,8 +22,9 @@ import { copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProgressListener } from "../cli/progress.ts";
+import type { ProgressListener } from "./progress.ts";
 import { CircuitBuildError } from "./errors.ts";
+import { visionLayerCircom } from "./circuit-vision.ts";
 import type { QuantizedLayer, QuantizedModel } from "./quantize.ts";
 
 /** Name of the generated circuit files: model.circom, model.r1cs, model_js/model.wasm, model.sym. */
@@ -110,7 +113,7 @@ export function generateCircom(model: QuantizedModel, title = "model"): string {
       case "relu": {
         const producer = producers.get(layer.input);
         if (layer.bits === undefined) {
-          if (producer?.layer.kind !== "dense") throw new CircuitBuildError(`relu "${layer.node}" expects a dense input`);
+          if (producer?.layer.kind !== "dense" && producer?.layer.kind !== "sparse") throw new CircuitBuildError(`relu "${layer.node}" expects a dense input`);
           body.push(
             `    component ${c} = ReluWithSign(${layer.size});`,
             `    ${c}.in <== ${producer.component}.out;`,
@@ -142,6 +145,8 @@ export function generateCircom(model: QuantizedModel, title = "model"): string {
           `    ${c}.in <== ${ref(layer.input)};`,
         );
         break;
+      default:
+        body.push(...visionLayerCircom(layer, index, c, ref, (id) => sizeOf(model, id), s));
     }
     refs.set(layer.output, `${c}.out`);
     producers.set(layer.output, { layer, component: c });
@@ -159,6 +164,7 @@ include "opg_dense.circom";
 include "opg_relu.circom";
 include "opg_add.circom";
 include "opg_commitment.circom";
+include "opg_vision.circom";
 
 template OpgModel() {
     ${`signal input in[${nIn}];`.padEnd(32)}// quantized input (private)
@@ -167,12 +173,9 @@ template OpgModel() {
     signal output outputCommitment;
     signal output out[${nOut}];
 
-    // The input must be in range, so that the field arithmetic below equals integer arithmetic.
-    var inputBits[${nIn}] = ${list(new Array<number>(nIn).fill(model.inputBits))};
-    component inputRange = SignedRangeVector(${nIn}, inputBits);
-    inputRange.in <== in;
-
-    component inputCommit = CommitQuantized(${nIn}, ${s});
+    // The input must be in range, so that the field arithmetic below equals integer arithmetic; the
+    // packed commitment range-checks it (${model.inputBits} signed bits) and packs ${Math.floor(253 / model.inputBits)} values per hashed element.
+    component inputCommit = CommitPacked(${nIn}, ${s}, ${model.inputBits});
     inputCommit.in <== in;
     inputCommitment <== inputCommit.out;
 
@@ -205,6 +208,11 @@ function sizeOf(model: QuantizedModel, id: string): number {
         return layer.indexA.length;
       case "addConst":
         return layer.index.length;
+      case "sparse":
+      case "maxPool":
+        return layer.outSize;
+      case "gather":
+        return layer.source.length;
     }
   }
   throw new CircuitBuildError(`unknown tensor ${id}`);

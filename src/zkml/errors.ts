@@ -66,14 +66,14 @@ export class ZkArtifactError extends OpgError {
   }
 }
 
-/** A verifying key (or zkey) whose delta equals gamma: anyone can forge proofs for it. */
+/**
+ * A verifying key (or zkey) anyone can forge proofs for: delta = gamma (no phase-2 contribution),
+ * delta = −gamma, or gamma or delta at infinity.
+ */
 export class ForgeableKeyError extends OpgError {
   override readonly name = "ForgeableKeyError";
-  constructor(where: string) {
-    super(
-      "ZK_FORGEABLE_KEY",
-      `${where}: verifying key has delta = gamma (no phase-2 contribution), proofs for it can be forged`,
-    );
+  constructor(where: string, reason = "delta = gamma (no phase-2 contribution)") {
+    super("ZK_FORGEABLE_KEY", `${where}: verifying key has ${reason}, proofs for it can be forged`, { details: { reason } });
   }
 }
 

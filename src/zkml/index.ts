@@ -6,6 +6,7 @@
  *   inferQuantized(model, input)      integer reference inference, equal to the circuit's witness
  *   buildCircuit(onnx, {outDir, …})   circom circuit, Groth16 keys (with phase-2 contribution), model.json
  *   prove(dir, input, {binding})      proof + public signals + decoded outputs
+ *   loadProver(build)                 a prover holding the proving key and witness generator in memory
  *   verify(dir, proofJson)            { valid, reason }
  *   encodeProofForEvm / encodeVerifyingKey / assertNotForgeable   for the on-chain verifier
  */
@@ -30,12 +31,18 @@ export {
 } from "./quantize.ts";
 export type { QuantizedModel, QuantizedLayer, QuantizedDense, QuantizedRelu, QuantizedAdd, QuantizedAddConst, QuantizedTensor, QuantizeOptions, QuantizedInference } from "./quantize.ts";
 export { generateCircom, compileCircuit, publicSignalNames, readSymbols, CIRCUIT_NAME } from "./circuit.ts";
-export { buildCircuit, loadBuild, readR1csInfo, weightsCommitment, BUILD_FILES, METADATA_FORMAT } from "./build.ts";
-export type { BuildOptions, BuildResult, ZkBuild, ZkModelMetadata, R1csInfo } from "./build.ts";
+export { buildCircuit, loadBuild, checkBuildArtifacts, verifyBuildSetup, fileSha256, readR1csInfo, weightsCommitment, BUILD_FILES, METADATA_FORMAT } from "./build.ts";
+export type { BuildOptions, BuildResult, BuildArtifact, ZkBuild, ZkModelMetadata, R1csInfo } from "./build.ts";
+export type { ProgressEvent, ProgressListener } from "./progress.ts";
 export { prove, verify, verifyGroth16, parseBinding, readInputValues, decodeOutputs, releaseZkResources, PROOF_FORMAT } from "./prove.ts";
-export type { ZkProofBundle, ProveOptions, VerifyResult } from "./prove.ts";
+export type { ZkProofBundle, ProveOptions, VerifyOptions, VerifyResult } from "./prove.ts";
+export { loadProver } from "./prover.ts";
+export type { WarmProver, ProvenInference } from "./prover.ts";
 export {
   encodeProofForEvm,
+  canonicalProof,
+  isOnG1,
+  isOnG2,
   encodeVerifyingKey,
   encodePublicSignals,
   verifyingKeyWords,
@@ -50,4 +57,15 @@ export type { Groth16Proof, Groth16VerificationKey } from "./evm.ts";
 export { ensureDevPtau, findCachedPtau, opgCacheDir, ptauCacheDir, readPtauInfo, requiredPtauPower, MAX_LOCAL_PTAU_POWER } from "./ptau.ts";
 export { calculateWitness, readWitness, encodeWitness, checkWitness, circuitInput } from "./witness.ts";
 export { flattenNested, nestValues } from "./tensor.ts";
+export {
+  checkCircuitFits,
+  estimateConstraints,
+  MAX_ACTIVATION_ELEMENTS,
+  MAX_CONSTANT_ELEMENTS,
+  MAX_LINEAR_WEIGHTS,
+  MAX_FOLD_OPERATIONS,
+  MAX_CONSTANT_MAGNITUDE,
+  MAX_PTAU_POWER,
+} from "./limits.ts";
+export { commitModelInput, commitModelOutput } from "./commit.ts";
 export type { NestedNumbers } from "./tensor.ts";

@@ -4,7 +4,9 @@
  *
  * - Opset ≥ 7 of the default (ai.onnx) domain; older models are refused (legacy broadcast semantics).
  * - Ops: Gemm (alpha, beta, transA, transB, broadcast bias), MatMul, Add, Relu, Flatten, Reshape,
- *   Identity, Cast to float (a no-op), Constant. Anything else is an UnsupportedOpError naming the node.
+ *   Identity, Cast to float (a no-op), Constant, and the vision / shape ops of onnx-vision.ts (Conv,
+ *   pools, BatchNormalization, Transpose, Concat, Slice, Squeeze/Unsqueeze, Gather, Pad, Shape).
+ *   Anything else is an UnsupportedOpError naming the node.
  * - Constants come from initializers (raw_data, float_data, double_data, int32_data, int64_data) and
  *   Constant nodes, and are folded: only operations on the (single) graph input survive.
  * - Shapes are inferred by following the graph from the input, whose symbolic dimensions (the batch)
@@ -17,6 +19,16 @@
 import onnxProto from "onnx-proto";
 import type { onnx as OnnxTypes } from "onnx-proto";
 import { OnnxImportError, UnsupportedOpError, UnsupportedOpsetError } from "./errors.ts";
+import {
+  checkConstantValues,
+  checkedSize,
+  checkWork,
+  MAX_ACTIVATION_ELEMENTS,
+  MAX_CONSTANT_ELEMENTS,
+  MAX_FOLD_OPERATIONS,
+  MAX_LINEAR_WEIGHTS,
+} from "./limits.ts";
+import { evaluateVisionOp, foldIntoPrevious, lowerVisionNode, visionOpInputs, type VisionOp } from "./onnx-vision.ts";
 import { broadcastIndex, broadcastShapes, shapeSize } from "./tensor.ts";
 
 const { onnx } = onnxProto;
@@ -69,7 +81,8 @@ export interface AddConstOp {
   readonly constant: Float64Array;
 }
 
-export type FloatOp = LinearOp | ReluOp | AddOp | AddConstOp;
+export type FloatOp = LinearOp | ReluOp | AddOp | AddConstOp | VisionOp;
+export type { GatherOp, MaxPoolOp, SparseLinearOp, VisionOp } from "./onnx-vision.ts";
 
 export interface TensorInfo {
   /** Name in the ONNX graph. */
@@ -108,7 +121,7 @@ function toNumber(value: number | { toString(): string } | null | undefined): nu
 function tensorValues(tensor: TensorProto): { shape: number[]; data: Float64Array } {
   const name = tensor.name ?? "(unnamed)";
   const shape = (tensor.dims ?? []).map((d) => toNumber(d));
-  const size = shapeSize(shape);
+  const size = checkedSize(shape, `tensor "${name}"`, MAX_CONSTANT_ELEMENTS); // before allocating (see limits.ts)
   if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     throw new OnnxImportError(`tensor "${name}" stores its data externally, which is not supported`);
   }
@@ -157,6 +170,7 @@ function tensorValues(tensor: TensorProto): { shape: number[]; data: Float64Arra
     default:
       throw new OnnxImportError(`tensor "${name}" has unsupported data type ${tensor.dataType ?? "unknown"}`);
   }
+  checkConstantValues(data, `tensor "${name}"`);
   return { shape, data };
 }
 
@@ -222,13 +236,13 @@ export function importOnnx(bytes: Uint8Array): FloatGraph {
   });
   const inputId = "t0";
   values.set(inputName, { kind: "var", shape: inputShape, id: inputId });
-  const sizes: Record<string, number> = { [inputId]: shapeSize(inputShape) };
+  const sizes: Record<string, number> = { [inputId]: checkedSize(inputShape, `input "${inputName}"`, MAX_ACTIVATION_ELEMENTS) };
 
   const ops: FloatOp[] = [];
   let nextId = 1;
   const freshVar = (shape: number[]): Value & { kind: "var" } => {
     const id = `t${nextId++}`;
-    sizes[id] = shapeSize(shape);
+    sizes[id] = checkedSize(shape, `tensor ${id}`, MAX_ACTIVATION_ELEMENTS);
     return { kind: "var", shape, id };
   };
 
@@ -250,7 +264,9 @@ export function importOnnx(bytes: Uint8Array): FloatGraph {
       const name = node.input?.[i];
       return name === undefined || name === "" ? undefined : get(i);
     };
-    const lowered = lowerNode(node, opType, nodeName, get, optional, freshVar, ops);
+    const lowered =
+      lowerVisionNode({ node, opType, nodeName, get, optional, freshVar, emit: (op) => void ops.push(op) }) ??
+      lowerNode(node, opType, nodeName, get, optional, freshVar, ops);
     const outName = node.output?.[0];
     if (outName === undefined || outName === "") throw new OnnxImportError(`node "${nodeName}" has no output`);
     values.set(outName, lowered);
@@ -270,7 +286,7 @@ export function importOnnx(bytes: Uint8Array): FloatGraph {
     graphName: graph.name ?? "",
     input: { name: inputName, shape: inputShape, id: inputId },
     output: { name: outputName, shape: out.shape, id: out.id },
-    ops: fuseBiases(ops, out.id),
+    ops: foldIntoPrevious(fuseBiases(ops, out.id), readerCounts(ops), out.id),
     sizes,
     parameterCount,
   };
@@ -339,6 +355,8 @@ function lowerNode(
       const a = get(0);
       const b = get(1);
       const shape = broadcastShapes(a.shape, b.shape) ?? unsupported(`shapes [${a.shape}] and [${b.shape}] do not broadcast`);
+      const folded = a.kind === "const" && b.kind === "const";
+      checkedSize(shape, `the output of node "${nodeName}" (Add)`, folded ? MAX_CONSTANT_ELEMENTS : MAX_ACTIVATION_ELEMENTS);
       const ia = broadcastIndex(shape, a.shape);
       const ib = broadcastIndex(shape, b.shape);
       if (a.kind === "const" && b.kind === "const") {
@@ -387,6 +405,14 @@ function lowerNode(
       else if (b.shape.length === 1) outShape = [M];
       else outShape = [M, N];
       const outSize = M * N;
+      // Size limits before anything is allocated (limits.ts).
+      if (a.kind === "const" && b.kind === "const") {
+        checkedSize([M, N], `the output of node "${nodeName}" (${opType})`, MAX_CONSTANT_ELEMENTS);
+        checkWork(M * N * K, `folding node "${nodeName}" (${opType})`, MAX_FOLD_OPERATIONS);
+      } else if (a.kind === "const" || b.kind === "const") {
+        checkedSize([M, N], `the output of node "${nodeName}" (${opType})`, MAX_ACTIVATION_ELEMENTS);
+        checkWork(outSize * shapeSize((a.kind === "var" ? a : b).shape), `the dense matrix of node "${nodeName}" (${opType})`, MAX_LINEAR_WEIGHTS);
+      }
 
       // C (Gemm only) is broadcast to [M, N] and scaled by beta.
       const bias = new Float64Array(outSize);
@@ -458,17 +484,13 @@ function constantNode(node: NodeProto, nodeName: string, unsupported: (reason?: 
  * before the rescale, at full precision.
  */
 function fuseBiases(ops: readonly FloatOp[], outputId: string): FloatOp[] {
-  const readers = new Map<string, number>();
-  for (const op of ops) {
-    const inputs = op.kind === "add" ? [op.a, op.b] : [op.input];
-    for (const id of inputs) readers.set(id, (readers.get(id) ?? 0) + 1);
-  }
+  const readers = readerCounts(ops);
   const out: FloatOp[] = [];
   for (const op of ops) {
     const previous = out[out.length - 1];
     if (
       op.kind === "addConst" &&
-      previous?.kind === "linear" &&
+      (previous?.kind === "linear" || previous?.kind === "sparse") &&
       previous.output === op.input &&
       previous.output !== outputId &&
       readers.get(op.input) === 1 &&
@@ -482,6 +504,16 @@ function fuseBiases(ops: readonly FloatOp[], outputId: string): FloatOp[] {
     out.push(op);
   }
   return out;
+}
+
+/** How many ops read each tensor id. */
+function readerCounts(ops: readonly FloatOp[]): Map<string, number> {
+  const readers = new Map<string, number>();
+  for (const op of ops) {
+    const inputs = op.kind === "add" ? [op.a, op.b] : op.kind === "linear" || op.kind === "relu" || op.kind === "addConst" ? [op.input] : visionOpInputs(op);
+    for (const id of inputs) readers.set(id, (readers.get(id) ?? 0) + 1);
+  }
+  return readers;
 }
 
 /** Float64 reference evaluation of the IR (the quantization error is measured against it). */
@@ -521,6 +553,8 @@ export function evaluateFloat(graph: FloatGraph, input: readonly number[]): Floa
         tensors.set(op.output, Float64Array.from(op.index, (i, k) => (x[i] ?? 0) + (op.constant[k] ?? 0)));
         break;
       }
+      default:
+        tensors.set(op.output, evaluateVisionOp(op, read));
     }
   }
   return read(graph.output.id);

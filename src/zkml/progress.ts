@@ -1,7 +1,16 @@
-/** Bridges snarkjs's logger to the toolkit's ProgressListener. */
+/** Progress reporting of long library steps, and the bridge from snarkjs's logger to it. */
 /// <reference path="../types/snarkjs.d.ts" preserve="true" />
 import type { SnarkjsLogger } from "snarkjs";
-import type { ProgressListener } from "../cli/progress.ts";
+
+/** Progress of a long step, reported by library functions through an optional callback. */
+export interface ProgressEvent {
+  readonly step: string;
+  /** Fraction done in [0, 1], or undefined when the step cannot tell. */
+  readonly fraction?: number;
+  readonly done?: boolean;
+}
+
+export type ProgressListener = (event: ProgressEvent) => void;
 
 /**
  * A logger for one long snarkjs step: messages that carry an "i/n" counter become progress fractions
@@ -21,7 +30,14 @@ export function snarkjsLogger(step: string, onProgress: ProgressListener | undef
     }
     onProgress({ step });
   };
-  return { debug: report, info: report, warn: () => undefined, error: () => undefined };
+  // snarkjs also calls logger.log (powersoftau new, every 100,000 points: from power 16 on).
+  return Object.assign({ debug: report, info: report, warn: () => undefined, error: () => undefined }, { log: report });
+}
+
+/** "TypeError: logger.log is not a function" — the first line of an error, for one-line reports. */
+export function firstLine(error: unknown): string {
+  const text = error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
+  return text.split("\n")[0] ?? text;
 }
 
 /** Runs `work` as one named step: a start event, then a done event (also reported on failure's absence). */

@@ -10,18 +10,19 @@
 import { readFile } from "node:fs/promises";
 import { snarkjs } from "./snarkjs.ts";
 import type { Groth16Proof } from "snarkjs";
-import type { ProgressListener } from "../cli/progress.ts";
+import type { ProgressListener } from "./progress.ts";
 import { InvalidInputError } from "../errors.ts";
 import { commitQuantized, fromField, SNARK_SCALAR_FIELD, toCommitment, type Commitment } from "../commitments/index.ts";
-import { loadBuild, type ZkBuild } from "./build.ts";
+import { checkBuildArtifacts, loadBuild, type ZkBuild } from "./build.ts";
 import { ZkArtifactError, ZkProofFormatError, ZkProveError } from "./errors.ts";
 import { groth16Verify } from "./groth16.ts";
-import { checkVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
+import { canonicalProof, checkVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
 import { evaluateFloat, importOnnx } from "./onnx.ts";
 import { snarkjsLogger, step } from "./progress.ts";
 import { dequantize, fieldString, inferQuantized, quantizeInput, type QuantizedModel } from "./quantize.ts";
 import { flattenNested, nestValues, type NestedNumbers } from "./tensor.ts";
 import { calculateWitness, circuitInput } from "./witness.ts";
+import { commitModelInput } from "./commit.ts";
 
 export const PROOF_FORMAT = "opg-zkml-proof/1";
 
@@ -67,11 +68,20 @@ export function parseBinding(value: bigint | string | undefined): bigint {
 /** Accepts a nested array, or an object with an `input` field (the fixtures' input.json). */
 export function readInputValues(input: unknown, model: QuantizedModel): number[] {
   const nested = typeof input === "object" && input !== null && !Array.isArray(input) && "input" in input ? (input as { input: unknown }).input : input;
-  const { values } = flattenNested(nested);
+  const { values, shape } = flattenNested(nested);
   if (values.length !== model.input.size) {
     throw new InvalidInputError(
       `the model takes ${model.input.size} input values (shape [${model.input.shape.join(",")}]), got ${values.length}`,
     );
+  }
+  // The shape must be the model's, up to leading dimensions of size 1 (the batch): [[1],[2],[3]] is not [1,3].
+  const core = (dims: readonly number[]): string => {
+    let first = 0;
+    while (first < dims.length && dims[first] === 1) first++;
+    return dims.slice(first).join(",");
+  };
+  if (core(shape) !== core(model.input.shape)) {
+    throw new InvalidInputError(`the model takes an input of shape [${model.input.shape.join(",")}], got shape [${shape.join(",")}]`);
   }
   return values;
 }
@@ -81,16 +91,18 @@ export async function prove(dir: string | ZkBuild, input: unknown, options: Prov
   const build = typeof dir === "string" ? await loadBuild(dir) : dir;
   const { model, paths, metadata } = build;
   const onProgress = options.onProgress;
-  // loadBuild refused a forgeable verification_key.json; the proving key must not be forgeable either.
+  // loadBuild checked verification_key.json against model.json; the witness generator and the proving
+  // key must be the ones the build recorded, and the proving key must not be forgeable either.
   const zkeyVk = await loadZkeyVerificationKey(paths.zkey);
   if (verifyingKeyHash(zkeyVk) !== verifyingKeyHash(build.verificationKey)) {
     throw new ZkArtifactError(`${paths.zkey} does not belong to ${paths.verificationKey}`);
   }
+  await checkBuildArtifacts(build, ["wasm", "zkey"]);
 
   const binding = parseBinding(options.binding);
   const quantizedInput = quantizeInput(model, readInputValues(input, model));
   const reference = inferQuantized(model, quantizedInput);
-  const inputCommitment = await commitQuantized(quantizedInput, model.scaleBits);
+  const inputCommitment = await commitModelInput(model, quantizedInput);
   const outputCommitment = await commitQuantized(reference.output, model.scaleBits);
 
   const witnessStart = Date.now();
@@ -156,13 +168,37 @@ export async function verifyGroth16(vk: Groth16VerificationKey, publicSignals: r
   for (const s of publicSignals) {
     if (typeof s !== "string" || !/^[0-9]+$/.test(s) || BigInt(s) >= SNARK_SCALAR_FIELD) return false;
   }
-  return groth16Verify(vk, publicSignals, proof);
+  let canonical: Groth16Proof;
+  try {
+    canonical = canonicalProof(proof);
+  } catch (error) {
+    if (error instanceof ZkProofFormatError) return false; // not what the chain would accept
+    throw error;
+  }
+  return groth16Verify(vk, publicSignals, canonical); // malformed points (not on the curve, wrong shape) are not valid
 }
 
-/** Verifies a proof.json (parsed object or JSON text) against the build in `dir`. */
-export async function verify(dir: string | ZkBuild, proofJson: unknown): Promise<VerifyResult> {
+export interface VerifyOptions {
+  /**
+   * The key hash the proof must be checked against, from a source other than the build directory: the
+   * key registered on-chain for the model (keccak256 of its words), or a model card. A build whose key
+   * differs is refused (invalid), whatever its files say.
+   */
+  readonly verifyingKeyHash?: string;
+}
+
+/**
+ * Verifies a proof.json (parsed object or JSON text) against the build in `dir`. The build's key must
+ * match model.json (loadBuild), the key hash the bundle names (`model.verifyingKeyHash`) and, when
+ * given, `options.verifyingKeyHash`.
+ */
+export async function verify(dir: string | ZkBuild, proofJson: unknown, options: VerifyOptions = {}): Promise<VerifyResult> {
   const build = typeof dir === "string" ? await loadBuild(dir) : dir;
   const vk = build.verificationKey;
+  const keyHash = verifyingKeyHash(vk);
+  if (options.verifyingKeyHash !== undefined && options.verifyingKeyHash.toLowerCase() !== keyHash) {
+    return { valid: false, reason: `the build's verifying key (hash ${keyHash}) is not the expected key ${options.verifyingKeyHash}` };
+  }
   let bundle: unknown = proofJson;
   if (typeof proofJson === "string") {
     try {
@@ -179,8 +215,21 @@ export async function verify(dir: string | ZkBuild, proofJson: unknown): Promise
   }
   const publicSignals = b.publicSignals as string[];
   const { model } = build;
+  if (b.model !== undefined) {
+    const named = typeof b.model === "object" && b.model !== null ? (b.model as { verifyingKeyHash?: unknown }).verifyingKeyHash : undefined;
+    if (typeof named !== "string") throw new ZkProofFormatError("proof file's model has no verifyingKeyHash");
+    if (named.toLowerCase() !== keyHash) {
+      return { valid: false, reason: `the proof names verifying key ${named}, the build's key is ${keyHash}` };
+    }
+  }
   if (publicSignals.length !== build.metadata.publicSignals.length || vk.nPublic !== publicSignals.length) {
     return { valid: false, reason: `expected ${build.metadata.publicSignals.length} public signals, got ${publicSignals.length}` };
+  }
+  try {
+    canonicalProof(b.proof as Groth16Proof);
+  } catch (error) {
+    if (!(error instanceof ZkProofFormatError)) throw error;
+    return { valid: false, reason: `the proof is not in the canonical form the chain accepts: ${error.message}` };
   }
   if (!(await verifyGroth16(vk, publicSignals, b.proof as Groth16Proof))) {
     return { valid: false, reason: "the Groth16 proof does not verify for these public signals" };
@@ -216,9 +265,4 @@ export function decodeOutputs(model: QuantizedModel, publicSignals: readonly str
   return nestValues(values, model.output.shape);
 }
 
-/** Stops snarkjs's worker threads so the process can exit (call when done proving/verifying). */
-export async function releaseZkResources(): Promise<void> {
-  const holder = globalThis as { curve_bn128?: { terminate(): Promise<void> } | null };
-  const curve = holder.curve_bn128;
-  if (curve !== null && curve !== undefined) await curve.terminate();
-}
+export { releaseZkResources } from "./snarkjs.ts";

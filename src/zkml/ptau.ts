@@ -13,12 +13,16 @@ import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { snarkjs } from "./snarkjs.ts";
-import type { ProgressListener } from "../cli/progress.ts";
+import type { ProgressListener } from "./progress.ts";
 import { CircuitBuildError } from "./errors.ts";
-import { snarkjsLogger, step } from "./progress.ts";
+import { firstLine, snarkjsLogger, step } from "./progress.ts";
 
-/** Largest power we generate locally: `prepare phase2` of power 16 takes over 20 minutes on 2 cores. */
-export const MAX_LOCAL_PTAU_POWER = 16;
+/**
+ * Largest power we generate locally (2^17 = 131,072 constraints). `prepare phase2` dominates and
+ * grows steeply with the power (measured: power 15 in 66 min on a shared machine under load ~14; the bench's
+ * "ptau" entry times power 17); beyond that, or to save the time, use a ceremony file (--ptau).
+ */
+export const MAX_LOCAL_PTAU_POWER = 17;
 
 const LOCAL_PTAU = /^opg-dev-pot(\d+)\.ptau$/;
 
@@ -120,13 +124,18 @@ export async function ensureDevPtau(
   const prepared = join(cacheDir, `.tmp-${tag}-2.ptau`);
   const finalPath = join(cacheDir, `opg-dev-pot${power}.ptau`);
   const onProgress = options.onProgress;
+  let current = `ptau ${power}: new`;
+  const named = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    current = name;
+    return step(name, onProgress, work);
+  };
   try {
     const sj = await snarkjs();
     const curve = await sj.curves.getCurveFromName("bn128");
-    await step(`ptau ${power}: new`, onProgress, () =>
+    await named(`ptau ${power}: new`, () =>
       sj.powersOfTau.newAccumulator(curve, power, fresh, snarkjsLogger(`ptau ${power}: new`, onProgress)),
     );
-    await step(`ptau ${power}: contribute`, onProgress, () =>
+    await named(`ptau ${power}: contribute`, () =>
       sj.powersOfTau.contribute(
         fresh,
         contributed,
@@ -135,12 +144,12 @@ export async function ensureDevPtau(
         snarkjsLogger(`ptau ${power}: contribute`, onProgress),
       ),
     );
-    await step(`ptau ${power}: prepare phase2`, onProgress, () =>
+    await named(`ptau ${power}: prepare phase2`, () =>
       sj.powersOfTau.preparePhase2(contributed, prepared, snarkjsLogger(`ptau ${power}: prepare phase2`, onProgress)),
     );
     await rename(prepared, finalPath);
   } catch (error) {
-    throw new CircuitBuildError(`generating a local ptau of power ${power} failed`, { cause: error });
+    throw new CircuitBuildError(`generating a local ptau of power ${power} failed at "${current}": ${firstLine(error)}`, { cause: error });
   } finally {
     await Promise.all([fresh, contributed, prepared].map((p) => rm(p, { force: true })));
   }

@@ -80,7 +80,50 @@ export interface QuantizedAddConst {
   readonly constant: readonly bigint[];
 }
 
-export type QuantizedLayer = QuantizedDense | QuantizedRelu | QuantizedAdd | QuantizedAddConst;
+/** Conv, average pooling, unfolded BatchNormalization: a dense layer stored row by row (CSR). */
+export interface QuantizedSparse {
+  readonly kind: "sparse";
+  readonly node: string;
+  readonly input: string;
+  readonly output: string;
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly rowStart: readonly number[];
+  readonly cols: readonly number[];
+  /** Scale 2^s, one per nonzero. */
+  readonly weights: readonly bigint[];
+  /** Scale 2^2s. */
+  readonly bias: readonly bigint[];
+  /** Signed width of each rescaled output. */
+  readonly bits: readonly number[];
+}
+
+/** Max of each window: a chain of comparisons m ← max(m, v), each a signed range check of m − v. */
+export interface QuantizedMaxPool {
+  readonly kind: "maxPool";
+  readonly node: string;
+  readonly input: string;
+  readonly output: string;
+  readonly outSize: number;
+  readonly windowStart: readonly number[];
+  readonly index: readonly number[];
+  /** Signed width of every difference m − v compared in window j. */
+  readonly bits: readonly number[];
+}
+
+/** Index map over one or more tensors (Transpose, Slice, Gather, Pad, Concat): wiring only. */
+export interface QuantizedGather {
+  readonly kind: "gather";
+  readonly node: string;
+  readonly inputs: readonly string[];
+  readonly output: string;
+  readonly source: readonly number[];
+  readonly index: readonly number[];
+  /** Scale 2^s; used where source = -1. */
+  readonly constant: readonly bigint[];
+}
+
+export type QuantizedLayer = QuantizedDense | QuantizedRelu | QuantizedAdd | QuantizedAddConst | QuantizedSparse | QuantizedMaxPool | QuantizedGather;
 
 export interface QuantizedTensor {
   readonly name: string;
@@ -107,8 +150,12 @@ export interface QuantizeOptions {
 
 /** round(x · 2^bits), ties towards +∞. */
 export function quantizeValue(x: number, bits: number): bigint {
-  if (!Number.isFinite(x)) throw new QuantizationError(`cannot quantize ${x}`);
-  return BigInt(Math.round(x * 2 ** bits));
+  if (!Number.isFinite(x)) throw new QuantizationError(`cannot quantize ${x}: not a finite number`);
+  const scaled = Math.round(x * 2 ** bits);
+  if (!Number.isFinite(scaled) || Math.abs(scaled) >= 2 ** MAX_VALUE_BITS) {
+    throw new QuantizationError(`${x} is too large for fixed point at scale 2^${bits} (more than ${MAX_VALUE_BITS} bits)`);
+  }
+  return BigInt(scaled);
 }
 
 export function dequantize(value: bigint, scaleBits: number): number {
@@ -216,6 +263,71 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions = {}): Quan
         bounds.set(op.output, { lo, hi });
         return { kind: "add", node: op.node, a: op.a, b: op.b, output: op.output, indexA: [...op.indexA], indexB: [...op.indexB] };
       }
+      case "sparse": {
+        const x = read(op.input);
+        const weights = Array.from(op.weights, (w) => quantizeValue(w, scaleBits));
+        const bias = Array.from(op.bias, (b) => quantizeValue(b, 2 * scaleBits));
+        const lo: bigint[] = [];
+        const hi: bigint[] = [];
+        const bits: number[] = [];
+        for (let j = 0; j < op.outSize; j++) {
+          let accLo = bias[j] ?? 0n;
+          let accHi = accLo;
+          for (let p = op.rowStart[j] ?? 0; p < (op.rowStart[j + 1] ?? 0); p++) {
+            const w = weights[p] ?? 0n;
+            const i = op.cols[p] ?? 0;
+            const a = w * (x.lo[i] ?? 0n);
+            const b = w * (x.hi[i] ?? 0n);
+            accLo += a < b ? a : b;
+            accHi += a < b ? b : a;
+          }
+          checkWidth(op.node, accLo, accHi);
+          const yLo = rescale(accLo, scaleBits);
+          const yHi = rescale(accHi, scaleBits);
+          lo.push(yLo);
+          hi.push(yHi);
+          bits.push(signedBits(yLo, yHi));
+        }
+        bounds.set(op.output, { lo, hi });
+        producedByDense.add(op.output);
+        return {
+          kind: "sparse", node: op.node, input: op.input, output: op.output, inSize: op.inSize, outSize: op.outSize,
+          rowStart: [...op.rowStart], cols: [...op.cols], weights, bias, bits,
+        };
+      }
+      case "maxPool": {
+        const x = read(op.input);
+        const lo: bigint[] = [];
+        const hi: bigint[] = [];
+        const bits: number[] = [];
+        for (let j = 0; j < op.outSize; j++) {
+          const first = op.index[op.windowStart[j] ?? 0] ?? 0;
+          let mLo = x.lo[first] ?? 0n;
+          let mHi = x.hi[first] ?? 0n;
+          let width = 1;
+          for (let p = (op.windowStart[j] ?? 0) + 1; p < (op.windowStart[j + 1] ?? 0); p++) {
+            const i = op.index[p] ?? 0;
+            const vLo = x.lo[i] ?? 0n;
+            const vHi = x.hi[i] ?? 0n;
+            checkWidth(op.node, mLo - vHi, mHi - vLo);
+            width = Math.max(width, signedBits(mLo - vHi, mHi - vLo));
+            if (vLo > mLo) mLo = vLo;
+            if (vHi > mHi) mHi = vHi;
+          }
+          lo.push(mLo);
+          hi.push(mHi);
+          bits.push(width);
+        }
+        bounds.set(op.output, { lo, hi });
+        return { kind: "maxPool", node: op.node, input: op.input, output: op.output, outSize: op.outSize, windowStart: [...op.windowStart], index: [...op.index], bits };
+      }
+      case "gather": {
+        const inputs = op.inputs.map(read);
+        const constant = Array.from(op.constant, (c) => quantizeValue(c, scaleBits));
+        const pick = (side: "lo" | "hi") => op.source.map((src, k) => (src < 0 ? (constant[k] ?? 0n) : (inputs[src]?.[side][op.index[k] ?? 0] ?? 0n)));
+        bounds.set(op.output, { lo: pick("lo"), hi: pick("hi") });
+        return { kind: "gather", node: op.node, inputs: [...op.inputs], output: op.output, source: [...op.source], index: [...op.index], constant };
+      }
       case "addConst": {
         const x = read(op.input);
         const constant = Array.from(op.constant, (c) => quantizeValue(c, scaleBits));
@@ -252,6 +364,15 @@ export function quantizeInput(model: QuantizedModel, values: readonly number[]):
   }
   const limit = 1n << BigInt(model.inputBits - 1);
   return values.map((x, i) => {
+    if (!Number.isFinite(x)) throw new QuantizationError(`input[${i}] = ${x} is not a finite number`);
+    const bound = 2 ** model.inputIntBits;
+    const range = `the circuit's input range [-${bound}, ${bound})`;
+    if (x < bound && x >= -bound && Math.round(x * 2 ** model.scaleBits) >= Number(limit)) {
+      // Inside the range as a real number, but its fixed-point value is the excluded upper bound.
+      throw new QuantizationError(
+        `input[${i}] = ${x} rounds up to ${bound} at scale 2^-${model.scaleBits}, the excluded upper bound of ${range}`,
+      );
+    }
     const q = quantizeValue(x, model.scaleBits);
     if (q < -limit || q >= limit) {
       throw new QuantizationError(
@@ -325,6 +446,39 @@ export function inferQuantized(model: QuantizedModel, input: readonly bigint[]):
         tensors.set(layer.output, layer.index.map((i, k) => (x[i] ?? 0n) + (layer.constant[k] ?? 0n)));
         break;
       }
+      case "sparse": {
+        const x = read(layer.input);
+        const y: bigint[] = [];
+        for (let j = 0; j < layer.outSize; j++) {
+          let acc = layer.bias[j] ?? 0n;
+          for (let p = layer.rowStart[j] ?? 0; p < (layer.rowStart[j + 1] ?? 0); p++) acc += (layer.weights[p] ?? 0n) * (x[layer.cols[p] ?? 0] ?? 0n);
+          const out = rescale(acc, s);
+          inRange(layer.node, out, layer.bits[j] ?? 0);
+          y.push(out);
+        }
+        tensors.set(layer.output, y);
+        break;
+      }
+      case "maxPool": {
+        const x = read(layer.input);
+        const y: bigint[] = [];
+        for (let j = 0; j < layer.outSize; j++) {
+          let m = x[layer.index[layer.windowStart[j] ?? 0] ?? 0] ?? 0n;
+          for (let p = (layer.windowStart[j] ?? 0) + 1; p < (layer.windowStart[j + 1] ?? 0); p++) {
+            const v = x[layer.index[p] ?? 0] ?? 0n;
+            inRange(layer.node, m - v, layer.bits[j] ?? 0);
+            if (v > m) m = v;
+          }
+          y.push(m);
+        }
+        tensors.set(layer.output, y);
+        break;
+      }
+      case "gather": {
+        const inputs = layer.inputs.map(read);
+        tensors.set(layer.output, layer.source.map((src, k) => (src < 0 ? (layer.constant[k] ?? 0n) : (inputs[src]?.[layer.index[k] ?? 0] ?? 0n))));
+        break;
+      }
     }
   }
   return { output: [...read(model.output.id)], tensors };
@@ -334,15 +488,15 @@ export function inferQuantized(model: QuantizedModel, input: readonly bigint[]):
 export function modelConstants(model: QuantizedModel): bigint[] {
   const out: bigint[] = [];
   for (const layer of model.layers) {
-    if (layer.kind === "dense") out.push(...layer.weights, ...layer.bias);
-    else if (layer.kind === "addConst") out.push(...layer.constant);
+    if (layer.kind === "dense" || layer.kind === "sparse") out.push(...layer.weights, ...layer.bias);
+    else if (layer.kind === "addConst" || layer.kind === "gather") out.push(...layer.constant);
   }
   return out;
 }
 
 /** Number of neurons (dense outputs), for per-neuron statistics. */
 export function neuronCount(model: QuantizedModel): number {
-  return model.layers.reduce((n, l) => n + (l.kind === "dense" ? l.outSize : 0), 0);
+  return model.layers.reduce((n, l) => n + (l.kind === "dense" || l.kind === "sparse" ? l.outSize : 0), 0);
 }
 
 /** Representative of a signed integer in the BN254 scalar field, as a decimal string. */
@@ -375,6 +529,12 @@ export function quantizedModelToJson(model: QuantizedModel): Json {
           return { ...l, indexA: [...l.indexA], indexB: [...l.indexB] };
         case "addConst":
           return { ...l, index: [...l.index], constant: str(l.constant) };
+        case "sparse":
+          return { ...l, rowStart: [...l.rowStart], cols: [...l.cols], weights: str(l.weights), bias: str(l.bias), bits: [...l.bits] };
+        case "maxPool":
+          return { ...l, windowStart: [...l.windowStart], index: [...l.index], bits: [...l.bits] };
+        case "gather":
+          return { ...l, inputs: [...l.inputs], source: [...l.source], index: [...l.index], constant: str(l.constant) };
       }
     }),
   };
@@ -446,6 +606,41 @@ export function quantizedModelFromJson(json: unknown): QuantizedModel {
           node,
           input: str(l["input"], "input"),
           output: str(l["output"], "output"),
+          index: nums(l["index"], "index"),
+          constant: bigs(l["constant"], "constant"),
+        };
+      case "sparse":
+        return {
+          kind: "sparse",
+          node,
+          input: str(l["input"], "input"),
+          output: str(l["output"], "output"),
+          inSize: num(l["inSize"], "inSize"),
+          outSize: num(l["outSize"], "outSize"),
+          rowStart: nums(l["rowStart"], "rowStart"),
+          cols: nums(l["cols"], "cols"),
+          weights: bigs(l["weights"], "weights"),
+          bias: bigs(l["bias"], "bias"),
+          bits: nums(l["bits"], "bits"),
+        };
+      case "maxPool":
+        return {
+          kind: "maxPool",
+          node,
+          input: str(l["input"], "input"),
+          output: str(l["output"], "output"),
+          outSize: num(l["outSize"], "outSize"),
+          windowStart: nums(l["windowStart"], "windowStart"),
+          index: nums(l["index"], "index"),
+          bits: nums(l["bits"], "bits"),
+        };
+      case "gather":
+        return {
+          kind: "gather",
+          node,
+          inputs: (Array.isArray(l["inputs"]) ? l["inputs"] : fail("inputs")).map((v) => str(v, "inputs")),
+          output: str(l["output"], "output"),
+          source: nums(l["source"], "source"),
           index: nums(l["index"], "index"),
           constant: bigs(l["constant"], "constant"),
         };

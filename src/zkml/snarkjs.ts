@@ -11,3 +11,10 @@ export function snarkjs(): Promise<Snarkjs> {
   loaded ??= import("snarkjs");
   return loaded;
 }
+
+/** Stops snarkjs's worker threads so the process can exit (call when done proving/verifying). */
+export async function releaseZkResources(): Promise<void> {
+  const holder = globalThis as { curve_bn128?: { terminate(): Promise<void> } | null };
+  const curve = holder.curve_bn128;
+  if (curve !== null && curve !== undefined) await curve.terminate();
+}

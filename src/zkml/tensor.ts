@@ -19,8 +19,13 @@ export function flattenNested(value: unknown): { values: number[]; shape: number
       for (const child of node) walk(child, depth + 1);
       return;
     }
-    if (typeof node !== "number" || !Number.isFinite(node)) {
-      throw new InvalidInputError(`input values must be finite numbers, got ${JSON.stringify(node)}`);
+    if (typeof node !== "number") {
+      throw new InvalidInputError(`input values must be finite numbers, got ${JSON.stringify(node) ?? typeof node}`);
+    }
+    if (!Number.isFinite(node)) {
+      // JSON.parse reads 1e309 as Infinity: say so rather than print "null".
+      const hint = Number.isNaN(node) ? "" : " (beyond the float64 range, e.g. 1e309)";
+      throw new InvalidInputError(`input values must be finite numbers, got ${node}${hint}`);
     }
     if (depth !== shape.length) throw new InvalidInputError("input is not a rectangular nested array");
     values.push(node);

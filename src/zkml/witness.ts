@@ -20,11 +20,14 @@ export function circuitInput(input: readonly bigint[], binding: bigint): Record<
   return { in: input.map(fieldString), binding: fieldString(binding) };
 }
 
-/** Runs the circuit's wasm witness generator; throws ZkProveError when a constraint fails. */
-export async function calculateWitness(wasmPath: string, input: Record<string, unknown>): Promise<MemFile> {
+/**
+ * Runs the circuit's wasm witness generator (a file path, or its bytes already in memory); throws
+ * ZkProveError when a constraint fails.
+ */
+export async function calculateWitness(wasm: string | Uint8Array, input: Record<string, unknown>): Promise<MemFile> {
   const file: MemFile = { type: "mem" };
   try {
-    await (await snarkjs()).wtns.calculate(input, wasmPath, file);
+    await (await snarkjs()).wtns.calculate(input, typeof wasm === "string" ? wasm : { type: "mem", data: wasm }, file);
   } catch (error) {
     const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
     throw new ZkProveError(`witness generation failed: ${message}`, { cause: error });

@@ -1,5 +1,5 @@
 import type { Contract, Signer, TypedDataDomain } from "ethers";
-import { signPermit } from "../../src/settlement/client.ts";
+import { SIGNER_CONSENT_TYPES, signPermit } from "../../src/settlement/client.ts";
 import { buildReceipt, hubDomain, signReceipt, type Receipt } from "../../src/receipts/index.ts";
 import { Tier, tierMask } from "../../src/receipts/tier.ts";
 import { OPG, type deploySystem } from "./system.ts";
@@ -38,12 +38,32 @@ export async function fund(s: System, who: { address: string }, amount: bigint):
   await (await s.token.connect(s.admin).transfer(who.address, amount)).wait();
 }
 
-/** Stakes the minimum for `s.operator` and registers `signer` as its key. */
-export async function stakeOperator(s: System, signer: { address: string } = s.operator): Promise<void> {
+/** An hour from the chain's clock: the deadline of permits and consents in tests. */
+export async function inAnHour(s: System): Promise<bigint> {
+  return BigInt(await s.networkHelpers.time.latest()) + 3600n;
+}
+
+/** `signer`'s EIP-712 consent to serve `operator` (with its current registry nonce); empty when it is the operator. */
+export async function signerConsent(s: System, operator: { address: string }, signer: Signer & { address: string }, deadline: bigint): Promise<string> {
+  if (signer.address === operator.address) return "0x";
+  const { chainId } = await s.ethers.provider.getNetwork();
+  const domain = { name: "OPG OperatorRegistry", version: "1", chainId, verifyingContract: await s.operators.getAddress() };
+  const nonce = await s.operators.nonces(signer.address);
+  return signer.signTypedData(domain, SIGNER_CONSENT_TYPES, { operator: operator.address, signer: signer.address, nonce, deadline });
+}
+
+/** Binds `signer` to `operator` with the signer's consent. */
+export async function bindSigner(s: System, operator: Signer & { address: string }, signer: Signer & { address: string }): Promise<void> {
+  const deadline = await inAnHour(s);
+  await (await s.operators.connect(operator).registerSigner(signer.address, deadline, await signerConsent(s, operator, signer, deadline))).wait();
+}
+
+/** Stakes the minimum for `s.operator` and registers `signer` (default: the operator itself) as its key. */
+export async function stakeOperator(s: System, signer: Signer & { address: string } = s.operator): Promise<void> {
   await fund(s, s.operator, MIN_STAKE);
   await (await s.token.connect(s.operator).approve(await s.operators.getAddress(), MIN_STAKE)).wait();
   await (await s.operators.connect(s.operator).stake(MIN_STAKE)).wait();
-  await (await s.operators.connect(s.operator).registerSigner(signer.address)).wait();
+  await bindSigner(s, s.operator, signer);
 }
 
 /** Signs an ERC-2612 permit for the hub and deposits with it: one transaction. */

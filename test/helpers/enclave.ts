@@ -48,6 +48,7 @@ export async function deploymentOf(s: System): Promise<Deployment> {
     enclaves: await s.enclaves.getAddress(),
     quorum: await s.quorum.getAddress(),
     verifier: await s.verifier.getAddress(),
+    requests: await s.requests.getAddress(),
   };
 }
 

@@ -8,6 +8,7 @@ import type {
   ModelRegistry,
   OPGToken,
   OperatorRegistry,
+  RequestBook,
 } from "../../typechain-types/index.ts";
 
 export const OPG = 10n ** 18n;
@@ -52,6 +53,7 @@ export async function deployOn(connection: Connection, parameters: Record<string
     quorum: await at<AttesterQuorum>("AttesterQuorum", await deployed.quorum.getAddress()),
     enclaves: await at<EnclaveRegistry>("EnclaveRegistry", await deployed.enclaves.getAddress()),
     hub: await at<InferenceHub>("InferenceHub", await deployed.hub.getAddress()),
+    requests: await at<RequestBook>("RequestBook", await deployed.requests.getAddress()),
   };
   return { connection, ethers, networkHelpers, admin, modelOwner, operator, requester, treasury, stranger, attesters, ...contracts };
 }

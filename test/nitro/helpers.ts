@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
@@ -66,3 +67,26 @@ export function rawMap(entries: readonly (readonly [CborValue, CborValue])[], in
 
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;
+
+/** What a CLI run printed and returned. */
+export interface ProcessRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const OPG_BIN = fileURLToPath(new URL("../../bin/opg.mjs", import.meta.url));
+
+/** `node bin/opg.mjs args…` in `cwd` as a separate process, `stdin` piped in, `env` added to this process's. */
+export function opgProcess(args: readonly string[], cwd: string, options: { stdin?: string; env?: Record<string, string> } = {}): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [OPG_BIN, ...args], { cwd, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...options.env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.stdin ?? "");
+  });
+}

@@ -5,6 +5,7 @@ import { solidityPackedKeccak256 } from "ethers";
 import {
   AWS_NITRO_ROOT_PEM,
   AWS_NITRO_ROOT_SHA256,
+  attestationDigestOf,
   CertificateCache,
   enclaveKeyAddress,
   imageId,
@@ -13,7 +14,6 @@ import {
   verifyAttestation,
   type NitroVerifyMetrics,
 } from "../../src/nitro/index.ts";
-import { sha256Hex } from "../../src/nitro/root.ts";
 import { parseCertificate } from "../../src/nitro/x509.ts";
 import { expectNitroError, fixture, FIXTURES, HOUR, loadFixtures, MINUTE } from "./helpers.ts";
 
@@ -49,7 +49,8 @@ describe("nitro: real AWS documents", () => {
         expect(facts.digest).to.equal("SHA384");
         expect(facts.moduleId).to.match(/^i-[0-9a-f]{17}-enc[0-9a-f]{16}$/);
         expect(Object.keys(facts.pcrs)).to.have.length(16);
-        expect(facts.attestationDigest).to.equal("0x" + sha256Hex(f.bytes));
+        // the canonical (untagged, low-S) digest: the plain SHA-256 for low-S documents, see strict.test.ts
+        expect(facts.attestationDigest).to.equal(attestationDigestOf(parseAttestationDocument(f.bytes)));
         expect(m).to.deep.equal({ signatureChecks: 5, certificatesParsed: 5, cacheHits: 0 });
         const zero = [0, 1, 2].every((i) => facts.pcrs[i]!.every((b) => b === 0));
         expect(zero).to.equal(f.debug);

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/main.ts";
+import { firstLine, snarkjsLogger } from "../../src/zkml/progress.ts";
 import type { CliIo } from "../../src/cli/types.ts";
 import { FIXTURES_DIR, fixture, sharedPtau, TEMP_ROOT, withinTolerance } from "./helpers.ts";
 import { buildOnnx } from "./onnx-builder.ts";
@@ -17,6 +18,20 @@ async function opg(...args: string[]): Promise<{ code: number; stdout: string; s
   const code = await runCli(args, io);
   return { code, stdout: io.out.join(""), stderr: io.err.join("") };
 }
+
+describe("zkml: snarkjs progress and failures", () => {
+  it("the snarkjs logger implements log (powersoftau new calls it from power 16 on) and reports progress", () => {
+    const events: { step: string; fraction?: number }[] = [];
+    const logger = snarkjsLogger("ptau 17: new", (e) => events.push(e)) as ReturnType<typeof snarkjsLogger> & { log(m: string): void };
+    logger.log("tauG1: 100000/262143");
+    expect(events).to.deep.equal([{ step: "ptau 17: new", fraction: 100000 / 262143 }]);
+  });
+
+  it("a failing step's error carries its cause's first line", () => {
+    expect(firstLine(new TypeError("logger.log is not a function\n    at newAccumulator"))).to.equal("TypeError: logger.log is not a function");
+    expect(firstLine(new Error("disk full"))).to.equal("disk full");
+  });
+});
 
 describe("zkml: opg zk build / prove / verify", () => {
   const dir = join(TEMP_ROOT, "cli-linreg");
@@ -90,9 +105,20 @@ describe("zkml: opg zk build / prove / verify", () => {
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.equal("opg zk build: ONNX opset 6 is not supported: re-export the model with opset 7 or newer\n");
 
-    const conv = await opg("zk", "build", join(FIXTURES_DIR, "conv-mnist-4l", "model.onnx"), "--out", join(TEMP_ROOT, "cli-conv"));
-    expect(conv.code).to.equal(1);
-    expect(conv.stderr).to.equal('opg zk build: unsupported ONNX operator Conv in node "/conv1/Conv"\n');
+    const unsupported = join(TEMP_ROOT, "sigmoid.onnx");
+    await writeFile(unsupported, buildOnnx({ input: { name: "x", shape: [1, 2] }, output: "y", nodes: [{ op: "Sigmoid", inputs: ["x"], output: "y", name: "/act/Sigmoid" }] }));
+    const sigmoid = await opg("zk", "build", unsupported, "--out", join(TEMP_ROOT, "cli-sigmoid"));
+    expect(sigmoid.code).to.equal(1);
+    expect(sigmoid.stderr).to.equal('opg zk build: unsupported ONNX operator Sigmoid in node "/act/Sigmoid"\n');
+    expect((await opg("zk", "build", model, "--out", dir, "--input-int-bits", "-1")).code).to.equal(2);
+
+    // One line without --verbose; with it, the stack and every cause (here the file system's error).
+    const absent = join(TEMP_ROOT, "absent.onnx");
+    const quiet = await opg("zk", "build", absent, "--out", join(TEMP_ROOT, "cli-absent"));
+    expect(quiet.stderr).to.equal(`opg zk build: cannot read model ${absent}\n`);
+    const verbose = await opg("zk", "build", absent, "--out", join(TEMP_ROOT, "cli-absent"), "--verbose");
+    expect(verbose.code).to.equal(1);
+    expect(verbose.stderr).to.match(/caused by: Error: ENOENT/);
 
     const badInput = join(TEMP_ROOT, "bad-input.json");
     await writeFile(badInput, JSON.stringify({ input: [[1, 2, 3]] }));

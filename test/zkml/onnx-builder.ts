@@ -9,7 +9,9 @@ export interface TestNode {
   inputs: string[];
   output: string;
   name?: string;
-  attributes?: Record<string, number | number[] | { float: number }>;
+  attributes?: Record<string, number | number[] | { float: number } | { string: string }>;
+  /** Extra outputs (e.g. MaxPool's Indices) after `output`. */
+  outputs?: string[];
 }
 
 export interface TestModel {
@@ -18,11 +20,12 @@ export interface TestModel {
   output: string;
   nodes: TestNode[];
   /** Float initializers; `int64: true` stores them as int64_data (shape tensors). `raw` uses raw_data. */
-  initializers?: { name: string; dims: number[]; values: number[]; int64?: boolean; raw?: boolean }[];
+  initializers?: { name: string; dims: number[]; values: number[]; int64?: boolean; raw?: boolean; double?: boolean }[];
 }
 
-function attribute(name: string, value: number | number[] | { float: number }): OnnxTypes.IAttributeProto {
+function attribute(name: string, value: number | number[] | { float: number } | { string: string }): OnnxTypes.IAttributeProto {
   if (Array.isArray(value)) return { name, ints: value, type: onnx.AttributeProto.AttributeType.INTS };
+  if (typeof value === "object" && "string" in value) return { name, s: new TextEncoder().encode(value.string), type: onnx.AttributeProto.AttributeType.STRING };
   if (typeof value === "object") return { name, f: value.float, type: onnx.AttributeProto.AttributeType.FLOAT };
   return { name, i: value, type: onnx.AttributeProto.AttributeType.INT };
 }
@@ -30,6 +33,7 @@ function attribute(name: string, value: number | number[] | { float: number }): 
 export function buildOnnx(model: TestModel): Uint8Array {
   const initializer = (model.initializers ?? []).map((t): OnnxTypes.ITensorProto => {
     if (t.int64) return { name: t.name, dims: t.dims, dataType: 7, int64Data: t.values };
+    if (t.double) return { name: t.name, dims: t.dims, dataType: 11, doubleData: t.values };
     if (t.raw) {
       const bytes = new Uint8Array(new Float32Array(t.values).buffer);
       return { name: t.name, dims: t.dims, dataType: 1, rawData: bytes };
@@ -45,7 +49,7 @@ export function buildOnnx(model: TestModel): Uint8Array {
       node: model.nodes.map((n) => ({
         opType: n.op,
         input: n.inputs,
-        output: [n.output],
+        output: [n.output, ...(n.outputs ?? [])],
         name: n.name ?? "",
         attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => attribute(k, v)),
       })),

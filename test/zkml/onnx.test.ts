@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import * as ort from "onnxruntime-web";
 import {
   evaluateFloat,
   importOnnx,
@@ -7,17 +6,9 @@ import {
   UnsupportedOpError,
   UnsupportedOpsetError,
 } from "../../src/zkml/index.ts";
-import { fixture, FIXTURES } from "./helpers.ts";
+import { fixture, FIXTURES, runOrt } from "./helpers.ts";
 import { buildOnnx, type TestModel } from "./onnx-builder.ts";
 
-/** Runs a model with onnxruntime (float32) and returns the flat output and its shape. */
-async function runOrt(bytes: Uint8Array, inputName: string, values: number[], shape: number[]): Promise<{ data: number[]; dims: number[] }> {
-  const session = await ort.InferenceSession.create(bytes);
-  const result = await session.run({ [inputName]: new ort.Tensor("float32", Float32Array.from(values), shape) });
-  const out = result[session.outputNames[0] ?? ""];
-  if (out === undefined) throw new Error("onnxruntime returned no output");
-  return { data: Array.from(out.data as Float32Array), dims: [...out.dims] };
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).to.equal(b.length);
@@ -77,8 +68,12 @@ describe("zkml: ONNX import", () => {
     }
   });
 
-  it("refuses the conv fixture at its first Conv node (conv is not supported)", () => {
-    expect(() => importOnnx(fixture("conv-mnist-4l").onnx)).to.throw(UnsupportedOpError, '"/conv1/Conv"');
+  it("conv-mnist-4l: Conv layers become sparse linear layers and the float IR reproduces onnxruntime", () => {
+    const f = fixture("conv-mnist-4l");
+    const graph = importOnnx(f.onnx);
+    expect(graph.ops.map((o) => o.kind)).to.deep.equal(["sparse", "relu", "sparse", "relu", "linear", "relu", "linear"]);
+    expect(graph.output.shape).to.deep.equal(f.expectedShape);
+    expect(maxAbsDiff(evaluateFloat(graph, f.inputValues), f.expected)).to.be.below(1e-6);
   });
 
   it("refuses bytes that are not an ONNX model", () => {

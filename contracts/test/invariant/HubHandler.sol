@@ -28,7 +28,7 @@ contract HubHandler {
     /// @dev BN254 scalar field order: output commitments must be below it.
     uint256 internal constant FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     bytes32 internal constant RECEIPT_TYPEHASH = keccak256(
-        "Receipt(bytes32 modelId,bytes32 inputCommitment,bytes32 outputCommitment,address requester,address operator,uint256 nonce,uint64 deadline,uint8 tier)"
+        "Receipt(bytes32 modelId,bytes32 inputCommitment,bytes32 outputCommitment,bytes32 outputDigest,address requester,address operator,uint256 nonce,uint64 deadline,uint8 tier)"
     );
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
@@ -56,7 +56,7 @@ contract HubHandler {
     address[OPERATORS] public signers;
     uint256[OPERATORS] internal _signerKeys;
     address[OWNERS] public owners;
-    /// @notice A relayer some requesters approve as submitter.
+    /// @notice A relayer that tries to submit for requesters (it never may).
     address public relayer;
     /// @notice Where withdrawals and slashes may send tokens; never approved for anyone.
     address public sink;
@@ -77,7 +77,6 @@ contract HubHandler {
     uint256 public ghostTreasury;
     uint16 public ghostOperatorBps;
     uint16 public ghostOwnerBps;
-    mapping(address requester => mapping(address submitter => bool)) internal _ghostApproved;
 
     struct GhostStake {
         uint256 bonded;
@@ -168,8 +167,11 @@ contract HubHandler {
             _signerKeys[i] = uint256(keccak256(abi.encode("signer key", i)));
             signers[i] = vm.addr(_signerKeys[i]);
             vm.label(signers[i], "signer");
+            uint256 deadline = block.timestamp + 1 hours;
+            (uint8 v, bytes32 r, bytes32 s) =
+                vm.sign(_signerKeys[i], operators.signerConsentDigest(op, signers[i], deadline));
             vm.prank(op);
-            operators.registerSigner(signers[i]);
+            operators.registerSigner(signers[i], deadline, abi.encodePacked(r, s, v));
             if (initial[i] != 0) _stakeFor(i, initial[i]);
         }
 
@@ -184,13 +186,6 @@ contract HubHandler {
         models.deprecate(modelIds[3]);
         _deprecated[3] = true;
         modelIds[4] = keccak256("never registered");
-
-        // Requesters 0 and 1 let the relayer submit for them; 2 does not.
-        for (uint256 i = 0; i < 2; ++i) {
-            vm.prank(requesters[i]);
-            hub.approveSubmitter(relayer, true);
-            _ghostApproved[requesters[i]][relayer] = true;
-        }
     }
 
     // ================================================================== escrow actions
@@ -298,15 +293,6 @@ contract HubHandler {
         _count("price");
     }
 
-    /// @notice A requester approves or revokes the relayer.
-    function approveRelayer(uint256 requesterSeed, bool approved) external {
-        _tick();
-        address requester = requesters[requesterSeed % REQUESTERS];
-        vm.prank(requester);
-        hub.approveSubmitter(relayer, approved);
-        _ghostApproved[requester][relayer] = approved;
-    }
-
     // ================================================================== receipts
 
     /// @notice A fresh receipt, valid or broken in one of several ways.
@@ -326,6 +312,7 @@ contract HubHandler {
             modelId: modelIds[mi],
             inputCommitment: keccak256(abi.encode("input", _nextNonce)),
             outputCommitment: _inField(output),
+            outputDigest: keccak256(abi.encode(output)),
             requester: requesters[requesterSeed % REQUESTERS],
             operator: operatorAddrs[oi],
             nonce: _nextNonce++,
@@ -346,7 +333,7 @@ contract HubHandler {
         if (v == 0) {
             s.receipt.deadline = uint64(currentTime - 1); // expired
         } else if (v == 1) {
-            s.sender = relayer; // approved or not, per requester
+            s.sender = relayer; // no blanket approvals exist: only the requester submits
         } else if (v == 2) {
             s.sender = sink; // never approved
         } else if (v == 3) {
@@ -374,12 +361,13 @@ contract HubHandler {
         if (_settled.length == 0) return;
         Settled memory old = _settled[pick % _settled.length];
         uint256 oi = operatorSeed % OPERATORS;
-        address sender = viaRelayer && _ghostApproved[old.requester][relayer] ? relayer : old.requester;
+        address sender = viaRelayer ? relayer : old.requester;
         Submission memory s = Submission({
             receipt: Receipt({
                 modelId: modelIds[old.modelIndex],
                 inputCommitment: keccak256(abi.encode("replay", pick)),
                 outputCommitment: _inField(output),
+                outputDigest: bytes32(0),
                 requester: old.requester,
                 operator: operatorAddrs[oi],
                 nonce: old.nonce,
@@ -614,7 +602,7 @@ contract HubHandler {
         if (currentTime > r.deadline) {
             return abi.encodeWithSelector(IInferenceHub.InferenceHubExpired.selector, r.deadline);
         }
-        if (s.sender != r.requester && !_ghostApproved[r.requester][s.sender]) {
+        if (s.sender != r.requester) {
             return abi.encodeWithSelector(IInferenceHub.InferenceHubUnauthorizedSubmitter.selector, r.requester, s.sender);
         }
         if (settleCount[id] != 0) return abi.encodeWithSelector(IInferenceHub.InferenceHubAlreadyVerified.selector, id);
@@ -697,6 +685,7 @@ contract HubHandler {
                 r.modelId,
                 r.inputCommitment,
                 r.outputCommitment,
+                r.outputDigest,
                 r.requester,
                 r.operator,
                 r.nonce,

@@ -49,4 +49,13 @@ abstract contract HubFixture is TestBase {
             })
         );
     }
+
+    /// @dev Binds the key `signerKey` to `operator` with the signer's EIP-712 consent.
+    function _bindSigner(address operator, uint256 signerKey) internal {
+        address signer = vm.addr(signerKey);
+        uint256 deadline = block.timestamp + 1 hours;
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(signerKey, operators.signerConsentDigest(operator, signer, deadline));
+        vm.prank(operator);
+        operators.registerSigner(signer, deadline, abi.encodePacked(r, s, v));
+    }
 }

@@ -7,22 +7,34 @@
 import { approveEnclaveImage, quorumDomainOf, registerEnclaveKey, revokeEnclaveImage } from "../../enclaves/registry.ts";
 import { attest } from "../../enclaves/attester.ts";
 import { EnclaveError } from "../../enclaves/errors.ts";
-import { quorumEvidence, parseAttesterSignatures } from "../../enclaves/evidence.ts";
+import { attesterSignaturesFromText, quorumEvidence, type AttestationSource } from "../../enclaves/evidence.ts";
 import { documentImageId, unverifiedFactsOf } from "../../enclaves/facts.ts";
 import { OpgError } from "../../errors.ts";
-import { trustedRoot } from "../../nitro/root.ts";
+import { printable, safeJson } from "../../nitro/text.ts";
 import { checkAddress, checkBytes32 } from "../../receipts/receipt.ts";
 import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
-import { readInput } from "../files.ts";
 import { UsageError } from "../errors.ts";
 import { parseOptions } from "../main.ts";
 import type { CliCommand, CliIo } from "../types.ts";
-import { parseAt } from "./nitro.ts";
+import { parseAt, readBoundedFile, readDocument, readRoot, reportingFailures } from "./nitro.ts";
 
-/** `-` reads standard input so attester outputs can be piped in (CliIo has no stdin, so this is process.stdin). */
-async function readStdin(): Promise<Buffer> {
+/** Largest attestations input read (a file or standard input): thousands of attester outputs. */
+const ATTESTATIONS_LIMIT = 1024 * 1024;
+const ATTESTATIONS_FILE_ERRORS = { invalid: "FILE_UNREADABLE", tooLarge: "FILE_TOO_LARGE" } as const;
+
+/**
+ * `-` reads standard input so attester outputs can be piped in (CliIo has no stdin, so this is process.stdin), at
+ * most `limit` bytes.
+ */
+async function readStdin(limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    total += bytes.length;
+    if (total > limit) throw new OpgError("FILE_TOO_LARGE", `standard input holds more than ${limit} bytes of attestations`, { details: { max: limit } });
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks);
 }
 
@@ -34,7 +46,7 @@ const APPROVE_USAGE = `Usage: opg enclave approve-image --model <id> (--image <0
 
 Approves (or with --revoke, revokes) an enclave image for a model's TEE tier. The image id is
 keccak256(PCR0‖PCR1‖PCR2): give it directly, or a Nitro document whose PCRs name it. Revoking disables every
-enclave key attested with that image for this model at once. Signer: the model owner or governance.
+enclave key attested with that image for this model at once. Signer: the model owner to approve; the model owner or governance to revoke.
 
 Options:
   --model <id>         the model (32-byte hex id)
@@ -47,33 +59,35 @@ ${CHAIN_USAGE}
 
 export const enclaveApproveImageCommand: CliCommand = {
   path: ["enclave", "approve-image"],
-  summary: "Approve or revoke an enclave image for a model (model owner)",
+  summary: "Approve or revoke an enclave image for a model (model owner; governance revokes)",
   usage: APPROVE_USAGE,
-  async run(args, io) {
-    const { values } = parseOptions(
-      args,
-      { ...CHAIN_OPTIONS, model: { type: "string" }, image: { type: "string" }, document: { type: "string" }, revoke: { type: "boolean" } },
-      { min: 0, max: 0, names: "no positional arguments (see --help)" },
-    );
-    if (values.model === undefined) throw new UsageError("--model <id> is required");
-    if ((values.image === undefined) === (values.document === undefined)) throw new UsageError("give exactly one of --image <0x…> or --document <doc.cose>");
-    const modelId = checkBytes32(values.model, "--model");
-    const image = values.image ?? documentImageId(new Uint8Array(await readInput(io, values.document!, "attestation document")));
-    const chain = await openChain(values, io, { needsSigner: true });
-    const revoke = values.revoke === true;
-    const done = revoke ? await revokeEnclaveImage(chain.contracts, modelId, image) : await approveEnclaveImage(chain.contracts, modelId, image);
-    io.stdout(`${revoke ? "revoked" : "approved"} enclave image ${image.toLowerCase()} for model ${modelId} (tx ${done.transactionHash}, gas ${done.gasUsed})\n`);
-    return 0;
-  },
+  run: (args, io) => reportingFailures(args, io, () => approveImage(args, io)),
 };
+
+async function approveImage(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseOptions(
+    args,
+    { ...CHAIN_OPTIONS, model: { type: "string" }, image: { type: "string" }, document: { type: "string" }, revoke: { type: "boolean" } },
+    { min: 0, max: 0, names: "no positional arguments (see --help)" },
+  );
+  if (values.model === undefined) throw new UsageError("--model <id> is required");
+  if ((values.image === undefined) === (values.document === undefined)) throw new UsageError("give exactly one of --image <0x…> or --document <doc.cose>");
+  const modelId = checkBytes32(values.model, "--model");
+  const image = values.image ?? documentImageId(await readDocument(io, values.document!));
+  const chain = await openChain(values, io, { needsSigner: true });
+  const revoke = values.revoke === true;
+  const done = revoke ? await revokeEnclaveImage(chain.contracts, modelId, image) : await approveEnclaveImage(chain.contracts, modelId, image);
+  io.stdout(`${revoke ? "revoked" : "approved"} enclave image ${printable(image.toLowerCase())} for model ${modelId} (tx ${done.transactionHash}, gas ${done.gasUsed})\n`);
+  return 0;
+}
 
 const ATTEST_USAGE = `Usage: opg enclave attest <doc.cose> --operator <address> [--root <pem>] [--at <time>] [--max-age <seconds>] [chain options]
 
 Run by a registered attester: verifies the Nitro document completely (certificate chain to the pinned root, COSE
 signature, no debug enclave, age, user_data binding this chain, the deployment's EnclaveRegistry, --operator and the
 document's key) and only then signs the EIP-712 statement of its facts for the deployment's AttesterQuorum.
-Prints one JSON object {"attester", "signature"}; the operator collects them into a JSON array for
-\`opg enclave register\`.
+Prints one JSON object {"attester", "signature"} on one line; the operator passes the outputs to
+\`opg enclave register --attestations\` as they are (concatenated into one file, as several files, or piped).
 
 Options:
   --operator <address> the operator the document must be bound to
@@ -87,52 +101,55 @@ export const enclaveAttestCommand: CliCommand = {
   path: ["enclave", "attest"],
   summary: "Verify an enclave's attestation and sign it (attester)",
   usage: ATTEST_USAGE,
-  async run(args, io) {
-    const { values, positionals } = parseOptions(
-      args,
-      { ...CHAIN_OPTIONS, operator: { type: "string" }, root: { type: "string" }, at: { type: "string" }, "max-age": { type: "string" } },
-      { min: 1, max: 1, names: "one attestation document path (see --help)" },
-    );
-    if (values.operator === undefined) throw new UsageError("--operator <address> is required");
-    const operator = checkAddress(values.operator, "--operator");
-    const at = values.at === undefined ? Date.now() : parseAt(values.at);
-    let maxAgeSeconds: number | undefined;
-    if (values["max-age"] !== undefined) {
-      if (!/^\d+$/.test(values["max-age"])) throw new UsageError(`--max-age: expected whole seconds, got "${values["max-age"]}"`);
-      maxAgeSeconds = Number(values["max-age"]);
-    }
-    const root = values.root === undefined ? undefined : trustedRoot((await readInput(io, values.root, "root certificate")).toString("utf8"));
-    const document = new Uint8Array(await readInput(io, positionals[0]!, "attestation document"));
-
-    const chain = await openChain(values, io, { needsSigner: true });
-    const me = await chain.signer!.getAddress();
-    if (!((await chain.contracts.quorum.getFunction("isAttester")(me)) as boolean)) {
-      throw new EnclaveError("ENCLAVE_NOT_ATTESTER", `${me} is not a registered attester of the quorum at ${chain.deployment.quorum}: its signature would not count`);
-    }
-    // Signing something the registry will refuse as stale helps nobody: default to the registry's own limit.
-    maxAgeSeconds ??= Number((await chain.contracts.enclaves.getFunction("maxAttestationAge")()) as bigint);
-    const domain = await quorumDomainOf(chain.contracts);
-    const signed = await attest(
-      document,
-      { root, at, maxAgeMs: maxAgeSeconds * 1000, binding: { chainId: chain.chainId, registry: chain.deployment.enclaves, operator } },
-      chain.signer!,
-      domain,
-    );
-    io.stdout(JSON.stringify({ attester: signed.attester, signature: signed.signature }) + "\n");
-    return 0;
-  },
+  run: (args, io) => reportingFailures(args, io, () => attestDocument(args, io)),
 };
+
+async function attestDocument(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseOptions(
+    args,
+    { ...CHAIN_OPTIONS, operator: { type: "string" }, root: { type: "string" }, at: { type: "string" }, "max-age": { type: "string" } },
+    { min: 1, max: 1, names: "one attestation document path (see --help)" },
+  );
+  if (values.operator === undefined) throw new UsageError("--operator <address> is required");
+  const operator = checkAddress(values.operator, "--operator");
+  const at = values.at === undefined ? Date.now() : parseAt(values.at);
+  let maxAgeSeconds: number | undefined;
+  if (values["max-age"] !== undefined) {
+    if (!/^\d+$/.test(values["max-age"])) throw new UsageError(`--max-age: expected whole seconds, got "${printable(values["max-age"])}"`);
+    maxAgeSeconds = Number(values["max-age"]);
+  }
+  const root = values.root === undefined ? undefined : await readRoot(io, values.root);
+  const document = await readDocument(io, positionals[0]!);
+
+  const chain = await openChain(values, io, { needsSigner: true });
+  const me = await chain.signer!.getAddress();
+  if (!((await chain.contracts.quorum.getFunction("isAttester")(me)) as boolean)) {
+    throw new EnclaveError("ENCLAVE_NOT_ATTESTER", `${me} is not a registered attester of the quorum at ${chain.deployment.quorum}: its signature would not count`);
+  }
+  // Signing something the registry will refuse as stale helps nobody: default to the registry's own limit.
+  maxAgeSeconds ??= Number((await chain.contracts.enclaves.getFunction("maxAttestationAge")()) as bigint);
+  const domain = await quorumDomainOf(chain.contracts);
+  const signed = await attest(
+    document,
+    { root, at, maxAgeMs: maxAgeSeconds * 1000, binding: { chainId: chain.chainId, registry: chain.deployment.enclaves, operator } },
+    chain.signer!,
+    domain,
+  );
+  io.stdout(JSON.stringify({ attester: signed.attester, signature: signed.signature }) + "\n");
+  return 0;
+}
 
 const REGISTER_USAGE = `Usage: opg enclave register <doc.cose> --model <id> --attestations <file.json | -> [--json] [chain options]
 
 Run by the operator (the signer): registers the enclave key in the document with the EnclaveRegistry, or renews it
-with a newer document. The attestations are a JSON array of the attesters' \`opg enclave attest\` outputs
+with a newer document. The attestations are the attesters' \`opg enclave attest\` outputs as printed: one JSON
+object per line (outputs concatenated), a JSON array of them, or one per file with --attestations repeated
 (- reads standard input); each is checked to sign exactly this document's facts before anything is sent.
 
 Options:
   --model <id>                 a model that approved the enclave's image
-  --attestations <file | ->    JSON array of {"attester", "signature"}
-  --json                       print the stored registration as one JSON object
+  --attestations <file | ->    {"attester", "signature"} objects, one per line or as a JSON array; repeatable
+  --json                       print the stored registration as one JSON object (or one JSON error object)
 ${CHAIN_USAGE}
 `;
 
@@ -140,50 +157,55 @@ export const enclaveRegisterCommand: CliCommand = {
   path: ["enclave", "register"],
   summary: "Register or renew an enclave key with attester signatures (operator)",
   usage: REGISTER_USAGE,
-  async run(args, io) {
-    const { values, positionals } = parseOptions(
-      args,
-      { ...CHAIN_OPTIONS, model: { type: "string" }, attestations: { type: "string" }, json: { type: "boolean" } },
-      { min: 1, max: 1, names: "one attestation document path (see --help)" },
-    );
-    if (values.model === undefined) throw new UsageError("--model <id> is required");
-    if (values.attestations === undefined) throw new UsageError("--attestations <file.json | -> is required");
-    const modelId = checkBytes32(values.model, "--model");
-    const facts = unverifiedFactsOf(new Uint8Array(await readInput(io, positionals[0]!, "attestation document")));
-    const text = (values.attestations === "-" ? await readStdin() : await readInput(io, values.attestations, "attestations file")).toString("utf8");
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (cause) {
-      throw new EnclaveError("ENCLAVE_ATTESTATIONS_MALFORMED", `attestations are not JSON (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
-    }
-    const signatures = parseAttesterSignatures(json);
-
-    const chain = await openChain(values, io, { needsSigner: true });
-    const evidence = quorumEvidence(signatures, { facts, domain: await quorumDomainOf(chain.contracts) });
-    const registered = await registerEnclaveKey(chain.contracts, facts, modelId, evidence);
-    if (values.json === true) {
-      io.stdout(
-        JSON.stringify({
-          key: registered.key,
-          operator: registered.operator,
-          imageId: registered.imageId,
-          attestationDigest: registered.attestationDigest,
-          attestedAt: Number(registered.attestedAt),
-          expiresAt: Number(registered.expiresAt),
-          transactionHash: registered.transactionHash,
-          gasUsed: Number(registered.gasUsed),
-        }) + "\n",
-      );
-    } else {
-      io.stdout(
-        `registered enclave key ${registered.key} for operator ${registered.operator}: image ${registered.imageId}, ` +
-          `attested ${iso(registered.attestedAt)}, expires ${iso(registered.expiresAt)} (tx ${registered.transactionHash}, gas ${registered.gasUsed})\n`,
-      );
-    }
-    return 0;
-  },
+  run: (args, io) => reportingFailures(args, io, () => registerEnclave(args, io)),
 };
+
+async function readAttestations(io: CliIo, paths: readonly string[]): Promise<AttestationSource[]> {
+  if (paths.filter((p) => p === "-").length > 1) throw new UsageError("--attestations -: standard input can be read only once");
+  const sources: AttestationSource[] = [];
+  for (const path of paths) {
+    const bytes = path === "-" ? await readStdin(ATTESTATIONS_LIMIT) : await readBoundedFile(io, path, "attestations file", ATTESTATIONS_LIMIT, ATTESTATIONS_FILE_ERRORS);
+    sources.push({ text: Buffer.from(bytes).toString("utf8"), source: path === "-" ? "standard input" : printable(path) });
+  }
+  return sources;
+}
+
+async function registerEnclave(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseOptions(
+    args,
+    { ...CHAIN_OPTIONS, model: { type: "string" }, attestations: { type: "string", multiple: true }, json: { type: "boolean" } },
+    { min: 1, max: 1, names: "one attestation document path (see --help)" },
+  );
+  if (values.model === undefined) throw new UsageError("--model <id> is required");
+  if (values.attestations === undefined) throw new UsageError("--attestations <file.json | -> is required");
+  const modelId = checkBytes32(values.model, "--model");
+  const facts = unverifiedFactsOf(await readDocument(io, positionals[0]!));
+  const signatures = attesterSignaturesFromText(await readAttestations(io, values.attestations));
+
+  const chain = await openChain(values, io, { needsSigner: true });
+  const evidence = quorumEvidence(signatures, { facts, domain: await quorumDomainOf(chain.contracts) });
+  const registered = await registerEnclaveKey(chain.contracts, facts, modelId, evidence);
+  if (values.json === true) {
+    io.stdout(
+      safeJson({
+        key: registered.key,
+        operator: registered.operator,
+        imageId: registered.imageId,
+        attestationDigest: registered.attestationDigest,
+        attestedAt: Number(registered.attestedAt),
+        expiresAt: Number(registered.expiresAt),
+        transactionHash: registered.transactionHash,
+        gasUsed: Number(registered.gasUsed),
+      }) + "\n",
+    );
+  } else {
+    io.stdout(
+      `registered enclave key ${registered.key} for operator ${registered.operator}: image ${registered.imageId}, ` +
+        `attested ${iso(registered.attestedAt)}, expires ${iso(registered.expiresAt)} (tx ${registered.transactionHash}, gas ${registered.gasUsed})\n`,
+    );
+  }
+  return 0;
+}
 
 /** Every `opg enclave ...` command, for registration in commands/index.ts. */
 export const enclaveCommands: readonly CliCommand[] = [enclaveApproveImageCommand, enclaveAttestCommand, enclaveRegisterCommand];

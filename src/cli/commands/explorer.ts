@@ -6,7 +6,7 @@ import type { CliCommand } from "../types.ts";
 
 export const explorerCommand: CliCommand = {
   path: ["explorer"],
-  summary: "Serve a live web page of a deployment: totals per tier, receipts, proofs, models, enclave keys",
+  summary: "Serve a live web page of a deployment: totals per tier, receipts, requests, proofs, models, enclave keys",
   usage: `Usage: opg explorer [--port N] [--host <addr>] [chain options]
 
 Serves http://<host>:<port>/ (default 127.0.0.1, port 8080; --port 0 picks a free one) until interrupted.

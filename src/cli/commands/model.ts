@@ -6,14 +6,15 @@
 import { resolve } from "node:path";
 import { parseUnits, formatUnits } from "ethers";
 import { zkRegistrationFields } from "../../pipeline/zk.ts";
-import { checkBytes32 } from "../../receipts/receipt.ts";
+import { checkBytes32, type Hex } from "../../receipts/receipt.ts";
 import { Tier, parseTier, tierName } from "../../receipts/tier.ts";
 import { registerModel } from "../../settlement/client.ts";
 import { onChain } from "../../settlement/errors.ts";
-import { loadBuild } from "../../zkml/index.ts";
+import { loadBuild, releaseZkResources, verifyBuildSetup } from "../../zkml/index.ts";
 import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
 import { UsageError } from "../errors.ts";
 import { parseOptions } from "../main.ts";
+import { progressReporter } from "../progress.ts";
 import type { CliCommand } from "../types.ts";
 
 const REGISTER_USAGE = `Usage: opg model register (--weights <0x…> | --zk <build-dir>) --prices <sig,tee,zk> --tiers <list> [options]
@@ -23,6 +24,9 @@ Registers a model owned by the signer. Its id is keccak256(owner, weights commit
 Options:
   --weights <0x…>      32-byte commitment to the model's weights (signature / TEE models)
   --zk <dir>           an \`opg zk build\` directory: weights commitment and verifying key come from it
+  --ptau <file>        with --zk: the powers-of-tau ceremony file the build used; the proving key is checked
+                       against the build's r1cs and the ceremony (snarkjs zkey verify) before registering.
+                       Groth16 trusts whoever ran the setup: check builds you did not make yourself
   --prices <a,b,c>     OPG per inference at signature, TEE and ZK (decimal OPG, e.g. 1,5,50)
   --tiers <list>       accepted tiers, comma-separated: signature, tee, zk
   --metadata <uri>     model card URI (IPFS / Walrus CID), default empty
@@ -51,7 +55,7 @@ export const modelRegisterCommand: CliCommand = {
   async run(args, io) {
     const { values } = parseOptions(
       args,
-      { ...CHAIN_OPTIONS, weights: { type: "string" }, zk: { type: "string" }, prices: { type: "string" }, tiers: { type: "string" }, metadata: { type: "string" }, previous: { type: "string" } },
+      { ...CHAIN_OPTIONS, weights: { type: "string" }, zk: { type: "string" }, ptau: { type: "string" }, prices: { type: "string" }, tiers: { type: "string" }, metadata: { type: "string" }, previous: { type: "string" } },
       { min: 0, max: 0, names: "no positional arguments" },
     );
     if ((values.weights === undefined) === (values.zk === undefined)) throw new UsageError("give exactly one of --weights or --zk");
@@ -65,7 +69,23 @@ export const modelRegisterCommand: CliCommand = {
     }
     if (values.zk !== undefined && !tiers.includes(Tier.ZK)) throw new UsageError("a --zk build registers the ZK tier: add zk to --tiers");
     if (values.zk === undefined && tiers.includes(Tier.ZK)) throw new UsageError("the ZK tier needs a circuit: register with --zk <build-dir>");
-    const fields = values.zk !== undefined ? zkRegistrationFields(await loadBuild(resolve(io.cwd, values.zk))) : { weightsCommitment: checkBytes32(values.weights!, "--weights") };
+    if (values.ptau !== undefined && values.zk === undefined) throw new UsageError("--ptau checks a --zk build: give --zk <dir> too");
+    let fields: { weightsCommitment: Hex; verifyingKey?: Hex };
+    if (values.zk !== undefined) {
+      const build = await loadBuild(resolve(io.cwd, values.zk));
+      if (values.ptau !== undefined) {
+        const ptau = resolve(io.cwd, values.ptau);
+        try {
+          await verifyBuildSetup(build, ptau, { onProgress: progressReporter(io) });
+        } finally {
+          await releaseZkResources();
+        }
+        io.stdout(`setup verified: the proving key derives from the build's r1cs and ${ptau}\n`);
+      }
+      fields = zkRegistrationFields(build);
+    } else {
+      fields = { weightsCommitment: checkBytes32(values.weights!, "--weights") };
+    }
     const chain = await openChain(values, io, { needsSigner: true });
     const { modelId, gasUsed } = await registerModel(chain.contracts, {
       ...fields,

@@ -9,7 +9,7 @@ import { commitBytes, commitmentToField, type Commitment } from "../../commitmen
 import { OperationBuilder, operationFromJson, operationIdOf, operationToJson, handOffCommitment } from "../../pipeline/index.ts";
 import { checkAddress, checkBytes32 } from "../../receipts/receipt.ts";
 import { Tier, parseTier, tierName } from "../../receipts/tier.ts";
-import { readResult, submitOperation } from "../../settlement/client.ts";
+import { readResult, readResultDetails, resultView, submitOperation, type ResultView } from "../../settlement/client.ts";
 import { loadBuild } from "../../zkml/index.ts";
 import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
 import { UsageError } from "../errors.ts";
@@ -169,22 +169,42 @@ ${CHAIN_USAGE}
     const chain = await openChain(values, io, { needsSigner: true });
     const settled = await submitOperation(chain.contracts.hub, operation.steps, operation.evidence, policy, maxFee);
     const result = await readResult(chain.contracts.hub, settled.id);
-    const summary = { id: settled.id, tier: result.stepTiers.length > 1 ? "hybrid" : tierName(result.tier), verified: result.tier !== Tier.None, steps: result.stepTiers.map(tierName), gasUsed: Number(settled.gasUsed), fee: settled.fee.fee.toString() };
-    io.stdout(values.json ? JSON.stringify(summary) + "\n" : `verified operation ${settled.id}: steps ${summary.steps.join(" → ")}, fee ${formatUnits(settled.fee.fee, 18)} OPG, gas ${settled.gasUsed}\n`);
+    const details = await readResultDetails(chain.contracts.hub, settled.id, Number((await chain.provider.getTransactionReceipt(settled.transactionHash))?.blockNumber ?? 0));
+    const summary = { ...resultView(settled.id, result, details), gasUsed: Number(settled.gasUsed), fee: settled.fee.fee.toString() };
+    io.stdout(
+      values.json
+        ? JSON.stringify(summary) + "\n"
+        : `verified operation ${settled.id} (${summary.tier}): steps ${summary.steps.join(" → ")}, fee ${formatUnits(settled.fee.fee, 18)} OPG, gas ${settled.gasUsed}\n${stepLines(summary)}`,
+    );
     return 0;
   },
 };
+
+/** One line per step whose outputs were proven (ZK): the outputs its proof made public, as fixed-point integers. */
+function stepLines(view: ResultView): string {
+  return (view.stepDetails ?? [])
+    .map((step, i) => (step.outputs === undefined ? "" : `  step ${i + 1} (${step.tier}, model ${step.modelId}) outputs [${step.outputs.join(", ")}]\n`))
+    .join("");
+}
 
 export const resultCommand: CliCommand = {
   path: ["result"],
   summary: "Read what the hub recorded for a receipt or operation id (and check a policy)",
   usage: `Usage: opg result <id> [--min-each <tier>] [--min-final <tier>] [--json] [chain options]
 
-Exits 0 when the id was verified and meets the policy (default: any tier), 1 otherwise.
+Exits 0 when the id was verified and meets the policy (default: any tier), 1 otherwise. The tier is "hybrid" when
+the steps mix tiers; every step is shown, with the outputs a ZK step's proof made public (fixed-point integers).
+  --from-block <n>     read the verifying events from this block on (default 0)
 ${CHAIN_USAGE}
 `,
   async run(args, io) {
-    const { values, positionals } = parseOptions(args, { ...CHAIN_OPTIONS, "min-each": { type: "string" }, "min-final": { type: "string" }, json: { type: "boolean" } }, { min: 1, max: 1, names: "a receipt or operation id" });
+    const { values, positionals } = parseOptions(
+      args,
+      { ...CHAIN_OPTIONS, "min-each": { type: "string" }, "min-final": { type: "string" }, json: { type: "boolean" }, "from-block": { type: "string" } },
+      { min: 1, max: 1, names: "a receipt or operation id" },
+    );
+    const fromBlock = values["from-block"] === undefined ? 0 : Number(values["from-block"]);
+    if (!Number.isSafeInteger(fromBlock) || fromBlock < 0) throw new UsageError("--from-block must be a block number");
     const id = checkBytes32(positionals[0]!, "id");
     const minEach = tierOption(values["min-each"] ?? "signature", "--min-each");
     const minFinal = tierOption(values["min-final"] ?? "signature", "--min-final");
@@ -193,8 +213,15 @@ ${CHAIN_USAGE}
     const verified = result.tier !== Tier.None;
     const final = result.stepTiers.at(-1) ?? Tier.None;
     const meets = verified && result.tier >= minEach && final >= minFinal;
-    const view = { id, verified, tier: tierName(result.tier), steps: result.stepTiers.map(tierName), outputCommitment: verified ? result.outputCommitment : null, meetsPolicy: meets };
-    io.stdout(values.json ? JSON.stringify(view) + "\n" : verified ? `${id}: verified at ${view.steps.join(" → ")}, output ${result.outputCommitment}; policy ${meets ? "met" : "NOT met"}\n` : `${id}: not verified\n`);
+    const details = verified ? await readResultDetails(chain.contracts.hub, id, fromBlock) : undefined;
+    const view = { ...resultView(id, result, details), meetsPolicy: meets };
+    io.stdout(
+      values.json
+        ? JSON.stringify(view) + "\n"
+        : verified
+          ? `${id}: verified at ${view.steps.join(" → ")} (${view.tier}), output ${result.outputCommitment}; policy ${meets ? "met" : "NOT met"}\n${stepLines(view)}`
+          : `${id}: not verified\n`,
+    );
     return meets ? 0 : 1;
   },
 };

@@ -1,11 +1,11 @@
 /**
- * Model owners after registration: `opg model set-prices | set-tiers | deprecate`, and everyone paid by
- * the hub (model owners, operators, the treasury's recipients): `opg fees balance | withdraw`.
+ * Model owners after registration: `opg model set-prices | set-tiers | deprecate`. Their fee earnings
+ * are withdrawn with `opg escrow balance | withdraw` (request.ts), as operators' are.
  */
-import { formatUnits, parseUnits } from "ethers";
-import { checkAddress, checkBytes32 } from "../../receipts/receipt.ts";
+import { formatUnits } from "ethers";
+import { checkBytes32 } from "../../receipts/receipt.ts";
 import { Tier, parseTier, tierName } from "../../receipts/tier.ts";
-import { deprecateModel, escrowBalance, setModelPrices, setModelTiers, withdrawEarnings } from "../../settlement/roles.ts";
+import { deprecateModel, setModelPrices, setModelTiers } from "../../settlement/roles.ts";
 import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
 import { UsageError } from "../errors.ts";
 import { parseOptions } from "../main.ts";
@@ -77,53 +77,4 @@ ${CHAIN_USAGE}
   },
 };
 
-export const feesBalanceCommand: CliCommand = {
-  path: ["fees", "balance"],
-  summary: "Fee earnings (and deposits) held for an account in the hub's escrow",
-  usage: `Usage: opg fees balance [<address>] [--json] [chain options]
-
-Default address: the signer's ($OPG_PRIVATE_KEY or --key-env).
-${CHAIN_USAGE}
-`,
-  async run(args, io) {
-    const { values, positionals } = parseOptions(args, { ...CHAIN_OPTIONS, json: { type: "boolean" } }, { min: 0, max: 1, names: "at most one address" });
-    const chain = await openChain(values, io, { needsSigner: positionals.length === 0 });
-    const account = positionals[0] === undefined ? await chain.signer!.getAddress() : checkAddress(positionals[0], "address");
-    const balance = await escrowBalance(chain.contracts, account);
-    io.stdout(values.json ? JSON.stringify({ account, balance: balance.toString() }) + "\n" : `${account}: ${formatUnits(balance, 18)} OPG\n`);
-    return 0;
-  },
-};
-
-export const feesWithdrawCommand: CliCommand = {
-  path: ["fees", "withdraw"],
-  summary: "Withdraw fee earnings from the hub's escrow (model owner, operator)",
-  usage: `Usage: opg fees withdraw [--amount <OPG>] [--to <address>] [chain options]
-
-Withdraws the signer's escrow balance — the model owner's and operator's shares of every fee settled —
-to --to (default: the signer). Default amount: everything.
-${CHAIN_USAGE}
-`,
-  async run(args, io) {
-    const { values } = parseOptions(args, { ...CHAIN_OPTIONS, amount: { type: "string" }, to: { type: "string" } }, { min: 0, max: 0, names: "no positional arguments" });
-    let amount: bigint | undefined;
-    if (values.amount !== undefined) {
-      try {
-        amount = parseUnits(values.amount, 18);
-      } catch {
-        throw new UsageError(`--amount "${values.amount}" is not a decimal OPG amount`);
-      }
-      if (amount <= 0n) throw new UsageError("--amount must be positive");
-    }
-    const to = values.to === undefined ? undefined : checkAddress(values.to, "--to");
-    const chain = await openChain(values, io, { needsSigner: true });
-    if (amount === undefined && (await escrowBalance(chain.contracts, await chain.signer!.getAddress())) === 0n) {
-      throw new UsageError("nothing to withdraw: the signer's escrow balance is 0 (see opg fees balance)");
-    }
-    const result = await withdrawEarnings(chain.contracts, chain.signer!, { ...(amount === undefined ? {} : { amount }), ...(to === undefined ? {} : { to }) });
-    io.stdout(`withdrew ${formatUnits(result.amount, 18)} OPG to ${result.to} (gas ${result.gasUsed})\n`);
-    return 0;
-  },
-};
-
-export const ownerCommands: readonly CliCommand[] = [modelSetPricesCommand, modelSetTiersCommand, modelDeprecateCommand, feesBalanceCommand, feesWithdrawCommand];
+export const ownerCommands: readonly CliCommand[] = [modelSetPricesCommand, modelSetTiersCommand, modelDeprecateCommand];

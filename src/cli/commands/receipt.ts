@@ -133,7 +133,7 @@ export const receiptSignCommand: CliCommand = {
 };
 
 function receiptJson(r: Receipt): Record<keyof Receipt, string> {
-  return { modelId: r.modelId, inputCommitment: r.inputCommitment, outputCommitment: r.outputCommitment, requester: r.requester, operator: r.operator, nonce: r.nonce.toString(), deadline: r.deadline.toString(), tier: String(r.tier) };
+  return { modelId: r.modelId, inputCommitment: r.inputCommitment, outputCommitment: r.outputCommitment, outputDigest: r.outputDigest, requester: r.requester, operator: r.operator, nonce: r.nonce.toString(), deadline: r.deadline.toString(), tier: String(r.tier) };
 }
 
 /** Parses and checks a receipt file. */
@@ -143,7 +143,7 @@ export function receiptFromJson(json: unknown): { file: ReceiptFile; receipt: Re
   const r = file.receipt;
   if (typeof r !== "object" || r === null) throw new UsageError("the receipt file has no receipt");
   const receipt = buildReceipt({
-    modelId: r.modelId, inputCommitment: r.inputCommitment, outputCommitment: r.outputCommitment, requester: r.requester, operator: r.operator,
+    modelId: r.modelId, inputCommitment: r.inputCommitment, outputCommitment: r.outputCommitment, outputDigest: r.outputDigest, requester: r.requester, operator: r.operator,
     nonce: integer(r.nonce, "receipt.nonce"), deadline: integer(r.deadline, "receipt.deadline"), tier: Number(r.tier) as Tier,
   });
   return { file, receipt };

@@ -4,7 +4,7 @@
  * requesters and models served).
  */
 import { formatUnits, type Contract, type EventLog } from "ethers";
-import { Tier } from "../../receipts/tier.ts";
+import { Tier, isHybrid } from "../../receipts/tier.ts";
 import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
 import { UsageError } from "../errors.ts";
 import { parseOptions } from "../main.ts";
@@ -14,7 +14,10 @@ import type { CliCommand } from "../types.ts";
 export interface DeploymentStats {
   readonly inferences: { readonly total: number; readonly signature: number; readonly tee: number; readonly zk: number };
   readonly proofsVerified: number;
+  /** Multi-step operations verified (contract counter; includes one-step operations). */
   readonly operations: number;
+  /** Operations whose steps mix tiers, from OperationVerified events since the first block. */
+  readonly hybridOperations: number;
   readonly models: number;
   readonly attestations: number;
   readonly feesPaid: string;
@@ -28,10 +31,10 @@ export interface DeploymentStats {
 /** Events are read in windows so public RPC endpoints with log-range limits still answer. */
 const WINDOW = 10_000;
 
-async function receiptEvents(hub: Contract, from: number, to: number): Promise<EventLog[]> {
+async function hubEvents(hub: Contract, name: string, from: number, to: number): Promise<EventLog[]> {
   const events: EventLog[] = [];
   for (let start = from; start <= to; start += WINDOW) {
-    const batch = await hub.queryFilter(hub.filters["ReceiptVerified"]!(), start, Math.min(to, start + WINDOW - 1));
+    const batch = await hub.queryFilter(hub.filters[name]!(), start, Math.min(to, start + WINDOW - 1));
     events.push(...batch.filter((e): e is EventLog => "args" in e));
   }
   return events;
@@ -41,7 +44,12 @@ export async function deploymentStats(contracts: { hub: Contract; models: Contra
   const [signature, tee, zk, operations] = ((await contracts.hub.getFunction("stats")()) as bigint[]).map(Number) as [number, number, number, number];
   const models = Number(await contracts.models.getFunction("modelCount")());
   const attestations = Number(await contracts.enclaves.getFunction("attestationCount")());
-  const events = await receiptEvents(contracts.hub, fromBlock, toBlock);
+  const events = await hubEvents(contracts.hub, "ReceiptVerified", fromBlock, toBlock);
+  const hybridOperations = (await hubEvents(contracts.hub, "OperationVerified", fromBlock, toBlock)).filter((event) => {
+    const count = Number(event.args.getValue("steps") as bigint);
+    const packed = event.args.getValue("stepTiers") as bigint;
+    return isHybrid(Array.from({ length: count }, (_, i) => Number((packed >> BigInt(4 * i)) & 0xfn) as Tier));
+  }).length;
   const fees = { [Tier.Signature]: 0n, [Tier.TEE]: 0n, [Tier.ZK]: 0n } as Record<number, bigint>;
   const operators = new Set<string>();
   const requesters = new Set<string>();
@@ -58,6 +66,7 @@ export async function deploymentStats(contracts: { hub: Contract; models: Contra
     inferences: { total: signature + tee + zk, signature, tee, zk },
     proofsVerified: zk,
     operations,
+    hybridOperations,
     models,
     attestations,
     feesPaid: total.toString(),
@@ -75,7 +84,7 @@ function compact(n: number): string {
 
 export function headline(s: DeploymentStats): string {
   const plural = (n: number, word: string) => `${compact(n)} ${word}${n === 1 ? "" : "s"}`;
-  return `${plural(s.inferences.total, "inference")}, ${plural(s.proofsVerified, "proof")}, ${plural(s.models, "model")}, ${plural(s.attestations, "attestation")}, ${plural(s.operations, "hybrid operation")}`;
+  return `${plural(s.inferences.total, "inference")}, ${plural(s.proofsVerified, "proof")}, ${plural(s.models, "model")}, ${plural(s.attestations, "attestation")}, ${plural(s.hybridOperations, "hybrid operation")}`;
 }
 
 export const statsCommand: CliCommand = {
@@ -84,7 +93,8 @@ export const statsCommand: CliCommand = {
   usage: `Usage: opg stats [--from-block <n>] [--json] [chain options]
 
 Counters come from contract state; fees and distinct operators, requesters and models served from
-ReceiptVerified events since --from-block (default 0: the deployment's whole history).
+ReceiptVerified events, and hybrid operations (steps at different tiers) from OperationVerified events, since
+--from-block (default 0: the deployment's whole history).
 ${CHAIN_USAGE}
 `,
   async run(args, io) {
@@ -107,7 +117,7 @@ ${CHAIN_USAGE}
         ...(["signature", "tee", "zk"] as const).map((t) => `${t.padEnd(10)}  ${String(stats.inferences[t]).padStart(10)}   ${opg(stats.feesByTier[t])}`),
         `${"total".padEnd(10)}  ${String(stats.inferences.total).padStart(10)}   ${opg(stats.feesPaid)}`,
         "",
-        `proofs verified ${stats.proofsVerified} · hybrid operations ${stats.operations} · models ${stats.models} (${stats.modelsServed} served) · attestations ${stats.attestations}`,
+        `proofs verified ${stats.proofsVerified} · operations ${stats.operations} (${stats.hybridOperations} hybrid) · models ${stats.models} (${stats.modelsServed} served) · attestations ${stats.attestations}`,
         `operators ${stats.operators} · requesters ${stats.requesters} · blocks ${stats.blocks.from}–${stats.blocks.to}`,
       ].join("\n") + "\n",
     );

@@ -1,20 +1,27 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { buildCircuit, prove, releaseZkResources, verify, ZkArtifactError, ZkProofFormatError } from "../../zkml/index.ts";
+import { keccak256 } from "ethers";
+import { checkBytes32 } from "../../receipts/receipt.ts";
+import { onChain } from "../../settlement/errors.ts";
+import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
 import { UsageError } from "../errors.ts";
 import { parseOptions } from "../main.ts";
 import { progressReporter } from "../progress.ts";
 import type { CliCommand } from "../types.ts";
 
-const BUILD_USAGE = `Usage: opg zk build <model.onnx> --out <dir> [--scale-bits N] [--ptau <file>]
+const BUILD_USAGE = `Usage: opg zk build <model.onnx> --out <dir> [--scale-bits N] [--input-int-bits N] [--ptau <file>]
 
-Turns an ONNX model (opset >= 7; Gemm, MatMul, Add, Relu, Flatten, Reshape, Identity, Cast) into a Groth16
-circuit with the weights as constants. <dir> receives the circuit (model.circom, .r1cs, wasm), the proving key
+Turns an ONNX model (opset >= 7; Gemm, MatMul, Add, Relu, Flatten, Reshape, Identity, Cast, Conv, AveragePool,
+GlobalAveragePool, MaxPool, BatchNormalization, Transpose, Concat, Slice, Squeeze, Unsqueeze, Gather, Pad) into
+a Groth16 circuit with the weights as constants. <dir> receives the circuit (model.circom, .r1cs, wasm), the proving key
 (model.zkey, after a phase-2 contribution), verification_key.json (snarkjs format) and model.json.
 
 Options:
   --out <dir>         output directory (created if missing)
   --scale-bits <N>    fixed-point scale: values are round(x * 2^N) (default 12)
+  --input-int-bits <N>  inputs must lie in [-2^N, 2^N) (default 6); each input costs scale + N + 1
+                      constraints, so a narrow range (1 for pixels in [0, 1]) makes image models much smaller
   --ptau <file>       prepared powers-of-tau file from a ceremony; without it a local one is generated and
                       cached ($OPG_CACHE_DIR/ptau or ~/.cache/opg-verifier/ptau) and the build is marked
                       development-only
@@ -29,12 +36,20 @@ outputs ("output", nested like the model's output shape).
 Options:
   --input <file>      input JSON
   --out <file>        where to write proof.json
-  --binding <hex>     receipt id the proof is bound to (reduced mod the BN254 scalar field; default 0)
+  --binding <hex>     the binding public input: bindingOf(receiptId, operator) = keccak256(abi.encode(id, operator)) mod p
+                      (any hex is reduced mod the BN254 scalar field; default 0)
 `;
 
-const VERIFY_USAGE = `Usage: opg zk verify <dir> <proof.json>
+const VERIFY_USAGE = `Usage: opg zk verify <dir> <proof.json> [--key-hash <0x…> | --model <id> [chain options]]
 
-Verifies proof.json against the verifying key in <dir>. Exit code 0 only if the proof is valid.
+Verifies proof.json against the verifying key in <dir>. Exit code 0 only if the proof is valid. The key must
+be the one <dir>/model.json records and the one proof.json names; a build directory can be edited, so pass
+the key you trust too:
+
+Options:
+  --key-hash <0x…>     keccak256 of the expected verifying key (as \`opg zk build\` prints it)
+  --model <id>         a registered model: its on-chain verifying key must be the build's key
+${CHAIN_USAGE}
 `;
 
 async function readJson(path: string, what: string): Promise<unknown> {
@@ -60,7 +75,7 @@ export const zkBuildCommand: CliCommand = {
   async run(args, io) {
     const { values, positionals } = parseOptions(
       args,
-      { out: { type: "string" }, "scale-bits": { type: "string" }, ptau: { type: "string" } },
+      { out: { type: "string" }, "scale-bits": { type: "string" }, "input-int-bits": { type: "string" }, ptau: { type: "string" } },
       { min: 1, max: 1, names: "<model.onnx>" },
     );
     if (values.out === undefined) throw new UsageError("--out <dir> is required");
@@ -69,10 +84,16 @@ export const zkBuildCommand: CliCommand = {
       if (!/^\d+$/.test(values["scale-bits"])) throw new UsageError(`--scale-bits: expected an integer, got "${values["scale-bits"]}"`);
       scaleBits = Number(values["scale-bits"]);
     }
+    let inputIntBits: number | undefined;
+    if (values["input-int-bits"] !== undefined) {
+      if (!/^\d+$/.test(values["input-int-bits"])) throw new UsageError(`--input-int-bits: expected an integer, got "${values["input-int-bits"]}"`);
+      inputIntBits = Number(values["input-int-bits"]);
+    }
     try {
       const result = await buildCircuit(resolve(io.cwd, positionals[0] ?? ""), {
         outDir: resolve(io.cwd, values.out),
         ...(scaleBits === undefined ? {} : { scaleBits }),
+        ...(inputIntBits === undefined ? {} : { inputIntBits }),
         ...(values.ptau === undefined ? {} : { ptauPath: resolve(io.cwd, values.ptau) }),
         onProgress: progressReporter(io),
       });
@@ -141,10 +162,24 @@ export const zkVerifyCommand: CliCommand = {
   summary: "Verify a proof.json against a built model",
   usage: VERIFY_USAGE,
   async run(args, io) {
-    const { positionals } = parseOptions(args, {}, { min: 2, max: 2, names: "<dir> <proof.json>" });
+    const { values, positionals } = parseOptions(
+      args,
+      { ...CHAIN_OPTIONS, "key-hash": { type: "string" }, model: { type: "string" } },
+      { min: 2, max: 2, names: "<dir> <proof.json>" },
+    );
+    if (values["key-hash"] !== undefined && values.model !== undefined) throw new UsageError("give at most one of --key-hash or --model");
+    let expected: string | undefined;
+    if (values["key-hash"] !== undefined) expected = checkBytes32(values["key-hash"], "--key-hash");
     try {
+      if (values.model !== undefined) {
+        const id = checkBytes32(values.model, "--model");
+        const chain = await openChain(values, io, { needsSigner: false });
+        const key = (await onChain(() => chain.contracts.models.getFunction("verifyingKeyOf")(id))) as string;
+        if (key === "0x") throw new ZkArtifactError(`model ${id} has no verifying key registered (it does not accept the ZK tier)`);
+        expected = keccak256(key);
+      }
       const proofJson = await readJson(resolve(io.cwd, positionals[1] ?? ""), "proof");
-      const result = await verify(resolve(io.cwd, positionals[0] ?? ""), proofJson);
+      const result = await verify(resolve(io.cwd, positionals[0] ?? ""), proofJson, expected === undefined ? {} : { verifyingKeyHash: expected });
       if (result.valid) {
         io.stdout("valid\n");
         return 0;

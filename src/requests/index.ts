@@ -1,0 +1,4 @@
+export * from "./abi.ts";
+export * from "./types.ts";
+export * from "./client.ts";
+export * from "./fulfil.ts";
