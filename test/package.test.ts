@@ -115,7 +115,7 @@ describe("package: packed, installed into a scratch project, used without TypeSc
 
   it("installs without TypeScript tooling: no tsx, dist only", function () {
     expect(existsSync(join(scratch, "node_modules", "tsx")), "tsx installed as a dependency").to.equal(false);
-    expect(readdirSync(join(scratch, "node_modules", "opg-verifier")).sort()).to.deep.equal(["LICENSE", "README.md", "bin", "circuits", "contracts", "dist", "package.json"].filter((f) => existsSync(join(scratch, "node_modules", "opg-verifier", f))).sort());
+    expect(readdirSync(join(scratch, "node_modules", "opg-verifier")).sort()).to.deep.equal(["LICENSE", "README.md", "bin", "circuits", "contracts", "deployments", "dist", "package.json"].filter((f) => existsSync(join(scratch, "node_modules", "opg-verifier", f))).sort());
   });
 
   it("compiles a consumer contract importing the interfaces and OpenZeppelin (imports resolved through exports)", function () {

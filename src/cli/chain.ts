@@ -16,18 +16,7 @@ import { connect, ignitionAddressesPath, loadDeployment, type Contracts, type De
 import { UsageError } from "./errors.ts";
 import type { CliIo } from "./types.ts";
 
-/** Options every on-chain command accepts (merge into its parseArgs options). */
-export const CHAIN_OPTIONS = {
-  rpc: { type: "string" },
-  deployment: { type: "string" },
-  "key-env": { type: "string" },
-} as const;
-
-export const CHAIN_USAGE = [
-  "  --rpc <url>          JSON-RPC endpoint (default: $OPG_RPC_URL or http://127.0.0.1:8545)",
-  "  --deployment <file>  deployed addresses (default: found by chain id in ./ignition/deployments, then in the package)",
-  "  --key-env <NAME>     environment variable holding the signer's private key (default: OPG_PRIVATE_KEY)",
-].join("\n");
+export { CHAIN_OPTIONS, CHAIN_USAGE } from "./chain-options.ts";
 
 export interface ChainContext {
   readonly provider: Provider;

@@ -19,7 +19,7 @@ import { commitQuantized, packingFactor, type Commitment } from "../commitments/
 import { CIRCUIT_NAME, compileCircuit, generateCircom, publicSignalNames } from "./circuit.ts";
 import { CircuitBuildError, ZkArtifactError } from "./errors.ts";
 import { assertNotForgeable, loadVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
-import { importOnnx, type FloatGraph } from "./onnx.ts";
+import type { FloatGraph } from "./onnx.ts";
 import { checkCircuitFits } from "./limits.ts";
 import { ensureDevPtau, MAX_LOCAL_PTAU_POWER, readPtauInfo, requiredPtauPower } from "./ptau.ts";
 import { collectingLogger, firstLine, snarkjsLogger, step } from "./progress.ts";
@@ -161,6 +161,8 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
   const dir = resolve(options.outDir);
   await mkdir(dir, { recursive: true });
 
+  // onnx-proto is loaded only to build: reading a build (loadBuild, verification) does not need it.
+  const { importOnnx } = await import("./onnx.ts");
   const graph = importOnnx(bytes);
   const quantizeOptions: { scaleBits?: number; inputIntBits?: number } = {};
   if (options.scaleBits !== undefined) quantizeOptions.scaleBits = options.scaleBits;

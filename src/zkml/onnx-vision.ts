@@ -69,6 +69,7 @@ export type VisionValue =
   | { readonly kind: "var"; readonly shape: number[]; readonly id: string };
 type VarValue = VisionValue & { kind: "var" };
 
+/** @internal onnx.ts's lowering context (left out of the published declarations: it exposes onnx-proto types). */
 export interface VisionContext {
   readonly node: NodeProto;
   readonly opType: string;
@@ -125,7 +126,7 @@ function forEachCoord(shape: readonly number[], fn: (coord: number[], flat: numb
   }
 }
 
-/** Lowers a vision / shape node, or returns undefined when `opType` is not one of them. */
+/** @internal Lowers a vision / shape node, or returns undefined when `opType` is not one of them. */
 export function lowerVisionNode(ctx: VisionContext): VisionValue | undefined {
   switch (ctx.opType) {
     case "Conv":

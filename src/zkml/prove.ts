@@ -17,7 +17,6 @@ import { checkBuildArtifacts, loadBuild, type ZkBuild } from "./build.ts";
 import { ZkArtifactError, ZkProofFormatError, ZkProveError } from "./errors.ts";
 import { groth16Verify } from "./groth16.ts";
 import { canonicalProof, checkVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
-import { evaluateFloat, importOnnx } from "./onnx.ts";
 import { snarkjsLogger, step } from "./progress.ts";
 import { dequantize, fieldString, inferQuantized, quantizeInput, type QuantizedModel } from "./quantize.ts";
 import { flattenNested, nestValues, type NestedNumbers } from "./tensor.ts";
@@ -131,6 +130,8 @@ export async function prove(dir: string | ZkBuild, input: unknown, options: Prov
   let floatOutput: NestedNumbers | undefined;
   let quantizationError: number | undefined;
   try {
+    // onnx-proto is loaded only to prove (verification never reads the ONNX model).
+    const { evaluateFloat, importOnnx } = await import("./onnx.ts");
     const graph = importOnnx(await readFile(paths.onnx));
     const floats = Array.from(evaluateFloat(graph, readInputValues(input, model)));
     floatOutput = nestValues(floats, model.output.shape);

@@ -1,10 +1,11 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { buildCircuit, prove, releaseZkResources, verify, ZkArtifactError, ZkProofFormatError } from "../../zkml/index.ts";
-import { keccak256 } from "ethers";
-import { checkBytes32 } from "../../receipts/receipt.ts";
-import { onChain } from "../../settlement/errors.ts";
-import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
+// Light imports only: each command loads what it runs (`opg zk verify` needs neither ethers, nor snarkjs,
+// nor onnx-proto unless it reads the chain), which keeps verification a fraction of a second.
+import { InvalidInputError } from "../../errors.ts";
+import { ZkArtifactError, ZkProofFormatError } from "../../zkml/errors.ts";
+import { releaseZkResources } from "../../zkml/snarkjs.ts";
+import { CHAIN_OPTIONS, CHAIN_USAGE } from "../chain-options.ts";
 import { UsageError } from "../errors.ts";
 import { parseOptions } from "../main.ts";
 import { progressReporter } from "../progress.ts";
@@ -67,6 +68,12 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
+/** checkBytes32 of receipts/receipt.ts, which would load ethers. */
+function bytes32Option(text: string, what: string): string {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new InvalidInputError(`${what} must be 32 bytes of 0x-prefixed hex, got "${text}"`);
+  return text.toLowerCase();
+}
+
 /** `opg zk build`. */
 export const zkBuildCommand: CliCommand = {
   path: ["zk", "build"],
@@ -89,6 +96,7 @@ export const zkBuildCommand: CliCommand = {
       if (!/^\d+$/.test(values["input-int-bits"])) throw new UsageError(`--input-int-bits: expected an integer, got "${values["input-int-bits"]}"`);
       inputIntBits = Number(values["input-int-bits"]);
     }
+    const { buildCircuit } = await import("../../zkml/build.ts");
     try {
       const result = await buildCircuit(resolve(io.cwd, positionals[0] ?? ""), {
         outDir: resolve(io.cwd, values.out),
@@ -132,6 +140,7 @@ export const zkProveCommand: CliCommand = {
     if (values.out === undefined) throw new UsageError("--out <proof.json> is required");
     try {
       const input = await readJson(resolve(io.cwd, values.input), "input");
+      const { prove } = await import("../../zkml/prove.ts");
       const bundle = await prove(resolve(io.cwd, positionals[0] ?? ""), input, {
         ...(values.binding === undefined ? {} : { binding: values.binding }),
         onProgress: progressReporter(io),
@@ -169,16 +178,18 @@ export const zkVerifyCommand: CliCommand = {
     );
     if (values["key-hash"] !== undefined && values.model !== undefined) throw new UsageError("give at most one of --key-hash or --model");
     let expected: string | undefined;
-    if (values["key-hash"] !== undefined) expected = checkBytes32(values["key-hash"], "--key-hash");
+    if (values["key-hash"] !== undefined) expected = bytes32Option(values["key-hash"], "--key-hash");
     try {
       if (values.model !== undefined) {
-        const id = checkBytes32(values.model, "--model");
+        const id = bytes32Option(values.model, "--model");
+        const [{ openChain }, { onChain }, { keccak256 }] = await Promise.all([import("../chain.ts"), import("../../settlement/errors.ts"), import("ethers")]);
         const chain = await openChain(values, io, { needsSigner: false });
         const key = (await onChain(() => chain.contracts.models.getFunction("verifyingKeyOf")(id))) as string;
         if (key === "0x") throw new ZkArtifactError(`model ${id} has no verifying key registered (it does not accept the ZK tier)`);
         expected = keccak256(key);
       }
       const proofJson = await readJson(resolve(io.cwd, positionals[1] ?? ""), "proof");
+      const { verify } = await import("../../zkml/prove.ts");
       const result = await verify(resolve(io.cwd, positionals[0] ?? ""), proofJson, expected === undefined ? {} : { verifyingKeyHash: expected });
       if (result.valid) {
         io.stdout("valid\n");
