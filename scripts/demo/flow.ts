@@ -47,8 +47,16 @@ export interface DemoReport {
   challenges: DemoChallenge[];
 }
 
-/** Runs the demo on `connection` and returns the report; `log` receives human-readable lines. */
-export async function runDemo(connection: Connection, log: (line: string) => void): Promise<DemoReport> {
+/**
+ * Runs the demo on `connection` and returns the report; `log` receives human-readable lines. `deploymentId`
+ * names Ignition's journal on a JSON-RPC chain (the explorer's browser test fills a `hardhat node` this way);
+ * `honestPendingReceipts` correct signature results of the circuit model are left pending before the refuted one.
+ */
+export async function runDemo(
+  connection: Connection,
+  log: (line: string) => void,
+  options: { deploymentId?: string; honestPendingReceipts?: number } = {},
+): Promise<DemoReport> {
   const { ethers } = connection;
   const [admin, modelOwner, operator, requester, treasury, ...attesters] = await ethers.getSigners();
   if (!admin || !modelOwner || !operator || !requester || !treasury || attesters.length < 3) {
@@ -57,7 +65,7 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
   const { chainId } = await ethers.provider.getNetwork();
 
   log("1. Deploying the system with Ignition (token, registries, quorum, hub)…");
-  const deployment = await deploySystem(connection, { treasury: treasury.address, attesters: attesters.slice(0, 3).map((a) => a.address), attesterThreshold: 2 });
+  const deployment = await deploySystem(connection, { treasury: treasury.address, attesters: attesters.slice(0, 3).map((a) => a.address), attesterThreshold: 2 }, options.deploymentId === undefined ? {} : { deploymentId: options.deploymentId });
   log(`   hub ${deployment.hub} on chain ${chainId}`);
 
   const asAdmin = connect(deployment, admin);
@@ -223,7 +231,8 @@ export async function runDemo(connection: Connection, log: (line: string) => voi
     challenger,
     price: prices[0],
     deadline,
-    honest: 0,
+    // Correct signature results signed before the wrong one stay pending for the window (none by default).
+    honest: options.honestPendingReceipts ?? 0,
     log,
   });
   for (const c of challenges) {

@@ -32,6 +32,8 @@ export function explorerPage(options: { rpc: string; refreshMs: number }): strin
   td.mono { font-family: ui-monospace, monospace; font-size: 12px; }
   .empty { color: #8a93a0; padding: 10px 12px; }
   .tier-signature { color: #1f6feb; } .tier-tee { color: #8250df; } .tier-zk { color: #1a7f37; }
+  .status-final { color: #1a7f37; font-weight: 600; } .status-pending { color: #9a6700; font-weight: 600; }
+  .status-refuted { color: #b42318; font-weight: 600; } .status-open, .status-expired, .status-cancelled { color: #5b6573; }
   #error { color: #b42318; }
 </style>
 </head>
@@ -50,11 +52,14 @@ function el(tag, cls, text) {
   if (text !== undefined) e.textContent = String(text);
   return e;
 }
-function cell(value) {
+function cell(value, column) {
   const text = value === null ? "—" : typeof value === "boolean" ? (value ? "yes" : "no") : String(value);
   const td = el("td", /^0x[0-9a-fA-F]{8,}/.test(text) ? "mono" : "", text);
+  td.dataset.col = column;
   const tier = /^(signature|tee|zk)$/.exec(text);
   if (tier) td.classList.add("tier-" + tier[1]);
+  const status = /^(final|pending|refuted|open|expired|cancelled)$/.exec(text);
+  if (column === "status" && status) td.classList.add("status-" + status[1]);
   return td;
 }
 function render(state) {
@@ -79,7 +84,7 @@ function render(state) {
     table.append(head);
     for (const row of s.rows) {
       const tr = el("tr");
-      tr.append(...row.map(cell));
+      tr.append(...row.map((value, i) => cell(value, s.columns[i])));
       table.append(tr);
     }
     box.append(table);

@@ -1,8 +1,8 @@
 /**
  * What the explorer shows, read from the chain: a snapshot made of sections. Each section is one entry
- * in SECTIONS — a title, columns and a loader returning rows of plain strings/numbers — so adding one
- * (requests, disputes with pending / final / refuted status) is adding one loader. Totals come from
- * contract counters; lists from events, newest first.
+ * in SECTIONS — a title, columns and a loader returning rows of plain strings/numbers — so adding one is
+ * adding one loader. Totals come from contract counters; lists from events, newest first; the status of
+ * every result (pending, final, refuted) from the hub's statusOf.
  */
 import { formatUnits, type Contract, type EventLog, type Provider } from "ethers";
 import type { Contracts } from "../settlement/deployment.ts";
@@ -53,36 +53,111 @@ const signed = (v: bigint) => (v > SNARK_SCALAR_FIELD / 2n ? v - SNARK_SCALAR_FI
 const newest = (events: EventLog[], limit: number) => [...events].reverse().slice(0, limit);
 const arg = <T>(e: EventLog, name: string) => e.args.getValue(name) as T;
 
+/** ResultStatus of contracts/types/Claim.sol. */
+const RESULT_STATUS = ["none", "final", "pending", "refuted"] as const;
+export type ResultStatusName = (typeof RESULT_STATUS)[number];
+
 /**
- * Settlement status of a verified receipt or operation. Today every recorded result is final; with fraud
- * proofs a result becomes "pending" during its challenge window and "refuted" when a challenge succeeds:
- * derive that here from the dispute contract and every list shows it.
+ * Settlement status of a verified receipt, operation step or operation, from the hub's statusOf: "pending"
+ * while its challenge window is open (a fraud proof can still refute it), "final" after it or at once
+ * (ZK results, models without a circuit), "refuted" when a challenge succeeded. `finalAt` is the end of
+ * the window (unix seconds; 0 when final at once or refuted).
  */
-export async function statusOf(_ctx: ExplorerContext, _id: string): Promise<"pending" | "final" | "refuted"> {
-  return "final";
+export async function statusOf(ctx: ExplorerContext, id: string): Promise<{ status: ResultStatusName; finalAt: number }> {
+  const [status, finalAt] = (await ctx.contracts.hub.getFunction("statusOf")(id)) as [bigint, bigint, boolean];
+  return { status: RESULT_STATUS[Number(status)] ?? "none", finalAt: Number(finalAt) };
 }
+
+const iso = (seconds: number) => (seconds === 0 ? "—" : new Date(seconds * 1000).toISOString().replace(".000Z", "Z"));
+const signedOutputs = (values: readonly bigint[]) => values.map((v) => v.toString()).join(", ");
+
+/** RequestBook.Status. */
+const REQUEST_STATUS = ["unknown", "open", "fulfilled", "cancelled"] as const;
 
 export const SECTIONS: readonly SectionLoader[] = [
   {
     id: "receipts",
     title: "Recent receipts",
-    columns: ["id", "tier", "model", "operator", "requester", "fee", "status", "block"],
+    columns: ["id", "tier", "model", "operator", "requester", "fee", "status", "final at", "block"],
     async load(ctx) {
       const events = newest(await ctx.events(ctx.contracts.hub, "ReceiptVerified"), ctx.limit);
       return Promise.all(
-        events.map(async (e) => [arg<string>(e, "id"), tierLabel(Number(arg<bigint>(e, "tier"))), arg<string>(e, "modelId"), arg<string>(e, "operator"), arg<string>(e, "requester"), opg(arg<bigint>(e, "fee")), await statusOf(ctx, arg<string>(e, "id")), e.blockNumber]),
+        events.map(async (e) => {
+          const { status, finalAt } = await statusOf(ctx, arg<string>(e, "id"));
+          return [arg<string>(e, "id"), tierLabel(Number(arg<bigint>(e, "tier"))), arg<string>(e, "modelId"), arg<string>(e, "operator"), arg<string>(e, "requester"), opg(arg<bigint>(e, "fee")), status, iso(finalAt), e.blockNumber];
+        }),
       );
     },
   },
   {
     id: "operations",
     title: "Operations (multi-step)",
-    columns: ["id", "steps", "requester", "fee", "status", "block"],
+    columns: ["id", "steps (tier of each)", "requester", "fee", "status", "final at", "block"],
     async load(ctx) {
       const events = newest(await ctx.events(ctx.contracts.hub, "OperationVerified"), ctx.limit);
       return Promise.all(
-        events.map(async (e) => [arg<string>(e, "operationId"), stepTiers(arg<bigint>(e, "stepTiers"), Number(arg<bigint>(e, "steps"))).join(" → "), arg<string>(e, "requester"), opg(arg<bigint>(e, "fee")), await statusOf(ctx, arg<string>(e, "operationId")), e.blockNumber]),
+        events.map(async (e) => {
+          const { status, finalAt } = await statusOf(ctx, arg<string>(e, "operationId"));
+          return [arg<string>(e, "operationId"), stepTiers(arg<bigint>(e, "stepTiers"), Number(arg<bigint>(e, "steps"))).join(" → "), arg<string>(e, "requester"), opg(arg<bigint>(e, "fee")), status, iso(finalAt), e.blockNumber];
+        }),
       );
+    },
+  },
+  {
+    id: "requests",
+    title: "Requests (RequestBook)",
+    columns: ["id", "models", "steps (tier of each)", "policy", "requester", "operator", "fee", "status", "outputs", "block"],
+    async load(ctx) {
+      const book = ctx.contracts.requests;
+      if (book === undefined) return [];
+      const fulfilled = new Map((await ctx.events(book, "InferenceFulfilled")).map((e) => [arg<string>(e, "requestId"), e]));
+      const requested = newest(await ctx.events(book, "InferenceRequested"), ctx.limit);
+      return Promise.all(
+        requested.map(async (e) => {
+          const id = arg<string>(e, "requestId");
+          const params = arg<{ pipeline: string[]; minEachStep: bigint; minFinalStep: bigint; maxFee: bigint; deadline: bigint }>(e, "params");
+          const [state] = (await book.getFunction("resultOf")(id)) as [bigint, bigint, string];
+          const done = fulfilled.get(id);
+          let status: string = REQUEST_STATUS[Number(state)] ?? "unknown";
+          if (status === "fulfilled") {
+            // A fulfilment is settled at once by the book; the hub's statusOf says if it was ever refuted or is pending.
+            const result = await statusOf(ctx, id);
+            status = result.status === "none" ? "final" : result.status;
+          } else if (status === "open" && Number(params.deadline) < ctx.now) status = "expired";
+          const policy = `each ≥ ${tierLabel(Number(params.minEachStep))}, final ≥ ${tierLabel(Number(params.minFinalStep))}`;
+          return [
+            id,
+            params.pipeline.length,
+            done === undefined ? "—" : stepTiers(arg<bigint>(done, "stepTiers"), params.pipeline.length).join(" → "),
+            policy,
+            arg<string>(e, "requester"),
+            done === undefined ? arg<string>(e, "operator") : arg<string>(done, "operator"),
+            done === undefined ? `≤ ${opg(params.maxFee)}` : opg(arg<bigint>(done, "fee")),
+            status,
+            done === undefined ? "—" : signedOutputs(arg<bigint[]>(done, "outputs")),
+            e.blockNumber,
+          ];
+        }),
+      );
+    },
+  },
+  {
+    id: "refutations",
+    title: "Refuted results (fraud proofs)",
+    columns: ["result id", "challenger", "operator", "proven output commitment", "slashed", "challenger reward", "requester refund", "block"],
+    async load(ctx) {
+      const disputes = ctx.contracts.disputes;
+      if (disputes === undefined) return [];
+      return newest(await ctx.events(disputes, "ChallengeSucceeded"), ctx.limit).map((e) => [
+        arg<string>(e, "id"),
+        arg<string>(e, "challenger"),
+        arg<string>(e, "operator"),
+        arg<string>(e, "provenOutput"),
+        opg(arg<bigint>(e, "slashed")),
+        opg(arg<bigint>(e, "reward")),
+        opg(arg<bigint>(e, "refund")),
+        e.blockNumber,
+      ]);
     },
   },
   {
@@ -139,7 +214,7 @@ export const SECTIONS: readonly SectionLoader[] = [
           const record = (await ctx.contracts.enclaves.getFunction("enclaveKeyOf")(key)) as { operator: string; attestedAt: bigint; expiresAt: bigint; imageId: string };
           const expires = Number(record.expiresAt);
           const state = expires === 0 ? "revoked" : expires <= ctx.now ? "expired" : "active";
-          return [key, record.operator, record.imageId, new Date(Number(record.attestedAt) * 1000).toISOString(), expires === 0 ? "—" : new Date(expires * 1000).toISOString(), state];
+          return [key, record.operator, record.imageId, iso(Number(record.attestedAt)), iso(expires), state];
         }),
       );
     },
@@ -197,6 +272,20 @@ export async function readSnapshot(contracts: Contracts, provider: Provider, opt
     "fees · tee": opg(fees["tee"]!),
     "fees · zk": opg(fees["zk"]!),
   };
+  // Requests settle through the book: their fees are per request (steps of any tier).
+  const book = contracts.requests;
+  if (book !== undefined) {
+    const fulfilments = await ctx.events(book, "InferenceFulfilled");
+    totals["requests"] = (await ctx.events(book, "InferenceRequested")).length;
+    totals["requests fulfilled"] = fulfilments.length;
+    totals["fees · requests"] = opg(fulfilments.reduce((sum, e) => sum + arg<bigint>(e, "fee"), 0n));
+  }
+  // Fraud proofs: results that opened a challenge window, still pending now, and refuted.
+  const windows = await ctx.events(contracts.hub, "ResultPending");
+  const pendingNow = windows.filter((e) => Number(arg<bigint>(e, "finalAt")) > now);
+  const refuted = new Set((await ctx.events(contracts.hub, "ResultRefuted")).map((e) => arg<string>(e, "id")));
+  totals["results pending"] = pendingNow.filter((e) => !refuted.has(arg<string>(e, "id"))).length;
+  totals["results refuted"] = refuted.size;
   const sections: Section[] = [];
   for (const loader of SECTIONS) sections.push({ id: loader.id, title: loader.title, columns: loader.columns, rows: await loader.load(ctx) });
   const { chainId } = await provider.getNetwork();
