@@ -3,6 +3,7 @@
  * per fixture model, written to bench/results.json and printed as tables.
  * `npm run bench -- --quick` skips the slow per-fixture ZK builds and the power-17 ptau check.
  * `npm run bench -- --zk a,b` only re-measures the named ZK models and merges them into bench/results.json.
+ * `npm run bench -- --cli` only re-measures CLI start-up (`"cli": {helpMs, zkVerifyMs, helpPeakMiB, nodeBareMs}`).
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
@@ -59,10 +60,25 @@ async function benchZkOnly(names: string[]): Promise<void> {
   table("Groth16 verification (execution gas; calldata separate)", Object.fromEntries(names.map((n) => [n, verifier[n] ?? {}])));
 }
 
+/** `--cli`: re-measure only CLI start-up (the compiled bin), keeping every other result. */
+async function benchCliOnly(): Promise<void> {
+  const results = JSON.parse(await readFile("bench/results.json", "utf8").catch(() => "{}")) as Record<string, unknown>;
+  const head = await demoHead(say);
+  const cli = await benchCli(head.build.dir, { input: [head.input] });
+  results["cli"] = cli;
+  await mkdir("bench", { recursive: true });
+  await writeFile("bench/results.json", JSON.stringify(results, null, 2) + "\n");
+  table("CLI start-up (medians of interleaved runs; ms, MiB)", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a" } });
+}
+
 const zkOnly = process.argv.indexOf("--zk");
 try {
   if (zkOnly >= 0) {
     await benchZkOnly((process.argv[zkOnly + 1] ?? "").split(",").filter((n) => n !== ""));
+    process.exit(0);
+  }
+  if (process.argv.includes("--cli")) {
+    await benchCliOnly();
     process.exit(0);
   }
   say("Measuring gas on Hardhat's embedded chain…");

@@ -25,11 +25,16 @@ const HOSTILE_URI = `<img src=x onerror="document.body.dataset.pwned='1'">ipfs:/
 interface RenderedPage {
   totals: Record<string, string>;
   sections: Record<string, { title: string; rows: Record<string, string>[] }>;
+  /** The metadata column as displayed (textContent). */
+  metadataShown: string[];
   images: number;
   pwned: string | undefined;
 }
 
-/** Run in the page (a string: this project's TypeScript has no DOM types): what the page shows, by section and column. */
+/**
+ * Run in the page (a string: this project's TypeScript has no DOM types): what the page shows, by section
+ * and column (each cell's full value: long hex is shortened on screen).
+ */
 const READ_PAGE = `(() => {
   const totals = {};
   for (const box of document.querySelectorAll("[data-total]")) totals[box.dataset.total] = box.querySelector(".value")?.textContent ?? "";
@@ -37,12 +42,13 @@ const READ_PAGE = `(() => {
   for (const section of document.querySelectorAll("section")) {
     const rows = [...section.querySelectorAll("tr")].slice(1).map((tr) => {
       const row = {};
-      for (const td of tr.querySelectorAll("td")) row[td.dataset.col] = td.textContent ?? "";
+      for (const td of tr.querySelectorAll("td")) row[td.dataset.col] = td.dataset.value ?? "";
       return row;
     });
     sections[section.id] = { title: section.querySelector("h2")?.textContent ?? "", rows };
   }
-  return { totals, sections, images: document.querySelectorAll("img").length, pwned: document.body.dataset.pwned };
+  const metadataShown = [...document.querySelectorAll('td[data-col="metadata"]')].map((td) => td.textContent);
+  return { totals, sections, metadataShown, images: document.querySelectorAll("img").length, pwned: document.body.dataset.pwned };
 })()`;
 
 /** Starts `opg explorer` and resolves with its URL once it listens. */
@@ -139,6 +145,8 @@ describe("explorer: the live page in headless Chromium against hardhat node", fu
     expect(pending).to.have.length(1);
     expect(pending[0]!["final at"]).to.match(/^\d{4}-\d\d-\d\dT/);
     expect(receipts.filter((r) => r["status"] === "final").map((r) => r["tier"])).to.include.members(["signature", "tee", "zk"]);
+    // Every receipt and operation step has one of the three statuses (a step's is its operation's).
+    expect(receipts.filter((r) => !["final", "pending", "refuted"].includes(r["status"]!))).to.deep.equal([]);
     expect(page.sections["refutations"]!.rows.map((r) => r["result id"])).to.deep.equal(report.challenges.map((c) => c.id));
   });
 
@@ -173,6 +181,7 @@ describe("explorer: the live page in headless Chromium against hardhat node", fu
   it("shows what the chain says as text: HTML in a model's metadata URI does not run", function () {
     const hostile = page.sections["models"]!.rows.find((m) => m["id"] === hostileModel)!;
     expect(hostile["metadata"]).to.equal(HOSTILE_URI);
+    expect(page.metadataShown).to.include(HOSTILE_URI);
     expect(page.images).to.equal(0);
     expect(page.pwned).to.equal(undefined);
     expect(existsSync(join(ROOT, "test-artifacts", "explorer.png"))).to.equal(true);

@@ -102,8 +102,9 @@ describe("cli processes: opg token / operator / escrow / infer / request against
   });
 
   it("fails with one readable line, in OPG, for bad input", async () => {
-    failed(await opg(KEYS.requester, "escrow", "withdraw", "1000"), "needs 1000.0 OPG");
-    failed(await opg(KEYS.requester, "infer", "--model", modelId, "--input", "input.json", "--max-fee", "1"), "below the price 2.0 OPG");
+    // Errors with an obvious fix name it.
+    failed(await opg(KEYS.requester, "escrow", "withdraw", "1000"), "needs 1000.0 OPG: deposit with opg escrow deposit");
+    failed(await opg(KEYS.requester, "infer", "--model", modelId, "--input", "input.json", "--max-fee", "1"), "below the price 2.0 OPG: raise --max-fee");
     failed(await opg(KEYS.requester, "infer", "--model", modelId, "--input", "input.json", "--tier", "zk"), "RequestBookTierNotAccepted");
     failed(await opg(KEYS.requester, "infer", "--model", modelId, "--input", "missing.json"), "cannot read input file missing.json");
     const usage = await opg(KEYS.requester, "token", "transfer", "nobody", "1");

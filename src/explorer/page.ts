@@ -54,8 +54,12 @@ function el(tag, cls, text) {
 }
 function cell(value, column) {
   const text = value === null ? "—" : typeof value === "boolean" ? (value ? "yes" : "no") : String(value);
-  const td = el("td", /^0x[0-9a-fA-F]{8,}/.test(text) ? "mono" : "", text);
+  // Ids, addresses and hashes are shortened on screen; the full value is the tooltip and data-value.
+  const long = /^0x[0-9a-fA-F]{40,}$/.test(text);
+  const td = el("td", /^0x[0-9a-fA-F]{8,}/.test(text) ? "mono" : "", long ? text.slice(0, 10) + "…" + text.slice(-8) : text);
   td.dataset.col = column;
+  td.dataset.value = text;
+  if (long) td.title = text;
   const tier = /^(signature|tee|zk)$/.exec(text);
   if (tier) td.classList.add("tier-" + tier[1]);
   const status = /^(final|pending|refuted|open|expired|cancelled)$/.exec(text);

@@ -81,9 +81,14 @@ export const SECTIONS: readonly SectionLoader[] = [
     columns: ["id", "tier", "model", "operator", "requester", "fee", "status", "final at", "block"],
     async load(ctx) {
       const events = newest(await ctx.events(ctx.contracts.hub, "ReceiptVerified"), ctx.limit);
+      // A step of an operation has a status of its own only while its window is open (or once refuted);
+      // otherwise it is its operation's, found by the transaction that verified both.
+      const operationOf = new Map((await ctx.events(ctx.contracts.hub, "OperationVerified")).map((e) => [e.transactionHash, arg<string>(e, "operationId")]));
       return Promise.all(
         events.map(async (e) => {
-          const { status, finalAt } = await statusOf(ctx, arg<string>(e, "id"));
+          let { status, finalAt } = await statusOf(ctx, arg<string>(e, "id"));
+          const operation = operationOf.get(e.transactionHash);
+          if (status === "none" && operation !== undefined) ({ status, finalAt } = await statusOf(ctx, operation));
           return [arg<string>(e, "id"), tierLabel(Number(arg<bigint>(e, "tier"))), arg<string>(e, "modelId"), arg<string>(e, "operator"), arg<string>(e, "requester"), opg(arg<bigint>(e, "fee")), status, iso(finalAt), e.blockNumber];
         }),
       );
