@@ -8,7 +8,11 @@ export type Snarkjs = typeof import("snarkjs");
 let loaded: Promise<Snarkjs> | undefined;
 
 export function snarkjs(): Promise<Snarkjs> {
-  loaded ??= import("snarkjs");
+  // Every copy of ffjavascript (snarkjs, circomlibjs and circom_runtime each have their own) sets
+  // globalThis.curve_bn128 = null when it loads. Loaded after snarkjs built its curve, a copy would orphan
+  // that curve's worker threads, which releaseZkResources could no longer stop (the process would never
+  // exit): load them all before snarkjs can build one. Proving and building need circomlibjs anyway.
+  loaded ??= Promise.all([import("circomlibjs"), import("circom_runtime")]).then(() => import("snarkjs"));
   return loaded;
 }
 
