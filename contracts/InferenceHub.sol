@@ -95,11 +95,16 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
     }
 
     /// @inheritdoc IRequestEscrow
-    function settle(address requester, uint256 reservation, address operator, StepFee[] calldata fees)
-        external
-        onlyRequestBook
-        returns (uint256 total)
-    {
+    function settle(
+        address requester,
+        uint256 reservation,
+        address operator,
+        StepFee[] calldata fees,
+        uint256 bond,
+        uint64 bondFinalAt
+    ) external onlyRequestBook returns (uint256 total) {
+        // Reverts when the operator's free stake does not cover the bond of its pending steps.
+        if (bond != 0) operators.lockBond(operator, bond, bondFinalAt);
         Accounting memory acc = _accounting;
         for (uint256 i = 0; i < fees.length; ++i) {
             StepFee calldata step = fees[i];
