@@ -100,25 +100,7 @@ contract DisputesHandler is TrapdoorGroth16 {
             outcomes["submit.ok"]++;
             if (free < bond) _violation("a result was accepted without free stake for its bond");
             (, uint64 finalAt,) = s.hub.statusOf(id);
-            _results.push(
-                Result(
-                    id,
-                    Claim({
-                        modelId: s.modelId,
-                        inputCommitment: input,
-                        outputCommitment: output,
-                        operator: s.operator,
-                        requester: s.requester,
-                        signer: vm.addr(s.signerKey),
-                        tier: Tier.Signature,
-                        operationId: bytes32(0),
-                        fee: s.price,
-                        bond: bond,
-                        finalAt: finalAt
-                    }),
-                    wrong
-                )
-            );
+            _results.push(Result(id, _claim(input, output, finalAt), wrong));
         } catch {
             outcomes["submit.refused"]++;
             if (active && free >= bond && s.hub.balanceOf(s.requester) >= s.price) _violation("a covered result was refused");
