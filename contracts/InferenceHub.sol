@@ -2,19 +2,17 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {VerificationCore} from "./core/VerificationCore.sol";
 import {IEnclaveRegistry} from "./interfaces/IEnclaveRegistry.sol";
 import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
 import {IInferenceHub} from "./interfaces/IInferenceHub.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
-import {IRequestEscrow} from "./interfaces/IRequestEscrow.sol";
 import {IVerifiedInference} from "./interfaces/IVerifiedInference.sol";
 import {PendingResults} from "./disputes/PendingResults.sol";
 import {ReceiptHashing} from "./libraries/ReceiptHashing.sol";
 import {ResultPacking} from "./libraries/ResultPacking.sol";
-import {FeeEscrow} from "./settlement/FeeEscrow.sol";
+import {RequestEscrow} from "./settlement/RequestEscrow.sol";
 import {Receipt, VerifiedResult} from "./types/Receipt.sol";
 import {Tier, TierLib} from "./types/Tier.sol";
 
@@ -28,18 +26,12 @@ import {Tier, TierLib} from "./types/Tier.sol";
 ///      escrow and sign a receipt nobody asked for). Operators are paid for work a requester did not
 ///      submit itself through the request book: an on-chain request reserves a max fee, an off-chain
 ///      EIP-712 authorization names the exact pipeline, input, max fee and operator. The book reaches
-///      the escrow through IRequestEscrow only.
-contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeEscrow, VerificationCore, PendingResults {
+///      the escrow through IRequestEscrow only (RequestEscrow).
+contract InferenceHub is IInferenceHub, IVerifiedInference, RequestEscrow, VerificationCore, PendingResults {
     using ReceiptHashing for Receipt;
 
     /// @notice Operations take at most this many steps (their tiers pack into 64 bits).
     uint256 public constant MAX_STEPS = 16;
-
-    /// @notice The request book: the one contract allowed to reserve and settle through IRequestEscrow.
-    address public requestBook;
-    /// @notice Σ of the book's open reservations. Shares a slot with `requestBook`, which every book
-    ///         call reads anyway: keeping the total costs 2,900 gas per call instead of a fresh 22,100.
-    uint96 public override reserved;
 
     /// @dev Receipt or operation id => tier and output commitment in one word (ResultPacking).
     mapping(bytes32 id => uint256) private _results;
@@ -63,64 +55,9 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
     }
 
     constructor(Config memory config)
-        FeeEscrow(config.admin, config.feeToken, config.treasury, config.operatorBps, config.modelOwnerBps)
+        RequestEscrow(config.admin, config.feeToken, config.treasury, config.operatorBps, config.modelOwnerBps)
         VerificationCore("OPG InferenceHub", config.models, config.operators, config.enclaves, config.verifier)
     {}
-
-    // ---------------------------------------------------------------- request book escrow
-
-    /// @notice Connects the request book, once (the book is deployed with this hub's address).
-    function setRequestBook(address book) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (book == address(0) || requestBook != address(0)) revert InferenceHubRequestBookLocked();
-        requestBook = book;
-        emit RequestBookSet(book);
-    }
-
-    modifier onlyRequestBook() {
-        if (msg.sender != requestBook) revert InferenceHubNotRequestBook(msg.sender);
-        _;
-    }
-
-    /// @inheritdoc IRequestEscrow
-    function reserve(address requester, uint256 amount) external onlyRequestBook {
-        _debit(requester, amount);
-        reserved += SafeCast.toUint96(amount);
-    }
-
-    /// @inheritdoc IRequestEscrow
-    function release(address requester, uint256 amount) external onlyRequestBook {
-        // Reverts (underflow) if the book ever released more than it reserved.
-        reserved -= SafeCast.toUint96(amount);
-        _creditAccount(requester, amount);
-    }
-
-    /// @inheritdoc IRequestEscrow
-    function settle(address requester, uint256 reservation, address operator, StepFee[] calldata fees)
-        external
-        onlyRequestBook
-        returns (uint256 total)
-    {
-        Accounting memory acc = _accounting;
-        for (uint256 i = 0; i < fees.length; ++i) {
-            StepFee calldata step = fees[i];
-            total += step.fee;
-            _count(acc, step.tier);
-            _credit(acc, step.fee, operator, step.modelOwner);
-        }
-        unchecked {
-            ++acc.operations;
-        }
-        _accounting = acc;
-        if (reservation == 0) {
-            _debit(requester, total);
-        } else {
-            // Reverts (underflow) if the book ever tried to pay more than it reserved in total, or
-            // more than this reservation.
-            reserved -= SafeCast.toUint96(reservation);
-            if (reservation > total) _creditAccount(requester, reservation - total);
-            else if (reservation < total) revert FeeEscrowInsufficientBalance(msg.sender, reservation, total);
-        }
-    }
 
     // ---------------------------------------------------------------- submission
 
@@ -416,15 +353,7 @@ contract InferenceHub is IInferenceHub, IRequestEscrow, IVerifiedInference, FeeE
         return models;
     }
 
-    function _operatorRegistry() internal view override returns (IOperatorRegistry) {
+    function _operatorRegistry() internal view override(PendingResults, RequestEscrow) returns (IOperatorRegistry) {
         return operators;
-    }
-
-    function _count(Accounting memory acc, Tier tier) private pure {
-        unchecked {
-            if (tier == Tier.Signature) ++acc.signatureSteps;
-            else if (tier == Tier.TEE) ++acc.teeSteps;
-            else ++acc.zkSteps;
-        }
     }
 }

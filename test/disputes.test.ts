@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Contract, Interface } from "ethers";
-import { DISPUTES_ABI, claimTuple, findClaim, inputDirectory, ResultCorrectError, ResultStatus, scanBlocks, challengeResult, type WatchedModel, type WatcherContext } from "../src/disputes/index.ts";
+import { DISPUTES_ABI, claimTuple, findAnyClaim, findClaim, inputDirectory, requestInputs, ResultCorrectError, ResultStatus, scanBlocks, challengeResult, type WatchedModel, type WatcherContext } from "../src/disputes/index.ts";
 import { circuitRunner, type ModelRunner } from "../src/execution/index.ts";
 import { zkRegistrationFields } from "../src/pipeline/zk.ts";
 import { Tier } from "../src/receipts/tier.ts";
@@ -13,7 +13,12 @@ import { MIN_STAKE, PRICES, depositWithPermit, domainOf, fund, registerModel, st
 import { signResult } from "./helpers/lying-operator.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 import { builtFixture, fixture } from "./zkml/helpers.ts";
-import type { Disputes, TieredConsumer } from "../typechain-types/index.ts";
+import type { Disputes, RequestingConsumer, TieredConsumer } from "../typechain-types/index.ts";
+import { AbiCoder } from "ethers";
+import { REQUEST_BOOK_ABI } from "../src/requests/abi.ts";
+import { buildRequestParams, requestIdOf, RequestStatus, ZERO_ADDRESS } from "../src/requests/types.ts";
+import { fulfilRequest, signedRequestStep } from "../src/requests/fulfil.ts";
+import { commitModelInput } from "../src/zkml/index.ts";
 import { expectFailure, keyOf, runOpg } from "./helpers/cli.ts";
 
 const chain = await newChain();
@@ -255,5 +260,66 @@ describe("Fraud proofs — a watcher refutes a wrong signature result", function
     expect(Number(status)).to.equal(ResultStatus.Final);
     expect(challengeable).to.equal(false);
     await expect(s.strictConsumer.accept(id)).to.be.revertedWithCustomError(s.strictConsumer, "TieredConsumerNotChallengeable");
+  });
+
+  it("a wrong request fulfilment: the consumer's callback waits, a watcher following the book refutes it in the window, the consumer never acts", async () => {
+    const s = await chain.networkHelpers.loadFixture(ready);
+    const book = await s.requests.getAddress();
+    const consumer = (await s.ethers.deployContract("RequestingConsumer", [book, [s.modelId], Tier.Signature, Tier.Signature])) as unknown as RequestingConsumer;
+    await fund(s, s.requester, 10n * OPG);
+    await (await s.token.connect(s.requester).approve(await s.hub.getAddress(), 10n * OPG)).wait();
+    await (await s.hub.connect(s.requester).deposit(await consumer.getAddress(), 10n * OPG)).wait();
+    const escrowBefore = await s.hub.balanceOf(await consumer.getAddress());
+
+    const inputCommitment = await commitModelInput(build.model, input);
+    const deadline = BigInt(await s.networkHelpers.time.latest()) + 600n;
+    await (await consumer.classify(inputCommitment, AbiCoder.defaultAbiCoder().encode(["int256[]"], [input]), PRICES[0], deadline, 300_000)).wait();
+    const params = buildRequestParams({ pipeline: [s.modelId], inputCommitment, operator: ZERO_ADDRESS, maxFee: PRICES[0], deadline, callback: await consumer.getAddress(), callbackGasLimit: 300_000, nonce: 1n });
+    const { chainId } = await s.ethers.provider.getNetwork();
+    const requestId = requestIdOf(chainId, book, await consumer.getAddress(), params);
+    expect(await consumer.pending(requestId)).to.equal(inputCommitment);
+
+    // The operator signs outputs off by one in their first value: the smallest lie.
+    const truth = await runner.execute(input);
+    const lie = truth.output.map((v, i) => (i === 0 ? v + 1n : v));
+    const ctx = { chainId, book, requester: await consumer.getAddress(), params, operator: s.operator.address };
+    const evidence = await signedRequestStep(ctx, { index: 0, inputCommitment, tier: Tier.Signature, outputs: lie, scaleBits: truth.scaleBits, signer: s.operator });
+    const bookContract = new Contract(book, REQUEST_BOOK_ABI, s.ethers.provider);
+    const fulfilled = await fulfilRequest(bookContract.connect(s.operator) as Contract, s.operator, ctx, [evidence], lie);
+    const [status, finalAt, challengeable] = await s.requests.statusOf(requestId);
+    expect(Number(status)).to.equal(ResultStatus.Pending);
+    expect(challengeable).to.equal(true);
+    expect(finalAt).to.equal(BigInt(await s.networkHelpers.time.latest()) + WINDOW);
+    expect(await s.operators.lockedOf(s.operator.address)).to.equal(BOND);
+    expect(await consumer.awaiting(requestId)).to.not.equal(0n);
+    await expect(consumer.act(requestId)).to.be.revertedWithCustomError(consumer, "RequestingConsumerNotFinal");
+
+    // A watcher following the book finds the claim and the input on-chain, recomputes and challenges.
+    const model: WatchedModel = { modelId: s.modelId as `0x${string}`, runner, prover: async () => prover };
+    const watcherCtx: WatcherContext = {
+      hub: new Contract(s.hub.target as string, HUB_ABI, s.ethers.provider),
+      book: bookContract,
+      disputes: s.disputes as unknown as Contract,
+      models: new Map([[s.modelId.toLowerCase(), model]]),
+      inputs: requestInputs(bookContract),
+    };
+    const block = Number(fulfilled.blockNumber);
+    expect((await findAnyClaim(watcherCtx.hub, bookContract, requestId as `0x${string}`)).source).to.equal("requests");
+    const events = await scanBlocks(watcherCtx, block, block);
+    expect(events.map((e) => e.kind)).to.deep.equal(["challenged"]);
+    const report = events[0]!.kind === "challenged" ? events[0]!.report : undefined;
+    expect(report?.slashed).to.equal(BOND);
+    expect(report?.refund).to.equal(PRICES[0] + (BOND * 3_000n) / 10_000n);
+
+    expect(Number((await s.requests.statusOf(requestId))[0])).to.equal(ResultStatus.Refuted);
+    expect(Number((await s.requests.resultOf(requestId))[0])).to.equal(RequestStatus.Refuted);
+    expect(await s.hub.balanceOf(await consumer.getAddress())).to.equal(escrowBefore - PRICES[0] + report!.refund);
+    expect((await s.operators.stakeOf(s.operator.address)).bonded).to.equal(MIN_STAKE - BOND);
+
+    await s.networkHelpers.time.increase(WINDOW * 2n);
+    await expect(consumer.act(requestId)).to.be.revertedWithCustomError(consumer, "RequestingConsumerNotFinal");
+    await (await consumer.discard(requestId)).wait();
+    expect(await consumer.labelOf(requestId)).to.equal(0n);
+    expect(await consumer.awaiting(requestId)).to.equal(0n);
   });
 });

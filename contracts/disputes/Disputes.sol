@@ -12,12 +12,14 @@ import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {IPendingResults} from "../interfaces/IPendingResults.sol";
+import {IRequestEscrow} from "../interfaces/IRequestEscrow.sol";
 import {DataStore} from "../libraries/DataStore.sol";
 import {Claim, ClaimHashing, ResultStatus} from "../types/Claim.sol";
 import {Tier} from "../types/Tier.sol";
 
 /// @title Disputes
-/// @notice Anyone can refute a pending Signature- or TEE-tier result with a Groth16 proof, under the
+/// @notice Anyone can refute a pending Signature- or TEE-tier result (a hub receipt or operation step,
+///         or a request fulfilment of the hub's request book) with a Groth16 proof, under the
 ///         model's registered key, that the model maps the result's input commitment to outputs with
 ///         another commitment. A correct result cannot be refuted: the proof of its true output has the
 ///         signed commitment. A refutation marks the result (and its operation) refuted at the hub,
@@ -86,11 +88,11 @@ contract Disputes is IDisputes, AccessControl, ReentrancyGuardTransient {
         uint256[] calldata outputs,
         uint256[8] calldata proof
     ) external nonReentrant returns (Outcome memory outcome) {
-        _checkClaim(id, claim);
+        IPendingResults source = _checkClaim(id, claim);
         if (provenOutput == claim.outputCommitment) revert DisputesSameOutput(id);
         _checkProof(id, claim, provenOutput, outputs, proof);
 
-        hub.refute(id, claim.operationId);
+        source.refute(id, claim.operationId);
         outcome.slashed = operators.slashBond(claim.operator, id, claim.bond, claim.finalAt, address(this));
         outcome.reward = outcome.slashed * rewardBps / BPS;
         uint256 refund = claim.fee + outcome.slashed * compensationBps / BPS;
@@ -120,8 +122,18 @@ contract Disputes is IDisputes, AccessControl, ReentrancyGuardTransient {
         return uint256(keccak256(abi.encode(block.chainid, address(this), id, challenger))) % FIELD;
     }
 
-    function _checkClaim(bytes32 id, Claim calldata claim) private view {
+    /// @dev Finds where `id` is pending (the hub's receipts and operation steps, else the hub's request
+    ///      book's fulfilments) and checks the restated claim against it.
+    function _checkClaim(bytes32 id, Claim calldata claim) private view returns (IPendingResults source) {
+        source = hub;
         (bytes32 claimHash, uint64 finalAt, ResultStatus status) = hub.claimOf(id);
+        if (status == ResultStatus.None) {
+            address book = IRequestEscrow(address(hub)).requestBook();
+            if (book != address(0)) {
+                source = IPendingResults(book);
+                (claimHash, finalAt, status) = source.claimOf(id);
+            }
+        }
         if (status == ResultStatus.Final && finalAt != 0 && claimHash != bytes32(0)) {
             revert DisputesWindowClosed(id, finalAt);
         }

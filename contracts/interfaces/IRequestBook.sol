@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Claim} from "../types/Claim.sol";
 import {Tier} from "../types/Tier.sol";
 
 /// @notice On-chain inference requests: a requester (EOA or contract) asks for a pipeline of models on
@@ -60,12 +61,14 @@ interface IRequestBook {
         uint256[] outputs;
     }
 
-    /// @notice Life of a request.
+    /// @notice Life of a request. `Refuted`: fulfilled, then proven wrong by a fraud proof in its
+    ///         challenge window (never final; the requester was refunded).
     enum Status {
         None,
         Open,
         Fulfilled,
-        Cancelled
+        Cancelled,
+        Refuted
     }
 
     /// @notice The pipeline is empty or longer than 16 models.
@@ -135,6 +138,11 @@ interface IRequestBook {
         uint256 fee,
         int256[] outputs
     );
+    /// @notice A fulfilled Signature/TEE step is pending under `id` until `claim.finalAt` (the request
+    ///         id itself for a request of one step, else `stepIdOf`): `claim` is what a challenge restates
+    ///         (IDisputes.challenge), and `claim.bond` of the operator's stake is locked until then.
+    event FulfilmentPending(bytes32 indexed id, bytes32 indexed requestId, Claim claim);
+
     /// @notice The callback ran without reverting.
     event CallbackDelivered(bytes32 indexed requestId, address indexed callback);
     /// @notice The callback reverted, ran out of gas or reentered: the fulfilment stands and the
@@ -187,6 +195,7 @@ interface IRequestBook {
     function requestIdOf(address requester, RequestParams calldata params) external view returns (bytes32);
 
     /// @notice Status of `requestId`, and for a fulfilled one its weakest tier and output commitment.
+    ///         A fulfilled request may still be pending (IPendingResults.statusOf says until when).
     function resultOf(bytes32 requestId) external view returns (Status status, Tier tier, bytes32 outputCommitment);
 
     /// @notice The cheapest fee that meets the policy: per step, the price at the lowest tier the model

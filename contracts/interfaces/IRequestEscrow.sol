@@ -25,6 +25,9 @@ interface IRequestEscrow {
     /// @notice Moves `amount` from `requester`'s escrow into the book's reservation account.
     function reserve(address requester, uint256 amount) external;
 
+    /// @notice The request book (the disputes contract finds request fulfilments' windows there).
+    function requestBook() external view returns (address);
+
     /// @notice Σ of open reservations, held by the hub for the book.
     function reserved() external view returns (uint96);
 
@@ -34,9 +37,15 @@ interface IRequestEscrow {
     /// @notice Pays a fulfilment: Σ fees split between `operator`, each model owner and the treasury.
     ///         With `reservation` > 0 the fees come out of that reservation (Σ fees ≤ reservation) and
     ///         the rest returns to `requester`; with `reservation` == 0 they are debited from
-    ///         `requester`'s escrow.
+    ///         `requester`'s escrow. A fulfilment whose signed steps are pending locks `bond` of the
+    ///         operator's stake until `bondFinalAt` (the hub holds the bond-holder role); zero for none.
     /// @return total Σ fees.
-    function settle(address requester, uint256 reservation, address operator, StepFee[] calldata fees)
-        external
-        returns (uint256 total);
+    function settle(
+        address requester,
+        uint256 reservation,
+        address operator,
+        StepFee[] calldata fees,
+        uint256 bond,
+        uint64 bondFinalAt
+    ) external returns (uint256 total);
 }

@@ -1,7 +1,8 @@
 /**
  * Pending results as the hub announced them: a ResultPending event (signer, bond, final time, operation)
  * joined with the ReceiptVerified event of the same id (model, commitments, operator, requester, tier,
- * fee). Together they are exactly the claim the hub hashed, which a challenge restates.
+ * fee). Together they are exactly the claim the hub hashed, which a challenge restates. Request
+ * fulfilments are pending at the request book, which announces each claim whole (FulfilmentPending).
  */
 import type { Contract, EventLog, Log } from "ethers";
 import { OpgError } from "../errors.ts";
@@ -27,6 +28,8 @@ export interface Claim {
 export interface PendingClaim {
   readonly id: Hex;
   readonly claim: Claim;
+  /** Where the result is pending: the hub (receipts, operation steps) or the request book (fulfilments). */
+  readonly source?: "hub" | "requests";
   readonly blockNumber: number;
   readonly transactionHash: string;
 }
@@ -113,4 +116,52 @@ export async function findClaim(hub: Contract, id: Hex, fromBlock = 0): Promise<
   const v = verified.find((e) => e.transactionHash === first.transactionHash);
   if (v === undefined) throw new OpgError("EVENT_MISSING", `result ${id} has no ReceiptVerified event`);
   return join(first, v);
+}
+
+/** The claim tuple of a FulfilmentPending event. */
+function claimFromTuple(t: { getValue?: unknown } & ArrayLike<unknown>): Claim {
+  const at = (i: number) => t[i];
+  return {
+    modelId: at(0) as Hex,
+    inputCommitment: at(1) as Hex,
+    outputCommitment: at(2) as Hex,
+    operator: at(3) as string,
+    requester: at(4) as string,
+    signer: at(5) as string,
+    tier: Number(at(6)) as Tier,
+    operationId: at(7) as Hex,
+    fee: at(8) as bigint,
+    bond: at(9) as bigint,
+    finalAt: at(10) as bigint,
+  };
+}
+
+function fromFulfilment(event: EventLog): PendingClaim {
+  return {
+    id: event.args.getValue("id") as Hex,
+    source: "requests",
+    blockNumber: event.blockNumber,
+    transactionHash: event.transactionHash,
+    claim: claimFromTuple(event.args.getValue("claim") as ArrayLike<unknown>),
+  };
+}
+
+/** Every request fulfilment (or fulfilment step) that became pending at `book` in blocks [fromBlock, toBlock]. */
+export async function pendingFulfilments(book: Contract, fromBlock: number, toBlock: number): Promise<PendingClaim[]> {
+  if (toBlock < fromBlock) return [];
+  const events = await book.queryFilter(book.filters["FulfilmentPending"]!(), fromBlock, toBlock);
+  return parsed(book, events, "FulfilmentPending").map(fromFulfilment);
+}
+
+/**
+ * The claim of one result id: a hub receipt or operation step, else (with `book`) a request fulfilment,
+ * found from its events (searching blocks [fromBlock, latest]).
+ */
+export async function findAnyClaim(hub: Contract, book: Contract | undefined, id: Hex, fromBlock = 0): Promise<PendingClaim> {
+  if (book !== undefined) {
+    const events = parsed(book, await book.queryFilter(book.filters["FulfilmentPending"]!(id), fromBlock), "FulfilmentPending");
+    const first = events[0];
+    if (first !== undefined) return fromFulfilment(first);
+  }
+  return findClaim(hub, id, fromBlock);
 }

@@ -3,7 +3,7 @@
  * semantics, and challenging wrong ones with a Groth16 proof of the true output.
  */
 export { DISPUTES_ABI, CLAIM } from "./abi.ts";
-export { claimTuple, findClaim, pendingClaims, ResultStatus, statusName } from "./claims.ts";
+export { claimTuple, findAnyClaim, findClaim, pendingClaims, pendingFulfilments, ResultStatus, statusName } from "./claims.ts";
 export type { Claim, PendingClaim } from "./claims.ts";
-export { challengeResult, inputDirectory, processClaim, recheck, ResultCorrectError, scanBlocks, watch } from "./watch.ts";
+export { anyInput, challengeResult, inputDirectory, processClaim, requestInputs, recheck, ResultCorrectError, scanBlocks, watch } from "./watch.ts";
 export type { ChallengeReport, InputSource, Verdict, WatchedModel, WatchEvent, WatcherContext, WatchOptions } from "./watch.ts";

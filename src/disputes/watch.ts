@@ -5,18 +5,20 @@
  * from the signed one with a Groth16 proof of the true output, bound to the challenger.
  *
  * Inputs are not on-chain for receipts (only their commitment is): an InputSource finds the input a
- * result committed to, e.g. a folder of input files the watcher was given (`inputDirectory`).
+ * result committed to, e.g. a folder of input files the watcher was given (`inputDirectory`). A request
+ * carries its input in its InferenceRequested event (`requestInputs`), and its fulfilments are pending at
+ * the request book (give the watcher the book too).
  */
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { Contract, Signer, TransactionReceipt } from "ethers";
+import { AbiCoder, type Contract, type EventLog, type Signer, type TransactionReceipt } from "ethers";
 import { OpgError } from "../errors.ts";
 import { readInputFile, type Execution, type ModelRunner } from "../execution/index.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { onChain } from "../settlement/errors.ts";
 import { send } from "../settlement/transactions.ts";
 import { encodeProofForEvm, encodePublicSignals, type WarmProver } from "../zkml/index.ts";
-import { claimTuple, pendingClaims, ResultStatus, type Claim, type PendingClaim } from "./claims.ts";
+import { claimTuple, pendingClaims, pendingFulfilments, ResultStatus, type Claim, type PendingClaim } from "./claims.ts";
 
 /** A model the watcher can re-check: its deterministic runner and a (warm) prover of its circuit. */
 export interface WatchedModel {
@@ -55,6 +57,38 @@ export async function inputDirectory(dir: string, models: Iterable<WatchedModel>
     }
   }
   return async (claim) => byCommitment.get(claim.inputCommitment.toLowerCase());
+}
+
+/**
+ * An InputSource over the request book's InferenceRequested events: the input of the first step of a
+ * request (given as bytes, not as a URI). A claim of a later step is not found here.
+ */
+export function requestInputs(book: Contract): InputSource {
+  return async (claim, id) => {
+    const requestId = /^0x0{64}$/i.test(claim.operationId) ? id : claim.operationId;
+    const events = await book.queryFilter(book.filters["InferenceRequested"]!(requestId));
+    const event = events.find((e): e is EventLog => "args" in e);
+    if (event === undefined) return undefined;
+    const bytes = event.args.getValue("input") as string;
+    if (bytes === "0x") return undefined;
+    try {
+      const [values] = AbiCoder.defaultAbiCoder().decode(["int256[]"], bytes) as unknown as [bigint[]];
+      return [...values];
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** Tries each source in turn. */
+export function anyInput(...sources: InputSource[]): InputSource {
+  return async (claim, id) => {
+    for (const source of sources) {
+      const found = await source(claim, id);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
 }
 
 /** What re-running a claim's model on its input says about it. */
@@ -140,6 +174,8 @@ export type WatchEvent =
 
 export interface WatcherContext {
   readonly hub: Contract;
+  /** The request book: its fulfilments are pending there (optional; without it only hub results are watched). */
+  readonly book?: Contract;
   /** Bound to the challenger's signer. */
   readonly disputes: Contract;
   readonly models: ReadonlyMap<string, WatchedModel>;
@@ -158,7 +194,8 @@ export async function processClaim(ctx: WatcherContext, pending: PendingClaim): 
   const model = modelOf(ctx, claim.modelId);
   if (model === undefined) return { kind: "skipped", ...base, reason: "no circuit for this model" };
   try {
-    const [status] = (await ctx.hub.getFunction("statusOf")(id)) as [bigint, bigint, boolean];
+    const at = pending.source === "requests" && ctx.book !== undefined ? ctx.book : ctx.hub;
+    const [status] = (await at.getFunction("statusOf")(id)) as [bigint, bigint, boolean];
     if (Number(status) !== ResultStatus.Pending) return { kind: "skipped", ...base, reason: `no longer pending (status ${status})` };
     const input = await ctx.inputs(claim, id);
     if (input === undefined) return { kind: "skipped", ...base, reason: "input unknown to this watcher" };
@@ -179,7 +216,12 @@ export async function processClaim(ctx: WatcherContext, pending: PendingClaim): 
 /** Processes every result that became pending in blocks [fromBlock, toBlock]. */
 export async function scanBlocks(ctx: WatcherContext, fromBlock: number, toBlock: number): Promise<WatchEvent[]> {
   const events: WatchEvent[] = [];
-  for (const pending of await pendingClaims(ctx.hub, fromBlock, toBlock)) events.push(await processClaim(ctx, pending));
+  const pending = await pendingClaims(ctx.hub, fromBlock, toBlock);
+  if (ctx.book !== undefined) {
+    pending.push(...(await pendingFulfilments(ctx.book, fromBlock, toBlock)));
+    pending.sort((a, b) => a.blockNumber - b.blockNumber);
+  }
+  for (const claim of pending) events.push(await processClaim(ctx, claim));
   return events;
 }
 

@@ -1,4 +1,5 @@
 /** Human-readable ABI of the RequestBook and of inference consumers (checked against the artifacts in test/settlement.test.ts). */
+import { CLAIM } from "../disputes/abi.ts";
 import { REQUEST_PARAMS_TUPLE as P, STEP_EVIDENCE_TUPLE as E } from "./types.ts";
 
 export const REQUEST_BOOK_ABI = [
@@ -11,11 +12,17 @@ export const REQUEST_BOOK_ABI = [
   "function resultOf(bytes32 requestId) view returns (uint8 status, uint8 tier, bytes32 outputCommitment)",
   "function estimateFee(bytes32[] pipeline, uint8 minEachStep, uint8 minFinalStep) view returns (uint256 fee)",
   "function pendingCallback(bytes32 requestId) view returns (bytes32 outputsHash)",
+  "function statusOf(bytes32 id) view returns (uint8 status, uint64 finalAt, bool challengeable)",
+  "function claimOf(bytes32 id) view returns (bytes32 claimHash, uint64 finalAt, uint8 status)",
+  "function disputeConfig() view returns (address disputes, uint32 window, uint16 bondMultiple)",
+  "function stepIdOf(address requester, bytes32 modelId, bytes32 requestId) view returns (bytes32)",
   "function hub() view returns (address)",
   "function MAX_STEPS() view returns (uint256)",
   "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
   `event InferenceRequested(bytes32 indexed requestId, address indexed requester, address indexed operator, ${P} params, bytes input, string inputURI)`,
   "event InferenceFulfilled(bytes32 indexed requestId, address indexed operator, address indexed requester, uint64 stepTiers, bytes32 outputCommitment, uint256 fee, int256[] outputs)",
+  `event FulfilmentPending(bytes32 indexed id, bytes32 indexed requestId, ${CLAIM} claim)`,
+  "event ResultRefuted(bytes32 indexed id, bytes32 indexed operationId)",
   "event CallbackDelivered(bytes32 indexed requestId, address indexed callback)",
   "event CallbackFailed(bytes32 indexed requestId, address indexed callback, bytes reason)",
   "event InferenceCancelled(bytes32 indexed requestId, address indexed requester, uint256 refund)",
@@ -43,6 +50,9 @@ export const REQUEST_BOOK_ABI = [
   "error RequestBookNoPendingCallback(bytes32 requestId)",
   "error RequestBookCallbackReverted(bytes reason)",
   "error RequestBookNotRequester(address caller, address requester)",
+  "error PendingResultsNotDisputes(address caller)",
+  "error PendingResultsNotPending(bytes32 id, uint8 status)",
+  "error OperatorRegistryInsufficientFreeStake(address operator, uint256 bond, uint256 free)",
   "error InferenceHubUnauthorizedSigner(address signer, address operator)",
   "error InferenceHubInvalidSignature(address signer)",
   "error InferenceHubInvalidEnclaveKey(address key, address operator)",

@@ -40,7 +40,8 @@ export interface RequestStepEvidence {
 }
 
 /** Request status as the book reports it. */
-export const RequestStatus = { None: 0, Open: 1, Fulfilled: 2, Cancelled: 3 } as const;
+/** `Refuted`: fulfilled, then proven wrong by a fraud proof within its challenge window (never final). */
+export const RequestStatus = { None: 0, Open: 1, Fulfilled: 2, Cancelled: 3, Refuted: 4 } as const;
 export type RequestStatus = (typeof RequestStatus)[keyof typeof RequestStatus];
 
 /** Solidity tuple type of RequestParams (for ABI encoding and human-readable ABIs). */

@@ -4,8 +4,10 @@ pragma solidity ^0.8.28;
 import {Disputes} from "../../disputes/Disputes.sol";
 import {InferenceHub} from "../../InferenceHub.sol";
 import {IDisputes} from "../../interfaces/IDisputes.sol";
+import {IRequestBook} from "../../interfaces/IRequestBook.sol";
 import {OPGToken} from "../../OPGToken.sol";
 import {OperatorRegistry} from "../../OperatorRegistry.sol";
+import {RequestBook} from "../../requests/RequestBook.sol";
 import {Claim, ResultStatus} from "../../types/Claim.sol";
 import {Receipt} from "../../types/Receipt.sol";
 import {Tier} from "../../types/Tier.sol";
@@ -14,7 +16,7 @@ import {Vm, VM_ADDRESS} from "../utils/Vm.sol";
 
 /// @notice Drives random sequences of honest and wrong signature results, challenges (in time, late, against
 ///         correct results, repeated), stake top-ups and time jumps against the hub, the operator registry and
-///         the disputes contract. The "circuit" is a trapdoor key, and the true output of an input is
+///         the disputes contract, as hub receipts and as request book fulfilments. The "circuit" is a trapdoor key, and the true output of an input is
 ///         `_truth(input)`: a challenge always proves the truth, so it must succeed exactly when the result
 ///         is pending and wrong. Anything else is recorded as a violation for the invariants.
 contract DisputesHandler is TrapdoorGroth16 {
@@ -22,6 +24,7 @@ contract DisputesHandler is TrapdoorGroth16 {
 
     struct System {
         InferenceHub hub;
+        RequestBook book;
         OPGToken token;
         OperatorRegistry operators;
         Disputes disputes;
@@ -46,6 +49,8 @@ contract DisputesHandler is TrapdoorGroth16 {
     uint256 internal _nonce = 1;
     Result[] internal _results;
     mapping(bytes32 id => uint256) public successfulChallenges;
+    /// @notice Whether a result id is a request fulfilment (pending at the book) rather than a receipt.
+    mapping(bytes32 id => bool) public isRequest;
     bytes32[] public refutedIds;
 
     uint256 public ghostIn;
@@ -95,36 +100,94 @@ contract DisputesHandler is TrapdoorGroth16 {
             outcomes["submit.ok"]++;
             if (free < bond) _violation("a result was accepted without free stake for its bond");
             (, uint64 finalAt,) = s.hub.statusOf(id);
-            _results.push(
-                Result(
-                    id,
-                    Claim({
-                        modelId: s.modelId,
-                        inputCommitment: input,
-                        outputCommitment: output,
-                        operator: s.operator,
-                        requester: s.requester,
-                        signer: vm.addr(s.signerKey),
-                        tier: Tier.Signature,
-                        operationId: bytes32(0),
-                        fee: s.price,
-                        bond: bond,
-                        finalAt: finalAt
-                    }),
-                    wrong
-                )
-            );
+            _results.push(Result(id, _claim(input, output, finalAt), wrong));
         } catch {
             outcomes["submit.refused"]++;
             if (active && free >= bond && s.hub.balanceOf(s.requester) >= s.price) _violation("a covered result was refused");
         }
     }
 
+    /// @notice A request by the requester, fulfilled at the signature tier with a right or wrong output.
+    function fulfil(uint256 inputSeed, bool wrong) external {
+        vm.warp(currentTime);
+        bytes32 input = bytes32(1 + inputSeed % 1_000);
+        bytes32 output = wrong ? bytes32(uint256(_truth(input)) ^ 1) : _truth(input);
+        uint256 bond = s.price * s.bondMultiple;
+        uint256 free = s.operators.freeStakeOf(s.operator);
+        bool active = s.operators.isActive(s.operator);
+        IRequestBook.RequestParams memory params;
+        params.pipeline = new bytes32[](1);
+        params.pipeline[0] = s.modelId;
+        params.inputCommitment = input;
+        (params.minEachStep, params.minFinalStep) = (Tier.Signature, Tier.Signature);
+        params.maxFee = s.price;
+        params.deadline = uint64(currentTime + 1 hours);
+        params.nonce = _nonce++;
+        if (s.hub.balanceOf(s.requester) < s.price) {
+            outcomes["fulfil.unfunded"]++;
+            return;
+        }
+        vm.prank(s.requester);
+        bytes32 id = s.book.request(params, hex"01", "");
+        IRequestBook.StepEvidence[] memory steps = new IRequestBook.StepEvidence[](1);
+        steps[0] = _evidence(id, params, output);
+        try s.book.fulfil(s.requester, params, s.operator, steps, new int256[](0)) {
+            outcomes["fulfil.ok"]++;
+            if (free < bond) _violation("a fulfilment was accepted without free stake for its bond");
+            (, uint64 finalAt,) = s.book.statusOf(id);
+            isRequest[id] = true;
+            _results.push(Result(id, _claim(input, output, finalAt), wrong));
+        } catch {
+            outcomes["fulfil.refused"]++;
+            if (active && free >= bond) _violation("a covered fulfilment was refused");
+        }
+    }
+
+    function _evidence(bytes32 id, IRequestBook.RequestParams memory params, bytes32 output)
+        internal
+        view
+        returns (IRequestBook.StepEvidence memory e)
+    {
+        Receipt memory r = Receipt({
+            modelId: s.modelId,
+            inputCommitment: params.inputCommitment,
+            outputCommitment: output,
+            outputDigest: keccak256(abi.encode(new int256[](0))),
+            requester: s.requester,
+            operator: s.operator,
+            nonce: uint256(id),
+            deadline: params.deadline,
+            tier: Tier.Signature
+        });
+        (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(s.signerKey, s.book.receiptDigest(r));
+        e.tier = Tier.Signature;
+        e.outputCommitment = output;
+        e.outputDigest = r.outputDigest;
+        e.signer = vm.addr(s.signerKey);
+        e.signature = abi.encodePacked(rr, ss, v);
+    }
+
+    function _claim(bytes32 input, bytes32 output, uint64 finalAt) internal view returns (Claim memory) {
+        return Claim({
+            modelId: s.modelId,
+            inputCommitment: input,
+            outputCommitment: output,
+            operator: s.operator,
+            requester: s.requester,
+            signer: vm.addr(s.signerKey),
+            tier: Tier.Signature,
+            operationId: bytes32(0),
+            fee: s.price,
+            bond: s.price * s.bondMultiple,
+            finalAt: finalAt
+        });
+    }
+
     function challenge(uint256 resultSeed) external {
         vm.warp(currentTime);
         if (_results.length == 0) return;
         Result storage r = _results[resultSeed % _results.length];
-        (ResultStatus status,,) = s.hub.statusOf(r.id);
+        (ResultStatus status,,) = statusOf(r.id);
         bool shouldSucceed = r.wrong && status == ResultStatus.Pending;
         bytes32 truth = _truth(r.claim.inputCommitment);
         uint256[] memory outputs = new uint256[](1);
@@ -172,8 +235,13 @@ contract DisputesHandler is TrapdoorGroth16 {
         return refutedIds.length;
     }
 
-    function statusOf(bytes32 id) external view returns (ResultStatus, uint64, bool) {
-        return s.hub.statusOf(id);
+    function statusOf(bytes32 id) public view returns (ResultStatus, uint64, bool) {
+        return isRequest[id] ? s.book.statusOf(id) : s.hub.statusOf(id);
+    }
+
+    /// @notice The request book's status of a request (None for a receipt id).
+    function requestStatus(bytes32 id) external view returns (IRequestBook.Status status) {
+        (status,,) = s.book.resultOf(id);
     }
 
     function meetsPolicy(bytes32 id) external view returns (bool) {

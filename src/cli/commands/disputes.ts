@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import type { Contract } from "ethers";
-import { findClaim, inputDirectory, processClaim, statusName, watch, type WatchedModel, type WatchEvent, type WatcherContext } from "../../disputes/index.ts";
+import { anyInput, findAnyClaim, inputDirectory, processClaim, requestInputs, statusName, watch, type WatchedModel, type WatchEvent, type WatcherContext } from "../../disputes/index.ts";
 import { OpgError } from "../../errors.ts";
 import { readInputFile } from "../../execution/index.ts";
 import { closeServedModels, loadServedModels, parseModelSpec } from "../../node/models.ts";
@@ -109,11 +109,14 @@ export const watchCommand: CliCommand = {
     const disputes = disputesOf(chain);
     const { models, close } = await loadWatched(values.model, io);
     try {
+      const book = chain.contracts.requests;
+      const files = await inputDirectory(resolve(io.cwd, values.inputs), models.values());
       const ctx: WatcherContext = {
         hub: chain.contracts.hub,
+        book,
         disputes,
         models,
-        inputs: await inputDirectory(resolve(io.cwd, values.inputs), models.values()),
+        inputs: book === undefined ? files : anyInput(files, requestInputs(book)),
         log: values.json === true ? undefined : (line) => io.stderr(`${new Date().toISOString()} ${line}\n`),
       };
       const print = (event: WatchEvent) => io.stdout(values.json === true ? `${JSON.stringify(toJson(event))}\n` : `${describe(event)}\n`);
@@ -169,15 +172,17 @@ export const challengeCommand: CliCommand = {
     if (values.input === undefined) throw new UsageError("give --input <file>: the input the result was computed on");
     const chain = await openChain(values, io, { needsSigner: true });
     const disputes = disputesOf(chain);
-    const pending = await findClaim(chain.contracts.hub, id, integer("from-block", values["from-block"], 0));
-    const [status] = (await chain.contracts.hub.getFunction("statusOf")(id)) as [bigint, bigint, boolean];
+    const book = chain.contracts.requests;
+    const pending = await findAnyClaim(chain.contracts.hub, book, id, integer("from-block", values["from-block"], 0));
+    const source = pending.source === "requests" && book !== undefined ? book : chain.contracts.hub;
+    const [status] = (await source.getFunction("statusOf")(id)) as [bigint, bigint, boolean];
     if (Number(status) !== 2) throw new OpgError("NOT_PENDING", `result ${id} is ${statusName(Number(status))}: only pending results can be challenged`);
     const { models, close } = await loadWatched(values.model, io);
     try {
       const model = models.get(pending.claim.modelId.toLowerCase());
       if (model === undefined) throw new UsageError(`result ${id} is of model ${pending.claim.modelId}: give --model ${pending.claim.modelId}=<dir>`);
       const quantized = model.runner.quantizeInput(await readInputFile(resolve(io.cwd, values.input)));
-      const event = await processClaim({ hub: chain.contracts.hub, disputes, models, inputs: async () => quantized }, pending);
+      const event = await processClaim({ hub: chain.contracts.hub, book, disputes, models, inputs: async () => quantized }, pending);
       if (event.kind === "failed") throw event.error;
       if (values.json === true) io.stdout(`${JSON.stringify(toJson(event))}\n`);
       else io.stdout(`${describe(event)}\n`);

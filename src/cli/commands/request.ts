@@ -398,7 +398,7 @@ async function requestedEvent(book: Contract, requestId: string) {
   return { params, requester: event.args.getValue("requester") as string, input: event.args.getValue("input") as string, uri: event.args.getValue("inputURI") as string };
 }
 
-const STATUS = ["none", "open", "fulfilled", "cancelled"] as const;
+const STATUS = ["none", "open", "fulfilled", "cancelled", "refuted"] as const;
 
 export const requestShowCommand: CliCommand = {
   path: ["request", "show"],
