@@ -5,7 +5,7 @@
  * twice. See store.ts for the states, sender.ts for how a transaction is made crash-safe.
  */
 import { formatUnits, type Provider, type Wallet } from "ethers";
-import { ExecutionError } from "../execution/index.ts";
+import { ExecutionError, rescaleQuantized, type Execution } from "../execution/index.ts";
 import { OpgError } from "../errors.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { Tier, tierName } from "../receipts/tier.ts";
@@ -388,41 +388,58 @@ export class OperatorNode {
     return { tiers, fee, input };
   }
 
-  /** Plans, runs every step and produces its evidence (no transaction). */
+  /**
+   * Plans, runs every step and produces its evidence (no transaction). Step i's input is step i-1's
+   * output (rescaled to the next model's fixed-point scale), and step i consumes exactly the commitment
+   * step i-1 published: a signed step hands its output over in the next model's input commitment (a
+   * circuit's is packed at its input width, as its proof will carry it), a proven step publishes its
+   * circuit's output commitment.
+   */
   async run(request: InferenceRequest, authorized = false): Promise<StepEvidence[]> {
     const { tiers, input } = await this.plan(request, authorized);
     const { book, models } = this.#o;
-    const steps: StepEvidence[] = [];
-    let current = input;
-    for (const [index, modelId] of request.params.pipeline.entries()) {
-      const served = models.get(modelId)!;
-      const tier = tiers[index]!;
-      let execution;
+    const pipeline = request.params.pipeline;
+    const executions: Execution[] = [];
+    for (const [index, modelId] of pipeline.entries()) {
+      const runner = models.get(modelId)!.runner;
+      const previous = executions[index - 1];
+      const stepInput = previous === undefined ? input : rescaleQuantized(previous.output, previous.scaleBits, runner.scaleBits);
       const t0 = performance.now();
       try {
-        execution = await served.runner.execute(current);
+        executions.push(await runner.execute(stepInput));
       } catch (cause) {
         if (cause instanceof ExecutionError) throw new UnservableRequestError(`step ${index} (${modelId}): ${cause.message}`, "rejected", { cause });
         throw cause;
       }
       this.metrics.execution.observe((performance.now() - t0) / 1000);
-      if (index === 0 && execution.inputCommitment !== request.params.inputCommitment) {
-        throw new UnservableRequestError(`the input does not match its commitment (${execution.inputCommitment} ≠ ${request.params.inputCommitment})`);
+      if (index === 0 && executions[0]!.inputCommitment !== request.params.inputCommitment) {
+        throw new UnservableRequestError(`the input does not match its commitment (${executions[0]!.inputCommitment} ≠ ${request.params.inputCommitment})`);
       }
-      const run: StepRun = {
-        index,
-        modelId,
-        tier,
-        inputCommitment: execution.inputCommitment,
-        outputCommitment: execution.outputCommitment,
-        output: execution.output,
-        scaleBits: execution.scaleBits,
-      };
+    }
+    // The chain of commitments first, so a pipeline that cannot be proven is refused before any proof.
+    const runs: StepRun[] = [];
+    let inputCommitment = request.params.inputCommitment;
+    for (const [index, modelId] of pipeline.entries()) {
+      const tier = tiers[index]!;
+      const execution = executions[index]!;
+      const next = executions[index + 1];
+      if (tier === Tier.ZK && execution.inputCommitment !== inputCommitment) {
+        throw new UnservableRequestError(
+          `step ${index} (${modelId}) cannot be proven: its circuit commits its input as ${execution.inputCommitment}, but step ${index - 1} published ${inputCommitment} (a proven step's output cannot be another circuit's proven input)`,
+        );
+      }
+      const outputCommitment = tier !== Tier.ZK && next !== undefined ? next.inputCommitment : execution.outputCommitment;
+      runs.push({ index, modelId, tier, inputCommitment, outputCommitment, output: execution.output, scaleBits: execution.scaleBits });
+      inputCommitment = outputCommitment;
+    }
+    const steps: StepEvidence[] = [];
+    for (const run of runs) {
+      const { index, modelId, tier } = run;
       if (tier === Tier.ZK) {
         this.#log(`request ${request.id}: proving step ${index} (model ${modelId})`);
-        const prover = await served.prover();
+        const prover = await models.get(modelId)!.prover();
         const p0 = performance.now();
-        const proven = await prover.prove(current, book.zkBinding(request, run));
+        const proven = await prover.prove(executions[index]!.input, book.zkBinding(request, run));
         this.metrics.proving.observe((performance.now() - p0) / 1000);
         this.#log(`request ${request.id}: step ${index} proven in ${Math.round(performance.now() - p0)} ms (witness ${proven.timings.witness} ms, Groth16 ${proven.timings.prove} ms)`);
         if (proven.outputCommitment !== run.outputCommitment) throw new OpgError("NONDETERMINISTIC", `model ${modelId}: the proof's output differs from the execution`);
@@ -431,7 +448,6 @@ export class OperatorNode {
         const signer = tier === Tier.TEE ? this.#o.enclave! : this.#o.wallet;
         steps.push({ ...run, signer: signer.address, signature: await book.signStep(request, run, signer), proof: Array<bigint>(8).fill(0n) });
       }
-      current = [...execution.output];
     }
     return steps;
   }
