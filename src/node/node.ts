@@ -15,6 +15,7 @@ import { ZERO_ADDRESS } from "../requests/types.ts";
 import { parseAuthorizedRequest } from "./authorization.ts";
 import type { InferenceRequest, RequestBook, StepEvidence, StepRun } from "./book.ts";
 import { HttpError } from "./http.ts";
+import { DEFAULT_INPUT_FETCH, InputFetchError, fetchRequestInput, printableUri, type InputFetchOptions } from "./inputs.ts";
 import { NodeMetrics } from "./metrics.ts";
 import type { ServedModel } from "./models.ts";
 import { WorkQueue } from "./queue.ts";
@@ -52,6 +53,8 @@ export interface OperatorNodeOptions {
   /** Transient failures (RPC down) are retried this many times. */
   readonly maxAttempts?: number;
   readonly log: (line: string) => void;
+  /** Limits for inputs given by URI (default DEFAULT_INPUT_FETCH: http(s) only, public hosts only). */
+  readonly inputs?: InputFetchOptions | undefined;
 }
 
 /** What serving a request produced (also stored as its `result`). */
@@ -378,14 +381,46 @@ export class OperatorNode {
       const balance = await book.escrowOf(request.requester);
       if (balance < fee) throw new UnservableRequestError(`the requester's escrow (${formatUnits(balance, 18)} OPG) does not cover the price ${formatUnits(fee, 18)} OPG`);
     }
-    if (request.input === undefined) throw new UnservableRequestError(`the input is only given by URI (${request.inputUri ?? "none"}); this node serves inline inputs`);
-    let input: bigint[];
+    const input = request.input === undefined ? await this.#fetchInput(request) : this.#decodeInput(request.input);
+    return { tiers, fee, input };
+  }
+
+  #decodeInput(data: Hex): bigint[] {
     try {
-      input = book.decodeInput(request.input);
+      return this.#o.book.decodeInput(data);
     } catch (cause) {
       throw new UnservableRequestError(`the input cannot be decoded: ${describe(cause)}`, "rejected", { cause });
     }
-    return { tiers, fee, input };
+  }
+
+  /**
+   * An input given by URI: fetched within the node's limits, then checked against the request's input
+   * commitment (as the first model commits it) before anything runs on it. A permanent failure makes the
+   * request unservable; a transient one is retried like any other (a bounded number of times).
+   */
+  async #fetchInput(request: InferenceRequest): Promise<bigint[]> {
+    const uri = request.inputUri;
+    if (uri === undefined) throw new UnservableRequestError("the request carries neither an input nor an input URI");
+    const where = `the input at ${printableUri(uri)}`;
+    let values: bigint[];
+    try {
+      values = await fetchRequestInput(uri, this.#o.inputs ?? DEFAULT_INPUT_FETCH);
+    } catch (cause) {
+      if (cause instanceof InputFetchError && cause.permanent) throw new UnservableRequestError(`${where}: ${cause.message}`, "rejected", { cause });
+      throw new OpgError("INPUT_FETCH_FAILED", `${where}: ${describe(cause)}`, { cause });
+    }
+    const first = this.#o.models.get(request.params.pipeline[0]!)!.runner;
+    if (values.length !== first.inputSize) throw new UnservableRequestError(`${where} holds ${values.length} values; the first model takes ${first.inputSize}`);
+    let commitment: string;
+    try {
+      commitment = await first.commitInput(values);
+    } catch (cause) {
+      throw new UnservableRequestError(`${where} cannot be committed as the first model's input: ${describe(cause)}`, "rejected", { cause });
+    }
+    if (commitment !== request.params.inputCommitment) {
+      throw new UnservableRequestError(`${where} does not match the request's input commitment (${commitment} ≠ ${request.params.inputCommitment})`);
+    }
+    return values;
   }
 
   /**

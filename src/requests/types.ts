@@ -209,6 +209,37 @@ export function decodeRequestInput(data: string): bigint[] {
   }
 }
 
+/**
+ * The content a request's input URI serves: `{"input": ["<int>", …]}`, the quantized values as decimal
+ * strings (what the node fetches and checks against the request's input commitment).
+ */
+export function requestInputDocument(values: readonly bigint[]): string {
+  return JSON.stringify({ input: values.map(String) });
+}
+
+/**
+ * Reads the content of an input URI: the JSON document of requestInputDocument (integers may also be
+ * JSON numbers when they are safe integers, and a bare array is accepted), or the raw bytes of
+ * abi.encode(int256[]). Anything else is an InvalidInputError.
+ */
+export function parseRequestInputDocument(content: Uint8Array): bigint[] {
+  const text = Buffer.from(content).toString("utf8").trimStart();
+  if (!text.startsWith("{") && !text.startsWith("[")) return decodeRequestInput("0x" + Buffer.from(content).toString("hex"));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new InvalidInputError("the input document is not valid JSON", { cause });
+  }
+  const list = Array.isArray(json) ? json : typeof json === "object" && json !== null ? (json as { input?: unknown }).input : undefined;
+  if (!Array.isArray(list) || list.length === 0) throw new InvalidInputError('the input document holds no {"input": [integers]}');
+  return list.map((v, i) => {
+    if (typeof v === "string" && /^-?[0-9]{1,78}$/.test(v)) return BigInt(v);
+    if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+    throw new InvalidInputError(`input[${i}] is not an integer (the values are quantized, as decimal strings)`);
+  });
+}
+
 /** Unpacks 4-bit step tiers (step 0 lowest). */
 export function unpackStepTiers(packed: bigint, count: number): Tier[] {
   return Array.from({ length: count }, (_, i) => Number((packed >> BigInt(4 * i)) & 0xfn) as Tier);
