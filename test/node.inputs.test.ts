@@ -52,6 +52,7 @@ describe("node: inputs given by URI", function () {
     const good = requestInputDocument(t.quantized);
     const http = await serve({
       "/good.json": (res) => res.writeHead(200, { "content-type": "application/json" }).end(good),
+      "/real.json": (res) => res.writeHead(200).end(JSON.stringify({ input: [t.values] })),
       "/moved": (res) => res.writeHead(302, { location: "/good.json" }).end(),
       "/wrong.json": (res) => res.writeHead(200).end(requestInputDocument(t.quantized.map((v) => v + 1n))),
       "/big.json": (res) => {
@@ -69,7 +70,7 @@ describe("node: inputs given by URI", function () {
     await node.start();
     try {
       const byUri = (uri: string) => t.request({ maxFee: 20n * OPG }, "0x", uri);
-      const served = [await byUri(http.url("/good.json")), await byUri(http.url("/moved")), await byUri(pathToFileURL(join(files, "input.json")).href)];
+      const served = [await byUri(http.url("/good.json")), await byUri(http.url("/real.json")), await byUri(http.url("/moved")), await byUri(pathToFileURL(join(files, "input.json")).href)];
       const refused = {
         wrong: await byUri(http.url("/wrong.json")),
         missing: await byUri(http.url("/missing.json")),
@@ -119,14 +120,16 @@ describe("node: inputs given by URI", function () {
 
   it("the fetcher: private addresses only when allowed, bounded redirects, http(s) redirects only, the document format", async () => {
     const http = await serve({
-      "/doc": (res) => res.writeHead(200).end('{"input": ["-3", 4, "5"]}'),
+      "/doc": (res) => res.writeHead(200).end('{"input": ["-3", "4", "5"]}'),
+      "/real": (res) => res.writeHead(200).end('{"input": [[0.5, -1.25], [2, 3]]}'),
       "/loop": (res) => res.writeHead(302, { location: "/loop" }).end(),
       "/to-file": (res) => res.writeHead(302, { location: "file:///etc/hostname" }).end(),
       "/declared-big": (res) => res.writeHead(200, { "content-length": "100000" }).end(),
       "/oops": (res) => res.writeHead(503).end(),
     });
     try {
-      expect(await fetchRequestInput(http.url("/doc"), LIMITS)).to.deep.equal([-3n, 4n, 5n]);
+      expect(await fetchRequestInput(http.url("/doc"), LIMITS)).to.deep.equal({ quantized: [-3n, 4n, 5n] });
+      expect(await fetchRequestInput(http.url("/real"), LIMITS)).to.deep.equal({ values: [0.5, -1.25, 2, 3] });
       const fails = async (uri: string, options: InputFetchOptions, pattern: RegExp, permanent: boolean) => {
         const error = await fetchRequestInput(uri, options).then(
           () => undefined,
@@ -147,7 +150,10 @@ describe("node: inputs given by URI", function () {
     } finally {
       await close(http.server);
     }
-    expect(parseRequestInputDocument(new TextEncoder().encode(requestInputDocument([1n, -2n])))).to.deep.equal([1n, -2n]);
-    expect(() => parseRequestInputDocument(new TextEncoder().encode('{"input": [1.5]}'))).to.throw(/input\[0\] is not an integer/);
+    const parse = (text: string) => parseRequestInputDocument(new TextEncoder().encode(text));
+    expect(parse(requestInputDocument([1n, -2n]))).to.deep.equal({ quantized: [1n, -2n] });
+    expect(() => parse('{"input": ["1.5"]}')).to.throw(/input\[0\] is not a decimal integer/);
+    expect(() => parse('{"input": ["1", 2]}')).to.throw(/neither decimal strings nor nested numbers/);
+    expect(() => parse('{"other": 1}')).to.throw(/holds no/);
   });
 });

@@ -18,7 +18,7 @@ import { BlockList, isIP } from "node:net";
 import { sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OpgError } from "../errors.ts";
-import { parseRequestInputDocument } from "../requests/types.ts";
+import { parseRequestInputDocument, type RequestInputContent } from "../requests/types.ts";
 
 export interface InputFetchOptions {
   /** Largest body accepted, in bytes. */
@@ -161,8 +161,8 @@ async function readFileInput(url: URL, options: InputFetchOptions): Promise<Uint
   }
 }
 
-/** The quantized values an input URI serves (not yet checked against any commitment). */
-export async function fetchRequestInput(uri: string, options: InputFetchOptions = DEFAULT_INPUT_FETCH): Promise<bigint[]> {
+/** The values an input URI serves (not yet checked against any commitment). */
+export async function fetchRequestInput(uri: string, options: InputFetchOptions = DEFAULT_INPUT_FETCH): Promise<RequestInputContent> {
   let url: URL;
   try {
     url = new URL(uri);

@@ -13,6 +13,7 @@ import { ContractRevertError } from "../settlement/errors.ts";
 import { encodeProofForEvm } from "../zkml/index.ts";
 import { ZERO_ADDRESS } from "../requests/types.ts";
 import { parseAuthorizedRequest } from "./authorization.ts";
+import type { RequestInputContent } from "../requests/types.ts";
 import type { InferenceRequest, RequestBook, StepEvidence, StepRun } from "./book.ts";
 import { HttpError } from "./http.ts";
 import { DEFAULT_INPUT_FETCH, InputFetchError, fetchRequestInput, printableUri, type InputFetchOptions } from "./inputs.ts";
@@ -402,14 +403,21 @@ export class OperatorNode {
     const uri = request.inputUri;
     if (uri === undefined) throw new UnservableRequestError("the request carries neither an input nor an input URI");
     const where = `the input at ${printableUri(uri)}`;
-    let values: bigint[];
+    let content: RequestInputContent;
     try {
-      values = await fetchRequestInput(uri, this.#o.inputs ?? DEFAULT_INPUT_FETCH);
+      content = await fetchRequestInput(uri, this.#o.inputs ?? DEFAULT_INPUT_FETCH);
     } catch (cause) {
       if (cause instanceof InputFetchError && cause.permanent) throw new UnservableRequestError(`${where}: ${cause.message}`, "rejected", { cause });
       throw new OpgError("INPUT_FETCH_FAILED", `${where}: ${describe(cause)}`, { cause });
     }
     const first = this.#o.models.get(request.params.pipeline[0]!)!.runner;
+    let values: bigint[];
+    try {
+      // Real values are quantized as the requester did: at the first model's scale.
+      values = "quantized" in content ? content.quantized : first.quantizeInput(content.values);
+    } catch (cause) {
+      throw new UnservableRequestError(`${where}: ${describe(cause)}`, "rejected", { cause });
+    }
     if (values.length !== first.inputSize) throw new UnservableRequestError(`${where} holds ${values.length} values; the first model takes ${first.inputSize}`);
     let commitment: string;
     try {

@@ -56,7 +56,7 @@ export async function setup() {
     await tx.wait();
     return (await s.requests.requestIdOf(s.requester.address, { ...params, pipeline: [...params.pipeline] })).toLowerCase();
   };
-  return { s, chain, provider, wallet, book, models, runner, quantized, expected, modelId, other, lines, newNode, request, chainId, deployment };
+  return { s, chain, provider, wallet, book, models, runner, values, quantized, expected, modelId, other, lines, newNode, request, chainId, deployment };
 }
 
 /** Polls `check` until it holds. */
