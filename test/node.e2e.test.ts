@@ -9,14 +9,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { JsonRpcProvider, Wallet, getBytes, id as eventTopic } from "ethers";
+import { JsonRpcProvider, Wallet, id as eventTopic } from "ethers";
 import { cachedBuild } from "../scripts/demo/zk.ts";
 import { loadModelRunner } from "../src/execution/index.ts";
-import { enclaveBinding } from "../src/nitro/binding.ts";
-import { createDevAttestation, createDevChain } from "../src/nitro/dev.ts";
-import { loadDeployment } from "../src/settlement/deployment.ts";
 import { releaseZkResources } from "../src/zkml/index.ts";
 import { keyOf } from "./helpers/cli.ts";
+import { registerDevEnclave } from "./helpers/dev-enclave.ts";
 import { opg, startNetwork, startOpg, stop, type LocalNetwork, type Spawned } from "./helpers/network.ts";
 import { FIXTURES_DIR } from "./zkml/helpers.ts";
 
@@ -74,26 +72,7 @@ describe("end to end: opg node serving opg infer on a hardhat node", function ()
     await ok(KEYS.requester, ["escrow", "deposit", "100"]);
 
     // The enclave: a key attested by a development Nitro chain, bound to this chain, registry and operator.
-    const provider = new JsonRpcProvider(net.rpc, undefined, { staticNetwork: true });
-    const deployment = await loadDeployment(net.deployment);
-    const { chainId } = await provider.getNetwork();
-    const at = (await provider.getBlock("latest"))!.timestamp * 1000;
-    const nsm = createDevChain({ at });
-    const document = createDevAttestation(nsm, {
-      timestamp: at,
-      publicKey: getBytes(enclave.signingKey.publicKey),
-      userData: enclaveBinding({ chainId, registry: deployment.enclaves, operator: address(KEYS.operator), enclaveKey: enclave.address }),
-    });
-    provider.destroy();
-    writeFileSync(join(dir, "enclave.cose"), document);
-    writeFileSync(join(dir, "dev-root.pem"), nsm.rootPem);
-    await ok(KEYS.modelOwner, ["enclave", "approve-image", "--model", modelId, "--document", "enclave.cose"]);
-    const signatures = [];
-    for (const attester of KEYS.attesters) {
-      signatures.push(JSON.parse(await ok(attester, ["enclave", "attest", "enclave.cose", "--operator", address(KEYS.operator), "--root", "dev-root.pem", "--at", String(at + 1000)])));
-    }
-    writeFileSync(join(dir, "attestations.json"), JSON.stringify(signatures));
-    await ok(KEYS.operator, ["enclave", "register", "enclave.cose", "--model", modelId, "--attestations", "attestations.json"]);
+    await registerDevEnclave({ rpc: net.rpc, deployment: net.deployment, dir, modelId, enclave, keys: KEYS, ok });
   });
 
   after(async () => {

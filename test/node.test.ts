@@ -4,73 +4,17 @@
  * once and never retried, a fulfilment whose transaction was sent but not recorded as done (a crash)
  * settled on restart without a second transaction, and POST /v1/infer with a requester authorization.
  */
-import { readFileSync } from "node:fs";
 import { expect } from "chai";
-import { BrowserProvider, Wallet, type Contract } from "ethers";
-import { cachedBuild } from "../scripts/demo/zk.ts";
 import { commitQuantized } from "../src/commitments/index.ts";
-import { inputValues } from "../src/execution/index.ts";
-import { createChainBook } from "../src/node/chain.ts";
 import { createNodeServer, listen, closeServer } from "../src/node/http.ts";
-import { loadServedModels } from "../src/node/models.ts";
-import { OperatorNode } from "../src/node/node.ts";
 import { NodeStore, type RequestStatus } from "../src/node/store.ts";
 import { Tier } from "../src/receipts/tier.ts";
 import { AUTHORIZATION_TYPES, authorizationValue, bookDomain, buildRequestParams, encodeRequestInput, type RequestParams } from "../src/requests/types.ts";
-import { connect } from "../src/settlement/index.ts";
-import { deploymentOf } from "./helpers/enclave.ts";
 import { releaseZkResources } from "../src/zkml/index.ts";
-import { encodeVerifyingKey } from "../src/zkml/index.ts";
-import { keyOf } from "./helpers/cli.ts";
-import { depositWithPermit, fund, registerModel, stakeOperator } from "./helpers/actors.ts";
-import { OPG, deployOn, newChain } from "./helpers/system.ts";
+import { setup, until } from "./helpers/node.ts";
+import { OPG } from "./helpers/system.ts";
 
 after(releaseZkResources);
-
-const EXAMPLE = new URL("../examples/models/gemm-relu-3x4/", import.meta.url);
-
-async function setup() {
-  const chain = await newChain();
-  const s = await deployOn(chain);
-  const { build } = await cachedBuild(readFileSync(new URL("model.onnx", EXAMPLE)), "gemm-relu-3x4");
-  const modelId = await registerModel(s, { tiers: [Tier.Signature, Tier.ZK], weights: build.metadata.weightsCommitment, verifyingKey: encodeVerifyingKey(build.verificationKey) });
-  const other = await registerModel(s, { tiers: [Tier.Signature] });
-  await stakeOperator(s);
-  await fund(s, s.requester, 500n * OPG);
-  await depositWithPermit(s, s.requester, 500n * OPG);
-  const provider = new BrowserProvider(chain.provider);
-  const deployment = await deploymentOf(s);
-  const { chainId } = await provider.getNetwork();
-  const wallet = new Wallet(keyOf(2), provider);
-  expect(wallet.address).to.equal(s.operator.address);
-  const models = await loadServedModels([{ modelId: modelId as `0x${string}`, dir: build.dir }], { warm: true });
-  const runner = models.get(modelId as `0x${string}`)!.runner;
-  const values = inputValues(JSON.parse(readFileSync(new URL("input.json", EXAMPLE), "utf8")));
-  const quantized = runner.quantizeInput(values);
-  const expected = await runner.execute(quantized);
-  const lines: string[] = [];
-  const book = await createChainBook(connect(deployment, provider), provider, wallet.address, chainId);
-  const newNode = (store: NodeStore) =>
-    new OperatorNode({ provider, wallet, book, models, store, confirmations: 1, pollMs: 30, concurrency: 2, queueCapacity: 16, log: (l) => lines.push(l) });
-  let nonce = 1n;
-  const request = async (fields: Partial<Parameters<typeof buildRequestParams>[0]> = {}, input = encodeRequestInput(quantized)) => {
-    const now = BigInt(await s.networkHelpers.time.latest());
-    const params = buildRequestParams({ pipeline: [modelId], inputCommitment: expected.inputCommitment, minEachStep: Tier.Signature, maxFee: 100n * OPG, deadline: now + 600n, nonce: nonce++, ...fields });
-    const requests = s.requests.connect(s.requester) as unknown as Contract;
-    const tx = await requests.getFunction("request")({ ...params, pipeline: [...params.pipeline] }, input, "");
-    await tx.wait();
-    return (await s.requests.requestIdOf(s.requester.address, { ...params, pipeline: [...params.pipeline] })).toLowerCase();
-  };
-  return { s, chain, provider, wallet, book, models, runner, quantized, expected, modelId, other, lines, newNode, request, chainId, deployment };
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("node: serving requests from the request book", function () {
   this.timeout(300_000);

@@ -4,5 +4,5 @@
  */
 export { ExecutionError } from "./errors.ts";
 export type { ExecutionErrorCode } from "./errors.ts";
-export { loadModelRunner, circuitRunner, floatRunner, inputValues, readInputFile } from "./runner.ts";
+export { loadModelRunner, circuitRunner, floatRunner, inputValues, readInputFile, rescaleQuantized } from "./runner.ts";
 export type { Execution, ModelRunner, FloatRunnerOptions } from "./runner.ts";

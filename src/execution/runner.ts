@@ -260,6 +260,17 @@ export async function loadModelRunner(path: string, options: FloatRunnerOptions 
 }
 
 /**
+ * A pipeline hand-off: the previous step's quantized outputs (at `fromScaleBits`) as the next model's
+ * quantized input (at `toScaleBits`). Equal scales pass the integers through unchanged; a finer scale
+ * shifts them exactly; a coarser one rounds half up (as quantizeValue does).
+ */
+export function rescaleQuantized(values: readonly bigint[], fromScaleBits: number, toScaleBits: number): bigint[] {
+  if (toScaleBits >= fromScaleBits) return values.map((v) => v << BigInt(toScaleBits - fromScaleBits));
+  const shift = BigInt(fromScaleBits - toScaleBits);
+  return values.map((v) => (v + (1n << (shift - 1n))) >> shift);
+}
+
+/**
  * The flat input values of a JSON input: `{"input": nested array}` (the fixtures' input.json) or a bare
  * nested array of numbers, row-major.
  */

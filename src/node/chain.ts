@@ -3,20 +3,18 @@
  * step receipts signed under the book's EIP-712 domain, and the `fulfil` call.
  */
 import { Contract, ZeroAddress, getAddress, verifyTypedData, type Provider, type TransactionReceipt } from "ethers";
-import { toField } from "../commitments/index.ts";
 import { OpgError } from "../errors.ts";
-import { outputDigestOf, signReceipt, type Hex } from "../receipts/receipt.ts";
-import { Tier } from "../receipts/tier.ts";
+import type { Hex } from "../receipts/receipt.ts";
+import type { Tier } from "../receipts/tier.ts";
 import { REQUEST_BOOK_ABI } from "../requests/abi.ts";
+import { fulfilArgs, fulfilAuthorizedArgs, requestStepEvidence, signRequestStep, type RequestContext } from "../requests/fulfil.ts";
 import {
   AUTHORIZATION_TYPES,
   authorizationValue,
   bookDomain,
   decodeRequestInput,
-  paramsArg,
   requestIdOf,
   stepBinding,
-  stepReceipt,
   type RequestParams,
 } from "../requests/types.ts";
 import type { Contracts } from "../settlement/deployment.ts";
@@ -34,29 +32,9 @@ export async function createChainBook(c: Contracts, provider: Provider, operator
   const domain = bookDomain(chainId, address);
   const terms = new Map<Hex, ModelTerms>();
 
-  const receiptOf = (request: InferenceRequest, step: StepRun) =>
-    stepReceipt({
-      requestId: request.id,
-      requester: request.requester,
-      params: request.params,
-      index: step.index,
-      inputCommitment: step.inputCommitment,
-      operator,
-      tier: step.tier,
-      outputCommitment: step.outputCommitment,
-      outputDigest: outputDigestOf(step.output),
-    });
-
-  const evidenceOf = (steps: readonly StepEvidence[]) =>
-    steps.map((s) => ({
-      tier: s.tier,
-      outputCommitment: s.outputCommitment,
-      outputDigest: outputDigestOf(s.output),
-      signer: s.tier === Tier.ZK ? ZeroAddress : s.signer,
-      signature: s.tier === Tier.ZK ? "0x" : s.signature,
-      proof: [...s.proof],
-      outputs: s.tier === Tier.ZK ? s.output.map(toField) : [],
-    }));
+  const contextOf = (request: InferenceRequest): RequestContext => ({ chainId, book: address, requester: request.requester, params: request.params, operator, requestId: request.id });
+  const evidenceOf = (steps: readonly StepEvidence[]) => steps.map((s) => requestStepEvidence({ ...s, outputs: s.output }));
+  const outputsOf = (steps: readonly StepEvidence[]) => steps.at(-1)!.output;
 
   return {
     chainId,
@@ -134,19 +112,14 @@ export async function createChainBook(c: Contracts, provider: Provider, operator
     zkBinding(request, step) {
       return stepBinding(chainId, address, request.id, request.requester, step.modelId, operator);
     },
-    async signStep(request, step, signer: StepSigner) {
-      return (await signReceipt(receiptOf(request, step), domain, signer)) as Hex;
+    signStep(request, step, signer: StepSigner) {
+      return signRequestStep(contextOf(request), { ...step, outputs: step.output }, signer);
     },
     fulfilCall(request, steps) {
-      const outputs = [...steps.at(-1)!.output];
-      return { to: address, data: book.interface.encodeFunctionData("fulfil", [request.requester, paramsArg(request.params), operator, evidenceOf(steps), outputs]) };
+      return { to: address, data: book.interface.encodeFunctionData("fulfil", fulfilArgs(contextOf(request), evidenceOf(steps), outputsOf(steps))) };
     },
     fulfilAuthorizedCall(request, requesterSignature, steps) {
-      const outputs = [...steps.at(-1)!.output];
-      return {
-        to: address,
-        data: book.interface.encodeFunctionData("fulfilAuthorized", [request.requester, paramsArg(request.params), requesterSignature, evidenceOf(steps), outputs]),
-      };
+      return { to: address, data: book.interface.encodeFunctionData("fulfilAuthorized", fulfilAuthorizedArgs(contextOf(request), requesterSignature, evidenceOf(steps), outputsOf(steps))) };
     },
     fulfilledIn(receipt: TransactionReceipt, id) {
       let fulfilled = false;

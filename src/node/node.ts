@@ -5,7 +5,7 @@
  * twice. See store.ts for the states, sender.ts for how a transaction is made crash-safe.
  */
 import { formatUnits, type Provider, type Wallet } from "ethers";
-import { ExecutionError } from "../execution/index.ts";
+import { ExecutionError, rescaleQuantized, type Execution } from "../execution/index.ts";
 import { OpgError } from "../errors.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { Tier, tierName } from "../receipts/tier.ts";
@@ -13,8 +13,10 @@ import { ContractRevertError } from "../settlement/errors.ts";
 import { encodeProofForEvm } from "../zkml/index.ts";
 import { ZERO_ADDRESS } from "../requests/types.ts";
 import { parseAuthorizedRequest } from "./authorization.ts";
+import type { RequestInputContent } from "../requests/types.ts";
 import type { InferenceRequest, RequestBook, StepEvidence, StepRun } from "./book.ts";
 import { HttpError } from "./http.ts";
+import { DEFAULT_INPUT_FETCH, InputFetchError, fetchRequestInput, printableUri, type InputFetchOptions } from "./inputs.ts";
 import { NodeMetrics } from "./metrics.ts";
 import type { ServedModel } from "./models.ts";
 import { WorkQueue } from "./queue.ts";
@@ -52,6 +54,8 @@ export interface OperatorNodeOptions {
   /** Transient failures (RPC down) are retried this many times. */
   readonly maxAttempts?: number;
   readonly log: (line: string) => void;
+  /** Limits for inputs given by URI (default DEFAULT_INPUT_FETCH: http(s) only, public hosts only). */
+  readonly inputs?: InputFetchOptions | undefined;
 }
 
 /** What serving a request produced (also stored as its `result`). */
@@ -378,51 +382,107 @@ export class OperatorNode {
       const balance = await book.escrowOf(request.requester);
       if (balance < fee) throw new UnservableRequestError(`the requester's escrow (${formatUnits(balance, 18)} OPG) does not cover the price ${formatUnits(fee, 18)} OPG`);
     }
-    if (request.input === undefined) throw new UnservableRequestError(`the input is only given by URI (${request.inputUri ?? "none"}); this node serves inline inputs`);
-    let input: bigint[];
-    try {
-      input = book.decodeInput(request.input);
-    } catch (cause) {
-      throw new UnservableRequestError(`the input cannot be decoded: ${describe(cause)}`, "rejected", { cause });
-    }
+    const input = request.input === undefined ? await this.#fetchInput(request) : this.#decodeInput(request.input);
     return { tiers, fee, input };
   }
 
-  /** Plans, runs every step and produces its evidence (no transaction). */
+  #decodeInput(data: Hex): bigint[] {
+    try {
+      return this.#o.book.decodeInput(data);
+    } catch (cause) {
+      throw new UnservableRequestError(`the input cannot be decoded: ${describe(cause)}`, "rejected", { cause });
+    }
+  }
+
+  /**
+   * An input given by URI: fetched within the node's limits, then checked against the request's input
+   * commitment (as the first model commits it) before anything runs on it. A permanent failure makes the
+   * request unservable; a transient one is retried like any other (a bounded number of times).
+   */
+  async #fetchInput(request: InferenceRequest): Promise<bigint[]> {
+    const uri = request.inputUri;
+    if (uri === undefined) throw new UnservableRequestError("the request carries neither an input nor an input URI");
+    const where = `the input at ${printableUri(uri)}`;
+    let content: RequestInputContent;
+    try {
+      content = await fetchRequestInput(uri, this.#o.inputs ?? DEFAULT_INPUT_FETCH);
+    } catch (cause) {
+      if (cause instanceof InputFetchError && cause.permanent) throw new UnservableRequestError(`${where}: ${cause.message}`, "rejected", { cause });
+      throw new OpgError("INPUT_FETCH_FAILED", `${where}: ${describe(cause)}`, { cause });
+    }
+    const first = this.#o.models.get(request.params.pipeline[0]!)!.runner;
+    let values: bigint[];
+    try {
+      // Real values are quantized as the requester did: at the first model's scale.
+      values = "quantized" in content ? content.quantized : first.quantizeInput(content.values);
+    } catch (cause) {
+      throw new UnservableRequestError(`${where}: ${describe(cause)}`, "rejected", { cause });
+    }
+    if (values.length !== first.inputSize) throw new UnservableRequestError(`${where} holds ${values.length} values; the first model takes ${first.inputSize}`);
+    let commitment: string;
+    try {
+      commitment = await first.commitInput(values);
+    } catch (cause) {
+      throw new UnservableRequestError(`${where} cannot be committed as the first model's input: ${describe(cause)}`, "rejected", { cause });
+    }
+    if (commitment !== request.params.inputCommitment) {
+      throw new UnservableRequestError(`${where} does not match the request's input commitment (${commitment} ≠ ${request.params.inputCommitment})`);
+    }
+    return values;
+  }
+
+  /**
+   * Plans, runs every step and produces its evidence (no transaction). Step i's input is step i-1's
+   * output (rescaled to the next model's fixed-point scale), and step i consumes exactly the commitment
+   * step i-1 published: a signed step hands its output over in the next model's input commitment (a
+   * circuit's is packed at its input width, as its proof will carry it), a proven step publishes its
+   * circuit's output commitment.
+   */
   async run(request: InferenceRequest, authorized = false): Promise<StepEvidence[]> {
     const { tiers, input } = await this.plan(request, authorized);
     const { book, models } = this.#o;
-    const steps: StepEvidence[] = [];
-    let current = input;
-    for (const [index, modelId] of request.params.pipeline.entries()) {
-      const served = models.get(modelId)!;
-      const tier = tiers[index]!;
-      let execution;
+    const pipeline = request.params.pipeline;
+    const executions: Execution[] = [];
+    for (const [index, modelId] of pipeline.entries()) {
+      const runner = models.get(modelId)!.runner;
+      const previous = executions[index - 1];
+      const stepInput = previous === undefined ? input : rescaleQuantized(previous.output, previous.scaleBits, runner.scaleBits);
       const t0 = performance.now();
       try {
-        execution = await served.runner.execute(current);
+        executions.push(await runner.execute(stepInput));
       } catch (cause) {
         if (cause instanceof ExecutionError) throw new UnservableRequestError(`step ${index} (${modelId}): ${cause.message}`, "rejected", { cause });
         throw cause;
       }
       this.metrics.execution.observe((performance.now() - t0) / 1000);
-      if (index === 0 && execution.inputCommitment !== request.params.inputCommitment) {
-        throw new UnservableRequestError(`the input does not match its commitment (${execution.inputCommitment} ≠ ${request.params.inputCommitment})`);
+      if (index === 0 && executions[0]!.inputCommitment !== request.params.inputCommitment) {
+        throw new UnservableRequestError(`the input does not match its commitment (${executions[0]!.inputCommitment} ≠ ${request.params.inputCommitment})`);
       }
-      const run: StepRun = {
-        index,
-        modelId,
-        tier,
-        inputCommitment: execution.inputCommitment,
-        outputCommitment: execution.outputCommitment,
-        output: execution.output,
-        scaleBits: execution.scaleBits,
-      };
+    }
+    // The chain of commitments first, so a pipeline that cannot be proven is refused before any proof.
+    const runs: StepRun[] = [];
+    let inputCommitment = request.params.inputCommitment;
+    for (const [index, modelId] of pipeline.entries()) {
+      const tier = tiers[index]!;
+      const execution = executions[index]!;
+      const next = executions[index + 1];
+      if (tier === Tier.ZK && execution.inputCommitment !== inputCommitment) {
+        throw new UnservableRequestError(
+          `step ${index} (${modelId}) cannot be proven: its circuit commits its input as ${execution.inputCommitment}, but step ${index - 1} published ${inputCommitment} (a proven step's output cannot be another circuit's proven input)`,
+        );
+      }
+      const outputCommitment = tier !== Tier.ZK && next !== undefined ? next.inputCommitment : execution.outputCommitment;
+      runs.push({ index, modelId, tier, inputCommitment, outputCommitment, output: execution.output, scaleBits: execution.scaleBits });
+      inputCommitment = outputCommitment;
+    }
+    const steps: StepEvidence[] = [];
+    for (const run of runs) {
+      const { index, modelId, tier } = run;
       if (tier === Tier.ZK) {
         this.#log(`request ${request.id}: proving step ${index} (model ${modelId})`);
-        const prover = await served.prover();
+        const prover = await models.get(modelId)!.prover();
         const p0 = performance.now();
-        const proven = await prover.prove(current, book.zkBinding(request, run));
+        const proven = await prover.prove(executions[index]!.input, book.zkBinding(request, run));
         this.metrics.proving.observe((performance.now() - p0) / 1000);
         this.#log(`request ${request.id}: step ${index} proven in ${Math.round(performance.now() - p0)} ms (witness ${proven.timings.witness} ms, Groth16 ${proven.timings.prove} ms)`);
         if (proven.outputCommitment !== run.outputCommitment) throw new OpgError("NONDETERMINISTIC", `model ${modelId}: the proof's output differs from the execution`);
@@ -431,7 +491,6 @@ export class OperatorNode {
         const signer = tier === Tier.TEE ? this.#o.enclave! : this.#o.wallet;
         steps.push({ ...run, signer: signer.address, signature: await book.signStep(request, run, signer), proof: Array<bigint>(8).fill(0n) });
       }
-      current = [...execution.output];
     }
     return steps;
   }

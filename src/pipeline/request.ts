@@ -3,9 +3,8 @@
  * (the step receipt id and the paid operator) and returns its evidence and output values.
  */
 import { fromField } from "../commitments/index.ts";
-import { outputDigestOf, type Hex } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
-import type { RequestContext } from "../requests/fulfil.ts";
+import { requestStepEvidence, type RequestContext } from "../requests/fulfil.ts";
 import { requestIdOf, stepBinding, type RequestStepEvidence } from "../requests/types.ts";
 import { encodeProofForEvm, encodePublicSignals, prove, type ZkBuild, type ZkProofBundle } from "../zkml/index.ts";
 import { ProofMismatchError } from "./zk.ts";
@@ -27,16 +26,7 @@ export async function provenRequestStep(
     throw new ProofMismatchError("the proven input is not the request's input", { proven: bundle.inputCommitment, requested: step.inputCommitment });
   }
   const signals = encodePublicSignals(bundle.publicSignals);
-  const fieldOutputs = signals.slice(2, -1);
-  const outputs = fieldOutputs.map(fromField);
-  const evidence: RequestStepEvidence = {
-    tier: Tier.ZK,
-    outputCommitment: bundle.outputCommitment as Hex,
-    outputDigest: outputDigestOf(outputs),
-    signer: "0x0000000000000000000000000000000000000000",
-    signature: "0x",
-    proof: encodeProofForEvm(bundle.proof),
-    outputs: fieldOutputs,
-  };
+  const outputs = signals.slice(2, -1).map(fromField);
+  const evidence = requestStepEvidence({ tier: Tier.ZK, outputCommitment: bundle.outputCommitment, outputs, proof: encodeProofForEvm(bundle.proof) });
   return { evidence, outputs, bundle };
 }

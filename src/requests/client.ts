@@ -213,6 +213,11 @@ export interface InferOptions {
   /** Scale of the final model's outputs, to decode them (default: the input's). */
   readonly outputScaleBits?: number;
   readonly onRequested?: (requested: Requested) => void;
+  /**
+   * Where the input is served (http(s)), as requestInputDocument of the quantized input: the request then
+   * carries only this URI and the input commitment, which the operator checks the fetched input against.
+   */
+  readonly inputUri?: string;
 }
 
 export interface InferResult {
@@ -256,7 +261,7 @@ export async function infer(options: InferOptions): Promise<InferResult> {
     deadline: now + BigInt(options.ttlSeconds ?? 600),
     nonce: options.nonce ?? BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000)),
   });
-  const requested = await submitRequest(book, options.requester, params, { values: quantized });
+  const requested = await submitRequest(book, options.requester, params, options.inputUri === undefined ? { values: quantized } : { uri: options.inputUri });
   options.onRequested?.(requested);
   const fulfilment = await waitForFulfilment(book, requested.requestId, {
     fromBlock: requested.blockNumber,

@@ -7,6 +7,7 @@ import { AbiCoder, TypedDataEncoder, keccak256, type TypedDataDomain, type Typed
 import { InvalidInputError } from "../errors.ts";
 import { bindingOf, buildReceipt, checkAddress, checkBytes32, receiptId, type Hex, type Receipt } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
+import { flattenNested } from "../zkml/tensor.ts";
 
 /** Pipelines take 1 to 16 models (their tiers pack 4 bits each into a uint64). */
 export const MAX_PIPELINE = 16;
@@ -207,6 +208,49 @@ export function decodeRequestInput(data: string): bigint[] {
     return (values as bigint[]).map((v) => BigInt(v));
   } catch (cause) {
     throw new InvalidInputError("request input is not abi.encode(int256[])", { cause });
+  }
+}
+
+/**
+ * The content a request's input URI serves, quantized: `{"input": ["<int>", …]}`, the values as decimal
+ * strings (docs/requests.md). The node fetches it and checks it against the request's input commitment.
+ */
+export function requestInputDocument(values: readonly bigint[]): string {
+  return JSON.stringify({ input: values.map(String) });
+}
+
+/** What an input URI served: quantized values, or real values the first model quantizes. */
+export type RequestInputContent = { readonly quantized: bigint[] } | { readonly values: number[] };
+
+/**
+ * Reads the content of an input URI: `{"input": [decimal strings]}` (requestInputDocument: quantized
+ * values); `{"input": nested numbers}` or a bare nested array (real values, the same file `opg infer
+ * --input` reads); or the raw bytes of abi.encode(int256[]) (quantized). Anything else is an
+ * InvalidInputError.
+ */
+export function parseRequestInputDocument(content: Uint8Array): RequestInputContent {
+  const text = Buffer.from(content).toString("utf8").trimStart();
+  if (!text.startsWith("{") && !text.startsWith("[")) return { quantized: decodeRequestInput("0x" + Buffer.from(content).toString("hex")) };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new InvalidInputError("the input document is not valid JSON", { cause });
+  }
+  const list = Array.isArray(json) ? json : typeof json === "object" && json !== null ? (json as { input?: unknown }).input : undefined;
+  if (!Array.isArray(list) || list.length === 0) throw new InvalidInputError('the input document holds no {"input": [...]}');
+  if (list.every((v) => typeof v === "string")) {
+    return {
+      quantized: list.map((v: string, i) => {
+        if (!/^-?[0-9]{1,78}$/.test(v)) throw new InvalidInputError(`input[${i}] is not a decimal integer`);
+        return BigInt(v);
+      }),
+    };
+  }
+  try {
+    return { values: flattenNested(list).values };
+  } catch (cause) {
+    throw new InvalidInputError(`the input document holds neither decimal strings nor nested numbers: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 

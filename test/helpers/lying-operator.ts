@@ -7,7 +7,7 @@
 import type { Signer, TypedDataDomain } from "ethers";
 import { commitQuantized } from "../../src/commitments/index.ts";
 import type { Execution, ModelRunner } from "../../src/execution/index.ts";
-import { buildReceipt, outputDigestOf, signReceipt, type Receipt } from "../../src/receipts/index.ts";
+import { buildReceipt, outputDigestOf, signReceipt, type Receipt, type TypedDataSigner } from "../../src/receipts/index.ts";
 import { Tier } from "../../src/receipts/tier.ts";
 
 export interface SignedResult {
@@ -30,6 +30,8 @@ export async function signResult(options: {
   deadline: bigint;
   lie: boolean;
   tier?: Exclude<Tier, 0>;
+  /** The key that signs, when not the operator's own (its registered enclave key, for TEE). */
+  signer?: TypedDataSigner;
 }): Promise<SignedResult> {
   const honest = await options.runner.execute(options.input);
   const claimed = options.lie ? honest.output.map((v, i) => (i === 0 ? v + 1n : v)) : honest.output;
@@ -44,5 +46,5 @@ export async function signResult(options: {
     deadline: options.deadline,
     tier: options.tier ?? Tier.Signature,
   });
-  return { receipt, signature: await signReceipt(receipt, options.domain, options.operator), honest, claimed };
+  return { receipt, signature: await signReceipt(receipt, options.domain, options.signer ?? options.operator), honest, claimed };
 }

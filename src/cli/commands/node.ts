@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { Wallet } from "ethers";
 import { OpgError } from "../../errors.ts";
 import { createChainBook } from "../../node/chain.ts";
+import { DEFAULT_INPUT_FETCH } from "../../node/inputs.ts";
 import { closeServedModels, loadServedModels, parseModelSpec } from "../../node/models.ts";
 import { tierName, Tier } from "../../receipts/tier.ts";
 import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
@@ -37,6 +38,14 @@ Options:
   --concurrency <N>       requests served at once (default 2)
   --queue <N>             requests waiting at most (default 256)
   --enclave-key-env <NAME>  environment variable holding a registered enclave key: enables the TEE tier
+
+Inputs given by URI (request(params, "", inputURI)) are fetched over http(s), checked against the request's
+input commitment before use; a bad one is reported once and not served:
+  --input-max-bytes <N>   largest input accepted (default 4194304)
+  --input-timeout <ms>    time for the whole fetch, redirects included (default 10000)
+  --input-redirects <N>   redirects followed at most (default 3)
+  --allow-private-inputs  also fetch from loopback, private and link-local addresses
+  --allow-file-inputs <dir>  also read file: URIs, from inside <dir> only
 ${CHAIN_USAGE}
 `;
 
@@ -79,6 +88,11 @@ export const nodeCommand: CliCommand = {
         concurrency: { type: "string" },
         queue: { type: "string" },
         "enclave-key-env": { type: "string" },
+        "input-max-bytes": { type: "string" },
+        "input-timeout": { type: "string" },
+        "input-redirects": { type: "string" },
+        "allow-private-inputs": { type: "boolean" },
+        "allow-file-inputs": { type: "string" },
       },
       { min: 0, max: 0, names: "no positional arguments (see --help)" },
     );
@@ -90,6 +104,13 @@ export const nodeCommand: CliCommand = {
     const pollMs = integer("poll", values.poll, 1000, 10);
     const concurrency = integer("concurrency", values.concurrency, 2, 1);
     const queueCapacity = integer("queue", values.queue, 256, 1);
+    const inputs = {
+      maxBytes: integer("input-max-bytes", values["input-max-bytes"], DEFAULT_INPUT_FETCH.maxBytes, 1),
+      timeoutMs: integer("input-timeout", values["input-timeout"], DEFAULT_INPUT_FETCH.timeoutMs, 1),
+      maxRedirects: integer("input-redirects", values["input-redirects"], DEFAULT_INPUT_FETCH.maxRedirects),
+      allowPrivate: values["allow-private-inputs"] === true,
+      fileRoot: values["allow-file-inputs"] === undefined ? undefined : resolve(io.cwd, values["allow-file-inputs"]),
+    };
     const fromBlock = values["from-block"] === undefined ? undefined : integer("from-block", values["from-block"], 0);
 
     let enclave: Wallet | undefined;
@@ -134,6 +155,7 @@ export const nodeCommand: CliCommand = {
         concurrency,
         queueCapacity,
         log,
+        inputs,
         http: { port, host: values.host ?? "127.0.0.1" },
         onListening: (boundPort) => io.stdout(`opg node: operator ${operator}, chain ${chain.chainId}, http://${values.host ?? "127.0.0.1"}:${boundPort}, state ${statePath}\n`),
       });

@@ -270,13 +270,17 @@ export const inferCommand: CliCommand = {
 Reserves the max fee from your escrow (opg escrow deposit), requests the inference from the
 RequestBook and waits until an operator (opg node) fulfils it; prints the outputs the contract verified.
 ${REQUEST_USAGE}
+  --input-uri <uri>    carry only this URI on-chain: it serves the quantized input as {"input": ["<int>", …]}
+                       (the node fetches it and checks it against the commitment of --input)
   --timeout <seconds>  how long to wait (default 300)
   --json               one JSON object: {"requestId", "tier", "verified", "output", "gasUsed", "fee"}
 ${CHAIN_USAGE}
 `,
   async run(args, io) {
-    const { values } = parseOptions(args, { ...CHAIN_OPTIONS, ...REQUEST_OPTIONS, timeout: { type: "string" }, json: { type: "boolean" } }, { min: 0, max: 0, names: "no positional arguments" });
+    const { values } = parseOptions(args, { ...CHAIN_OPTIONS, ...REQUEST_OPTIONS, "input-uri": { type: "string" }, timeout: { type: "string" }, json: { type: "boolean" } }, { min: 0, max: 0, names: "no positional arguments" });
     const spec = await requestSpec(values, io);
+    const inputUri = values["input-uri"];
+    if (inputUri !== undefined && !/^(https?|file):\/\/\S+$/.test(inputUri)) throw new UsageError(`--input-uri must be an http(s) or file: URI, got ${JSON.stringify(inputUri.slice(0, 200))}`);
     const timeout = intOption(values.timeout, "--timeout", 300, 86_400);
     const { contracts, signer } = await signed(values, io);
     const progress = !values.json && io.isTTY;
@@ -292,6 +296,7 @@ ${CHAIN_USAGE}
         ...(spec.operator === undefined ? {} : { operator: spec.operator }),
         ttlSeconds: spec.ttl,
         timeoutMs: timeout * 1000,
+        ...(inputUri === undefined ? {} : { inputUri }),
         onRequested: (r) => {
           if (progress) io.stderr(`request ${r.requestId} (gas ${r.gasUsed}); waiting for an operator…\n`);
         },
@@ -299,7 +304,8 @@ ${CHAIN_USAGE}
     );
     const values_ = [...result.values];
     let output: unknown = [values_];
-    if (spec.outputShape !== undefined) {
+    // --build describes the first model: its output shape is the result's only for a single model.
+    if (spec.outputShape !== undefined && spec.pipeline.length === 1) {
       try {
         output = nestValues(values_, spec.outputShape);
       } catch {
