@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {VerificationCore} from "../core/VerificationCore.sol";
+import {BatchFulfilment} from "./BatchFulfilment.sol";
 import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
@@ -29,7 +30,7 @@ import {Tier} from "../types/Tier.sol";
 ///      (`requestIdOf`) and resent with each call, which costs calldata instead of ~22,100 gas per
 ///      stored word. A step's receipt is rebuilt here from the request, so evidence can only ever be
 ///      for the requested model, input chain, requester and deadline.
-contract RequestBook is IRequestBook, VerificationCore, ReentrancyGuardTransient {
+contract RequestBook is ReentrancyGuardTransient, BatchFulfilment {
     /// @notice Pipelines take at most this many models (their tiers pack into 64 bits).
     uint256 public constant MAX_STEPS = 16;
 
@@ -100,7 +101,7 @@ contract RequestBook is IRequestBook, VerificationCore, ReentrancyGuardTransient
         address operator,
         StepEvidence[] calldata steps,
         int256[] calldata outputs
-    ) external nonReentrant returns (bytes32 requestId) {
+    ) public override nonReentrant returns (bytes32 requestId) {
         requestId = _openRequest(requester, params);
         if (params.operator != address(0) && params.operator != operator) {
             revert RequestBookWrongOperator(params.operator, operator);
@@ -164,7 +165,7 @@ contract RequestBook is IRequestBook, VerificationCore, ReentrancyGuardTransient
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IRequestBook
-    function requestIdOf(address requester, RequestParams calldata params) external view returns (bytes32) {
+    function requestIdOf(address requester, RequestParams calldata params) public view override returns (bytes32) {
         return _requestId(requester, params);
     }
 
