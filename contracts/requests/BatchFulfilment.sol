@@ -112,7 +112,7 @@ abstract contract BatchFulfilment is IRequestBook, IBatchFulfilment, Verificatio
         override
         returns (bool)
     {
-        if (store != address(0) && _BATCH_STORE_SLOT.asAddress().tload() == store) {
+        if (_BATCH_STORE_SLOT.asAddress().tload() == store) {
             if (keccak256(abi.encode(_MARK_TAG, store, proof, signals)).asBoolean().tload()) return true;
         }
         return super._verifyProof(store, proof, signals);
