@@ -4,12 +4,11 @@
  * request of a requester, operator and model owner whose balance slots already exist).
  */
 import type { network } from "hardhat";
-import { commitQuantized } from "../../src/commitments/index.ts";
 import { provenRequestStep, zkRegistrationFields } from "../../src/pipeline/index.ts";
 import { Tier } from "../../src/receipts/tier.ts";
 import { buildRequestParams, fulfilAuthorizedRequest, fulfilRequest, signAuthorization, signedRequestStep, submitRequest, type RequestContext } from "../../src/requests/index.ts";
 import { connect, depositWithPermit, registerModel, stakeOperator } from "../../src/settlement/index.ts";
-import { quantizeInput, type ZkBuild } from "../../src/zkml/index.ts";
+import { commitModelInput, quantizeInput, type ZkBuild } from "../../src/zkml/index.ts";
 import { deploySystem } from "../demo/system.ts";
 
 type Connection = Awaited<ReturnType<typeof network.create>>;
@@ -41,7 +40,8 @@ export async function benchRequestGas(connection: Connection, head: { build: ZkB
   const book = connect(deployment, requester).requests!;
   const { scaleBits } = head.build.model;
   const quantized = quantizeInput(head.build.model, head.input);
-  const inputCommitment = await commitQuantized(quantized, scaleBits);
+  // The circuit's input commitment (packed at the model's input width): what a ZK step proves.
+  const inputCommitment = await commitModelInput(head.build.model, quantized);
   let nonce = 1n;
 
   const round = async (tier: typeof Tier.Signature | typeof Tier.ZK) => {
