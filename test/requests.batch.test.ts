@@ -209,19 +209,32 @@ describe("RequestBook — batch ZK fulfilment (fulfilZkBatch)", function () {
     await rejects(fulfilZkBatch(bookOf(s), s.stranger, [s.items[0]!, s.items[0]!]), "same request");
   });
 
-  it("applies every check fulfil applies: a request already fulfilled, or for another operator, refuses the batch", async () => {
+  it("applies every check fulfil applies (expired, another operator), and skips a request fulfilled meanwhile", async () => {
     const s = await chain.networkHelpers.loadFixture(ready);
-    const first = s.items[1]!;
-    await (await s.requests.fulfil(first.ctx.requester, paramsArg(first.ctx.params), s.operator.address, zkBatchArg([first])[0]!.steps, [...first.outputs])).wait();
     const before = await state(s);
-    await expect(s.requests.fulfilZkBatch(s.modelId, s.operator.address, zkBatchArg(s.items)))
-      .to.be.revertedWithCustomError(s.requests, "RequestBookNotOpen")
-      .withArgs(idOf(first), RequestStatus.Fulfilled);
     // Proofs bound to the operator cannot pay a stranger (the batch binds every proof to `operator`).
-    const rest = s.items.filter((_, i) => i !== 1);
-    await expect(s.requests.fulfilZkBatch(s.modelId, s.stranger.address, zkBatchArg(rest))).to.be.revertedWithCustomError(s.requests, "RequestBookBatchInvalidProof").withArgs(0, idOf(rest[0]!));
+    await expect(s.requests.fulfilZkBatch(s.modelId, s.stranger.address, zkBatchArg(s.items))).to.be.revertedWithCustomError(s.requests, "RequestBookBatchInvalidProof").withArgs(0, idOf(s.items[0]!));
+    // Past the deadline the batch refuses with fulfil's own error, and moves nothing.
+    const named = s.items[0]!.ctx.params;
+    const snapshot = await s.networkHelpers.takeSnapshot();
+    await s.networkHelpers.time.increase(3601);
+    await expect(s.requests.fulfilZkBatch(s.modelId, s.operator.address, zkBatchArg(s.items))).to.be.revertedWithCustomError(s.requests, "RequestBookExpired").withArgs(idOf(s.items[0]!), named.deadline);
+    await snapshot.restore();
     expect(await state(s)).to.deep.equal(before);
-    await expect(s.requests.fulfilZkBatch(s.modelId, s.operator.address, zkBatchArg(rest))).to.emit(s.requests, "ZkBatchFulfilled").withArgs(s.modelId, s.operator.address, rest.length);
+
+    // Someone fulfils request 1 on its own first (front-running the batch): the batch skips it and goes on.
+    const first = s.items[1]!;
+    await (await s.requests.connect(s.stranger).fulfil(first.ctx.requester, paramsArg(first.ctx.params), s.operator.address, zkBatchArg([first])[0]!.steps, [...first.outputs])).wait();
+    const operatorBefore = await s.hub.balanceOf(s.operator.address);
+    const { fulfilments, skipped } = await fulfilZkBatch(bookOf(s), s.stranger, s.items);
+    expect(skipped).to.deep.equal([idOf(first)]);
+    expect(fulfilments.map((f) => f.requestId)).to.deep.equal(s.items.filter((_, i) => i !== 1).map(idOf));
+    const paid = fulfilments.reduce((sum, f) => sum + f.fee, 0n);
+    expect(await s.hub.balanceOf(s.operator.address)).to.equal(operatorBefore + (paid * 7_000n) / 10_000n);
+    const after = await state(s);
+    expect(after.results.every(([status]) => status === BigInt(RequestStatus.Fulfilled))).to.equal(true);
+    const logs = (await s.ethers.provider.getTransactionReceipt(fulfilments[0]!.transactionHash))!.logs.map((l) => s.requests.interface.parseLog(l));
+    expect(logs.find((l) => l?.name === "ZkBatchFulfilled")?.args.toArray().map(String)).to.deep.equal([s.modelId, s.operator.address, String(K - 1)]);
   });
 
   it("checks the batch off-chain as the chain does: same coefficients, same verdict, the bad proofs found", async () => {

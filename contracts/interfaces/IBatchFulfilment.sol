@@ -30,14 +30,19 @@ interface IBatchFulfilment {
     /// @notice The batch's proofs do not all verify; proof `index` (request `requestId`) is invalid.
     error RequestBookBatchInvalidProof(uint256 index, bytes32 requestId);
 
-    /// @notice `count` proofs of `modelId` by `operator` were verified together and their requests fulfilled
-    ///         (each also emits InferenceFulfilled, like `fulfil`).
+    /// @notice A batch's proofs of `modelId` by `operator` were verified together and `count` requests
+    ///         fulfilled (each also emits InferenceFulfilled, like `fulfil`).
     event ZkBatchFulfilled(bytes32 indexed modelId, address indexed operator, uint256 count);
+    /// @notice A request of the batch was already fulfilled when the batch ran (by another transaction):
+    ///         left as it was, the rest of the batch goes on.
+    event ZkBatchRequestSkipped(bytes32 indexed requestId);
 
     /// @notice Fulfils every request of `batch` for `operator`: single-step requests for model `modelId`
     ///         at the ZK tier, their proofs verified in one batch, then each request fulfilled in order
     ///         exactly as `fulfil(requester, params, operator, steps, outputs)` would (any check failing
-    ///         for any request reverts the whole batch). Anyone may submit.
+    ///         for any request reverts the whole batch), except that a request already fulfilled is
+    ///         skipped (`ZkBatchRequestSkipped`): front-running one request cannot sink the batch.
+    ///         Anyone may submit.
     /// @return requestIds The requests' ids, in batch order.
     function fulfilZkBatch(bytes32 modelId, address operator, ZkFulfilment[] calldata batch)
         external

@@ -42,6 +42,14 @@ abstract contract BatchFulfilment is IRequestBook, IBatchFulfilment, Verificatio
     /// @inheritdoc IRequestBook
     function requestIdOf(address requester, RequestParams calldata params) public view virtual override returns (bytes32);
 
+    /// @inheritdoc IRequestBook
+    function resultOf(bytes32 requestId)
+        public
+        view
+        virtual
+        override
+        returns (Status status, Tier tier, bytes32 outputCommitment);
+
     /// @inheritdoc IBatchFulfilment
     function fulfilZkBatch(bytes32 modelId, address operator, ZkFulfilment[] calldata batch)
         external
@@ -53,12 +61,21 @@ abstract contract BatchFulfilment is IRequestBook, IBatchFulfilment, Verificatio
         if (store == address(0)) revert IInferenceHub.InferenceHubNoVerifyingKey(modelId);
         requestIds = _verifyAndMark(store, modelId, operator, batch);
         _BATCH_STORE_SLOT.asAddress().tstore(store);
+        uint256 fulfilled;
         for (uint256 i = 0; i < k; ++i) {
+            // Fulfilled since the batch was sent (by anyone, e.g. front-running one request): skipped, so
+            // that one request cannot sink the others.
+            (Status status,,) = resultOf(requestIds[i]);
+            if (status == Status.Fulfilled) {
+                emit ZkBatchRequestSkipped(requestIds[i]);
+                continue;
+            }
             ZkFulfilment calldata f = batch[i];
             fulfil(f.requester, f.params, operator, f.steps, f.outputs);
+            ++fulfilled;
         }
         _BATCH_STORE_SLOT.asAddress().tstore(address(0));
-        emit ZkBatchFulfilled(modelId, operator, k);
+        emit ZkBatchFulfilled(modelId, operator, fulfilled);
     }
 
     /// @dev Checks the batch's shape, verifies every proof in one call and marks each as verified.

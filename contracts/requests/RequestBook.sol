@@ -170,7 +170,7 @@ contract RequestBook is ReentrancyGuardTransient, BatchFulfilment {
     }
 
     /// @inheritdoc IRequestBook
-    function resultOf(bytes32 requestId) external view returns (Status status, Tier tier, bytes32 outputCommitment) {
+    function resultOf(bytes32 requestId) public view override returns (Status status, Tier tier, bytes32 outputCommitment) {
         uint256 state = _state[requestId];
         status = _status(state);
         if (status == Status.Fulfilled) {

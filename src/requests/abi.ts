@@ -5,6 +5,7 @@ import { REQUEST_PARAMS_TUPLE as P, STEP_EVIDENCE_TUPLE as E } from "./types.ts"
 export const BATCH_FULFILMENT_ABI = [
   `function fulfilZkBatch(bytes32 modelId, address operator, (address requester, ${P} params, ${E}[] steps, int256[] outputs)[] batch) returns (bytes32[] requestIds)`,
   "event ZkBatchFulfilled(bytes32 indexed modelId, address indexed operator, uint256 count)",
+  "event ZkBatchRequestSkipped(bytes32 indexed requestId)",
   "error RequestBookBatchEmpty()",
   "error RequestBookBatchNotSingleZkStep(uint256 index)",
   "error RequestBookBatchMixedModels(uint256 index, bytes32 modelId)",

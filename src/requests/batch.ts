@@ -7,6 +7,7 @@
  */
 import type { Contract, Signer } from "ethers";
 import { InvalidInputError } from "../errors.ts";
+import type { Hex } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
 import { mined } from "../settlement/client.ts";
 import { onChain } from "../settlement/errors.ts";
@@ -49,24 +50,36 @@ export function zkBatchArg(items: readonly BatchItem[]) {
   return items.map((item) => ({ requester: item.ctx.requester, params: paramsArg(item.ctx.params), steps: evidenceArg(item.steps), outputs: [...item.outputs] }));
 }
 
+/** What one fulfilZkBatch transaction did. */
+export interface ZkBatchResult {
+  /** The requests it fulfilled, in batch order. */
+  readonly fulfilments: Fulfilment[];
+  /** The requests it skipped because another transaction had fulfilled them first. */
+  readonly skipped: Hex[];
+  readonly gasUsed: bigint;
+}
+
 /**
- * Submits `fulfilZkBatch` (anyone may send it; the items' operator is paid) and returns each request's
- * fulfilment, in batch order, with the transaction's gas.
+ * Submits `fulfilZkBatch` (anyone may send it; the items' operator is paid) and returns each fulfilled
+ * request's fulfilment, the skipped ones (already fulfilled by another transaction) and the gas.
  */
-export async function fulfilZkBatch(
-  book: Contract,
-  sender: Signer,
-  items: readonly BatchItem[],
-  overrides: { gasLimit?: bigint } = {},
-): Promise<{ fulfilments: Fulfilment[]; gasUsed: bigint }> {
+export async function fulfilZkBatch(book: Contract, sender: Signer, items: readonly BatchItem[], overrides: { gasLimit?: bigint } = {}): Promise<ZkBatchResult> {
   const { modelId, operator } = checkZkBatch(items);
   const connected = book.connect(sender) as Contract;
   const receipt = await onChain(() => mined(connected.getFunction("fulfilZkBatch")(modelId, operator, zkBatchArg(items), { ...overrides })));
-  const fulfilments = items.map((item) => {
+  const address = (book.target as string).toLowerCase();
+  const skipped = receipt.logs
+    .filter((log) => log.address.toLowerCase() === address)
+    .map((log) => book.interface.parseLog(log))
+    .filter((parsed) => parsed?.name === "ZkBatchRequestSkipped")
+    .map((parsed) => parsed!.args.getValue("requestId") as Hex);
+  const fulfilments: Fulfilment[] = [];
+  for (const item of items) {
     const requestId = requestIdOf(item.ctx.chainId, item.ctx.book, item.ctx.requester, item.ctx.params);
+    if (skipped.includes(requestId)) continue;
     const found = fulfilmentIn(book, receipt, requestId, 1);
     if (found === undefined) throw new InvalidInputError(`the batch transaction emitted no InferenceFulfilled for request ${requestId}`);
-    return found;
-  });
-  return { fulfilments, gasUsed: receipt.gasUsed };
+    fulfilments.push(found);
+  }
+  return { fulfilments, skipped, gasUsed: receipt.gasUsed };
 }
