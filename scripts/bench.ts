@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { network } from "hardhat";
 import { releaseZkResources } from "../src/zkml/index.ts";
+import { benchBatchGroth16, writeBatchGroth16 } from "./bench/batch-groth16.ts";
 import { benchChallenge } from "./bench/challenge.ts";
 import { benchCli } from "./bench/cli.ts";
 import { benchHubGas, verifierGas } from "./bench/gas.ts";
@@ -99,6 +100,9 @@ try {
   say("Measuring CLI start-up (compiled bin)…");
   const cli = await benchCli(head.build.dir, { input: [head.input] });
 
+  say("Measuring batch Groth16 verification (16 proofs of one model) and fulfilZkBatch…");
+  const batchGroth16 = await benchBatchGroth16(head);
+
   say("Measuring Nitro attestation verification throughput…");
   const nitro = await benchNitro();
 
@@ -133,12 +137,15 @@ try {
   };
   await mkdir("bench", { recursive: true });
   await writeFile("bench/results.json", JSON.stringify(results, null, 2) + "\n");
+  await writeBatchGroth16(batchGroth16);
 
   table("Gas", Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, { gas: v }])));
   say(`  signature receipt, steady state: ${gas["signatureReceipt"]} (target ≤ 100,000)`);
   say(`  2-step operation ${gas["operation.2step"]} vs separate ${gas["separate.2step"]}; 3-step ${gas["operation.3step"]} vs ${gas["separate.3step"]}`);
   say(`  challenge ${challenge.gas}; a pending signature receipt costs ${challenge.pendingReceiptExtraGas} more (target ≤ 25,000)`);
   table("Inference requests (gas)", { signature: requests.signature, zk: requests.zk });
+  table("Batch Groth16 verification (execution gas per proof, by batch size)", { verifyBatch: batchGroth16.curve, verifyProof: { "1": batchGroth16.singleGas } });
+  say(`  ${batchGroth16.gasPerProof} per proof at ${batchGroth16.proofs} = ${batchGroth16.ratio}× one verifyProof (target ≤ 0.35); fulfilZkBatch ${batchGroth16.fulfilment.batchedPerRequest} per request vs fulfil ${batchGroth16.fulfilment.single}`);
   if (Object.keys(verifier).length > 0) table("Groth16 verification (execution gas; calldata separate)", verifier);
   table("Request latency, request → callback (ms, median)", { "mlp-41-82-82-1": requests.latencyMs });
   say(`  ZK ${requests.latencyMs.zk} ms (target ≤ 3,000 with a warm prover); samples ${JSON.stringify(latency.samples)}`);

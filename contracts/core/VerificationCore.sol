@@ -104,16 +104,37 @@ abstract contract VerificationCore is EIP712 {
         if (!operators.isActive(operator)) revert IInferenceHub.InferenceHubInactiveOperator(operator);
         address store = models.verifyingKeyStoreOf(modelId);
         if (store == address(0)) revert IInferenceHub.InferenceHubNoVerifyingKey(modelId);
-        // Public signals: [inputCommitment, outputCommitment, outputs..., binding].
+        uint256[] memory signals = _proofSignals(inputCommitment, outputCommitment, outputs, receiptId, operator);
+        if (!_verifyProof(store, proof, signals)) revert IInferenceHub.InferenceHubInvalidProof(modelId);
+    }
+
+    /// @dev A ZK step's public signals: [inputCommitment, outputCommitment, outputs..., binding].
+    function _proofSignals(
+        bytes32 inputCommitment,
+        bytes32 outputCommitment,
+        uint256[] calldata outputs,
+        bytes32 receiptId,
+        address operator
+    ) internal pure returns (uint256[] memory signals) {
         uint256 n = outputs.length;
-        uint256[] memory signals = new uint256[](n + 3);
+        signals = new uint256[](n + 3);
         signals[0] = uint256(inputCommitment);
         signals[1] = uint256(outputCommitment);
         for (uint256 i = 0; i < n; ++i) {
             signals[i + 2] = outputs[i];
         }
         signals[n + 2] = ReceiptHashing.bindingOf(receiptId, operator);
-        if (!verifier.verifyProof(DataStore.read(store), proof, signals)) revert IInferenceHub.InferenceHubInvalidProof(modelId);
+    }
+
+    /// @dev Whether `proof` is valid for `signals` under the key stored at `store` (a contract that
+    ///      verifies proofs in batches answers for the ones it already checked).
+    function _verifyProof(address store, uint256[8] calldata proof, uint256[] memory signals)
+        internal
+        view
+        virtual
+        returns (bool)
+    {
+        return verifier.verifyProof(DataStore.read(store), proof, signals);
     }
 
     /// @dev Output commitments are BN254 field elements; that is what lets a result fit one word.

@@ -23,6 +23,12 @@ interface IGroth16Verifier {
     error Groth16SignalCountMismatch(uint256 expected, uint256 actual);
     /// @notice A public signal is not below the scalar field order.
     error Groth16SignalOutOfField(uint256 index);
+    /// @notice A batch holds no proof.
+    error Groth16BatchEmpty();
+    /// @notice Proofs `first` and `second` of a batch are the same eight words.
+    error Groth16BatchRepeatedProof(uint256 first, uint256 second);
+    /// @notice Public signal `index` of proof `proof` in a batch is not below the scalar field order.
+    error Groth16BatchSignalOutOfField(uint256 proof, uint256 index);
 
     /// @notice Reverts unless `verifyingKey` is well formed (every word below the base field order, every
     ///         point on its curve and not at infinity, the G2 points in the prime-order subgroup) and not
@@ -37,4 +43,25 @@ interface IGroth16Verifier {
         external
         view
         returns (bool);
+
+    /// @notice Whether every one of `proofs` is valid under `verifyingKey`, checked together with a random
+    ///         linear combination: k + 3 pairings instead of 4k, and the key's IC points multiplied once
+    ///         per call. One invalid proof makes the whole batch false (it never says which: verify the
+    ///         proofs one by one, or off-chain with src/zkml `findInvalidProofs`, to find it).
+    /// @dev `publicSignals` holds proof i's n signals at [i·n, (i+1)·n) (n fixed by the key). Reverts for
+    ///      an empty batch, a repeated proof, a signal count other than k·n or a signal outside the
+    ///      field; returns false for a batch with any invalid proof (points off the curve included) or
+    ///      when a precompile is missing. The coefficients are `batchCoefficients`: never the caller's.
+    ///      Expects a key accepted by validateVerifyingKey, like verifyProof.
+    function verifyBatch(bytes calldata verifyingKey, uint256[8][] calldata proofs, uint256[] calldata publicSignals)
+        external
+        view
+        returns (bool);
+
+    /// @notice The Fiat–Shamir coefficients r_i that `verifyBatch` weighs proof i with: nonzero field
+    ///         elements derived from a hash of the key, every proof and every public signal.
+    function batchCoefficients(bytes calldata verifyingKey, uint256[8][] calldata proofs, uint256[] calldata publicSignals)
+        external
+        pure
+        returns (uint256[] memory coefficients);
 }

@@ -5,6 +5,7 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {VerificationCore} from "../core/VerificationCore.sol";
 import {ChallengeWindows} from "../disputes/ChallengeWindows.sol";
+import {BatchFulfilment} from "./BatchFulfilment.sol";
 import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
@@ -35,7 +36,7 @@ import {Tier} from "../types/Tier.sol";
 ///      (`requestIdOf`) and resent with each call, which costs calldata instead of ~22,100 gas per
 ///      stored word. A step's receipt is rebuilt here from the request, so evidence can only ever be
 ///      for the requested model, input chain, requester and deadline.
-contract RequestBook is IRequestBook, ChallengeWindows, VerificationCore, ReentrancyGuardTransient {
+contract RequestBook is ReentrancyGuardTransient, ChallengeWindows, BatchFulfilment {
     /// @notice Pipelines take at most this many models (their tiers pack into 64 bits).
     uint256 public constant MAX_STEPS = 16;
 
@@ -108,7 +109,7 @@ contract RequestBook is IRequestBook, ChallengeWindows, VerificationCore, Reentr
         address operator,
         StepEvidence[] calldata steps,
         int256[] calldata outputs
-    ) external nonReentrant returns (bytes32 requestId) {
+    ) public override nonReentrant returns (bytes32 requestId) {
         requestId = _openRequest(requester, params);
         if (params.operator != address(0) && params.operator != operator) {
             revert RequestBookWrongOperator(params.operator, operator);
@@ -174,12 +175,12 @@ contract RequestBook is IRequestBook, ChallengeWindows, VerificationCore, Reentr
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IRequestBook
-    function requestIdOf(address requester, RequestParams calldata params) external view returns (bytes32) {
+    function requestIdOf(address requester, RequestParams calldata params) public view override returns (bytes32) {
         return _requestId(requester, params);
     }
 
     /// @inheritdoc IRequestBook
-    function resultOf(bytes32 requestId) external view returns (Status status, Tier tier, bytes32 outputCommitment) {
+    function resultOf(bytes32 requestId) public view override returns (Status status, Tier tier, bytes32 outputCommitment) {
         uint256 state = _state[requestId];
         status = _status(state);
         if (status == Status.Fulfilled && _isRefuted(requestId)) return (Status.Refuted, Tier.None, bytes32(0));

@@ -40,6 +40,7 @@ export async function benchRequestGas(connection: Connection, head: { build: ZkB
   const book = connect(deployment, requester).requests!;
   const { scaleBits } = head.build.model;
   const quantized = quantizeInput(head.build.model, head.input);
+  // The circuit's input commitment (packed at the model's input width): what a ZK step proves.
   const inputCommitment = await commitModelInput(head.build.model, quantized);
   let nonce = 1n;
 

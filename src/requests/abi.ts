@@ -2,7 +2,24 @@
 import { CLAIM } from "../disputes/abi.ts";
 import { REQUEST_PARAMS_TUPLE as P, STEP_EVIDENCE_TUPLE as E } from "./types.ts";
 
+/** The book's batch of ZK fulfilments (contracts/requests/BatchFulfilment.sol); part of REQUEST_BOOK_ABI. */
+export const BATCH_FULFILMENT_ABI = [
+  `function fulfilZkBatch(bytes32 modelId, address operator, (address requester, ${P} params, ${E}[] steps, int256[] outputs)[] batch) returns (bytes32[] requestIds)`,
+  "event ZkBatchFulfilled(bytes32 indexed modelId, address indexed operator, uint256 count)",
+  "event ZkBatchRequestSkipped(bytes32 indexed requestId)",
+  "error RequestBookBatchEmpty()",
+  "error RequestBookBatchNotSingleZkStep(uint256 index)",
+  "error RequestBookBatchMixedModels(uint256 index, bytes32 modelId)",
+  "error RequestBookBatchRepeatedRequest(uint256 first, uint256 second)",
+  "error RequestBookBatchInvalidProof(uint256 index, bytes32 requestId)",
+  "error Groth16BatchEmpty()",
+  "error Groth16BatchRepeatedProof(uint256 first, uint256 second)",
+  "error Groth16BatchSignalOutOfField(uint256 proof, uint256 index)",
+  "error Groth16SignalCountMismatch(uint256 expected, uint256 actual)",
+] as const;
+
 export const REQUEST_BOOK_ABI = [
+  ...BATCH_FULFILMENT_ABI,
   `function request(${P} params, bytes input, string inputURI) returns (bytes32 requestId)`,
   `function fulfil(address requester, ${P} params, address operator, ${E}[] steps, int256[] outputs) returns (bytes32 requestId)`,
   `function fulfilAuthorized(address requester, ${P} params, bytes requesterSignature, ${E}[] steps, int256[] outputs) returns (bytes32 requestId)`,

@@ -8,6 +8,7 @@
  *   prove(dir, input, {binding})      proof + public signals + decoded outputs
  *   loadProver(build)                 a prover holding the proving key and witness generator in memory
  *   verify(dir, proofJson)            { valid, reason }
+ *   verifyBatch(vk, proofs)           k proofs of one key in k + 3 pairings (as the chain); findInvalidProofs
  *   encodeProofForEvm / encodeVerifyingKey / assertNotForgeable   for the on-chain verifier
  */
 export * from "./errors.ts";
@@ -36,6 +37,8 @@ export type { BuildOptions, BuildResult, BuildArtifact, ZkBuild, ZkModelMetadata
 export type { ProgressEvent, ProgressListener } from "./progress.ts";
 export { prove, verify, verifyGroth16, parseBinding, readInputValues, decodeOutputs, releaseZkResources, PROOF_FORMAT } from "./prove.ts";
 export type { ZkProofBundle, ProveOptions, VerifyOptions, VerifyResult } from "./prove.ts";
+export { batchCoefficients, verifyBatch, findInvalidProofs, GROTH16_BATCH_DOMAIN } from "./batch.ts";
+export type { BatchProof, EvmProof } from "./batch.ts";
 export { loadProver } from "./prover.ts";
 export type { WarmProver, ProvenInference } from "./prover.ts";
 export {
