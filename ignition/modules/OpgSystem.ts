@@ -71,5 +71,30 @@ export default buildModule("OpgSystem", (m) => {
   m.call(enclaves, "grantRole", [id("REVOKER_ROLE"), disputes], { id: "grantRevokerToDisputes" });
   m.call(hub, "setDisputeConfig", [disputes, challengeWindow, bondMultiple]);
 
-  return { token, verifier, models, operators, quorum, enclaves, hub, requests, disputes };
+  // Batch settlement (many Signature-tier receipts under one signed root): it locks and slashes its batches'
+  // bonds itself, so it holds both roles at the operator registry. Deposits leave after `batchWithdrawalDelay`.
+  const batchWithdrawalDelay = m.getParameter("batchWithdrawalDelay", 24 * 3_600);
+  const batches = m.contract("BatchSettlement", [
+    {
+      admin,
+      token,
+      models,
+      operators,
+      verifier,
+      treasury,
+      withdrawalDelay: batchWithdrawalDelay,
+      config: {
+        window: challengeWindow,
+        bondMultiple,
+        operatorBps,
+        modelOwnerBps,
+        rewardBps: challengerRewardBps,
+        compensationBps: requesterCompensationBps,
+      },
+    },
+  ]);
+  m.call(operators, "grantRole", [id("BOND_HOLDER_ROLE"), batches], { id: "grantBondHolderToBatches" });
+  m.call(operators, "grantRole", [id("SLASHER_ROLE"), batches], { id: "grantSlasherToBatches" });
+
+  return { token, verifier, models, operators, quorum, enclaves, hub, requests, disputes, batches };
 });
