@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { network } from "hardhat";
 import { releaseZkResources } from "../src/zkml/index.ts";
+import { benchBatchSettlement } from "./bench-batch.ts";
 import { benchChallenge } from "./bench/challenge.ts";
 import { benchHubGas, verifierGas } from "./bench/gas.ts";
 import { benchRequestLatency } from "./bench/latency.ts";
@@ -79,6 +80,9 @@ try {
   const latency = await benchRequestLatency(await network.create(), { fixturesDir: defaultFixturesDir(), log: say });
   const requests = { ...requestGas, latencyMs: { signature: latency.signature, zk: latency.zk } };
 
+  say("Measuring batch settlement (one root over 1, 16, 128 and 1,024 receipts)…");
+  const batch = { settlement: await benchBatchSettlement((line) => say(line)) };
+
   say("Measuring Nitro attestation verification throughput…");
   const nitro = await benchNitro();
 
@@ -104,6 +108,7 @@ try {
     gas,
     requests,
     challenge,
+    batch,
     verifier,
     nitro,
     zk,
@@ -121,6 +126,7 @@ try {
   if (Object.keys(verifier).length > 0) table("Groth16 verification (execution gas; calldata separate)", verifier);
   table("Request latency, request → callback (ms, median)", { "mlp-41-82-82-1": requests.latencyMs });
   say(`  ZK ${requests.latencyMs.zk} ms (target ≤ 3,000 with a warm prover); samples ${JSON.stringify(latency.samples)}`);
+  say(`  batch settlement: ${batch.settlement.gasPerReceipt} gas per receipt at 1,024 receipts (target ≤ 2,000); curve ${JSON.stringify(batch.settlement.curve)}`);
   table("Nitro verification", { nitro });
   if (Object.keys(zk).length > 0) table("ZK circuits", zk as unknown as Record<string, Record<string, number>>);
   say("\nwrote bench/results.json");

@@ -19,5 +19,6 @@ export async function deploySystem(connection: Connection, parameters: { treasur
     verifier: await deployed.verifier.getAddress(),
     requests: await deployed.requests.getAddress(),
     disputes: await deployed.disputes.getAddress(),
+    batches: await deployed.batches.getAddress(),
   };
 }
