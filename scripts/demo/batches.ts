@@ -34,6 +34,7 @@ export async function batchBench(connection: Connection): Promise<BatchBench> {
   const [admin, modelOwner, maybeOperator, , treasury, a1, a2, a3] = await ethers.getSigners();
   if (!admin || !modelOwner || !maybeOperator || !treasury || !a1 || !a2 || !a3) throw new Error("the embedded chain needs eight accounts");
   const operator = maybeOperator;
+  const funder = admin;
   const deployment: Deployment = await deploySystem(connection, { treasury: treasury.address, attesters: [a1.address, a2.address, a3.address], attesterThreshold: 2 });
   if (deployment.batches === undefined) throw new Error("the deployment has no BatchSettlement");
   const asAdmin = connect(deployment, admin);
@@ -61,7 +62,7 @@ export async function batchBench(connection: Connection): Promise<BatchBench> {
     const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
     for (const requester of requesters) {
       const address = await requester.getAddress();
-      await (await contract.connect(admin).getFunction("deposit")(address, deposit)).wait();
+      await (await contract.connect(funder).getFunction("deposit")(address, deposit)).wait();
       const signed = await signAuthorization(requester, domain, { operator: operator.address, cap: deposit, expiry: now + 86_400n });
       authorizations.set(signed.id, signed);
       ids.push(signed.id);
