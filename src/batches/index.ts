@@ -6,3 +6,4 @@ export * from "./abi.ts";
 export * from "./types.ts";
 export * from "./tree.ts";
 export * from "./client.ts";
+export * from "./json.ts";

@@ -1,4 +1,5 @@
 import type { CliCommand } from "../types.ts";
+import { batchCommands } from "./batch.ts";
 import { disputeCommands } from "./disputes.ts";
 import { enclaveCommands } from "./enclave.ts";
 import { modelCommands } from "./model.ts";
@@ -22,4 +23,5 @@ export const commands: readonly CliCommand[] = [
   ...statsCommands,
   ...nodeCommands,
   ...disputeCommands,
+  ...batchCommands,
 ];
