@@ -134,14 +134,19 @@ export function leafFromValues(v: readonly unknown[]): BatchLeaf {
       throw new InvalidInputError(`leaf ${name} must be a non-negative integer`, { cause });
     }
   };
+  const modelId = hex(v[0], "modelId");
+  const inputCommitment = hex(v[1], "inputCommitment");
+  const outputCommitment = hex(v[2], "outputCommitment");
+  const outputDigest = hex(v[3], "outputDigest");
+  const requester = checkAddress(String(v[4]), "leaf requester");
   const tier = Number(uint(v[5], "tier"));
   if (tier !== Tier.Signature && tier !== Tier.TEE && tier !== Tier.ZK) throw new InvalidInputError(`leaf tier ${tier} is not a tier`);
   return {
-    modelId: hex(v[0], "modelId"),
-    inputCommitment: hex(v[1], "inputCommitment"),
-    outputCommitment: hex(v[2], "outputCommitment"),
-    outputDigest: hex(v[3], "outputDigest"),
-    requester: checkAddress(String(v[4]), "leaf requester"),
+    modelId,
+    inputCommitment,
+    outputCommitment,
+    outputDigest,
+    requester,
     tier: tier as Tier,
     price: uint(v[6], "price"),
     nonce: uint(v[7], "nonce"),
