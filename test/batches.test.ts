@@ -29,6 +29,7 @@ import { Tier } from "../src/receipts/tier.ts";
 import type { Hex } from "../src/receipts/receipt.ts";
 import { PRICES, fund, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
+import { runBatchDemo } from "../scripts/demo/batches.ts";
 
 const chain = await newChain();
 const PRICE = PRICES[0];
@@ -168,6 +169,16 @@ describe("Batch settlement", function () {
     await postBatch(r.contract, second, { ...signed2, signer: r.operator.address }, new Map([[a.id, { authorization: a.authorization, signature: "0x" as Hex }]]));
     expect((await r.batches.depositOf(alice.address)).balance).to.equal(DEPOSIT - 5n * PRICE);
     expect((await r.batches.authorizationStateOf(a.id)).settled).to.equal(5n * PRICE);
+  });
+
+  it("the demo's batch section: 64 receipts of 4 requesters under one root, a leaf verified", async () => {
+    const lines: string[] = [];
+    const [run, ...more] = await runBatchDemo(await newChain(), (line) => lines.push(line));
+    expect(more).to.have.length(0);
+    expect(run!.root).to.match(/^0x[0-9a-f]{64}$/);
+    expect(run).to.include({ receipts: 64, requesters: 4, leafVerified: true });
+    expect(run!.gasPerReceipt).to.equal(Math.round(run!.gasUsed / 64));
+    expect(lines.some((l) => l.includes(run!.root))).to.equal(true);
   });
 
   it("a deposit being withdrawn still pays settlements until its notice has passed", async () => {
