@@ -127,27 +127,35 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
         uint256[8] calldata zkProof
     ) external nonReentrant returns (Outcome memory outcome) {
         bytes32 leafHash = _checkLeaf(root, leaf, proof);
-        Batch storage batch = _batches[root];
-        if (batch.refuted) revert BatchSettlementRootRefuted(root);
-        if (block.timestamp >= batch.finalAt) revert BatchSettlementWindowClosed(root, batch.finalAt);
+        _checkOpen(root);
         if (provenOutput == leaf.outputCommitment) revert BatchSettlementSameOutput(leafHash);
         _checkProof(leafIdOf(root, leafHash), leaf, provenOutput, outputs, zkProof);
+        return _refute(root, leafHash, leaf.requester, leaf.price, provenOutput);
+    }
 
-        batch.refuted = true;
-        Config memory c = _config;
-        outcome.slashed = operators.slashBond(batch.operator, bondIdOf(root), batch.bond, batch.finalAt, address(this));
-        outcome.reward = outcome.slashed * c.rewardBps / BPS;
-        uint256 refund = leaf.price + outcome.slashed * c.compensationBps / BPS;
-        uint256 available = outcome.slashed - outcome.reward;
-        outcome.refund = refund < available ? refund : available;
-        outcome.remainder = available - outcome.refund;
-
-        if (outcome.refund != 0) _credit(leaf.requester, outcome.refund);
-        _earn(treasury, outcome.remainder);
-        if (outcome.reward != 0) token.safeTransfer(msg.sender, outcome.reward);
-        emit BatchRefuted(
-            root, leafHash, msg.sender, provenOutput, outcome.slashed, outcome.reward, outcome.refund, outcome.remainder
-        );
+    /// @inheritdoc IBatchSettlement
+    function refuteCharge(
+        bytes32 root,
+        Leaf calldata leaf,
+        bytes32[] calldata proof,
+        bytes32 previousRoot,
+        Leaf calldata previous,
+        bytes32[] calldata previousProof
+    ) external nonReentrant returns (Outcome memory outcome) {
+        bytes32 leafHash = _checkLeaf(root, leaf, proof);
+        _checkOpen(root);
+        uint256 expected = leaf.price;
+        if (leaf.nonce != 0) {
+            _checkLeaf(previousRoot, previous, previousProof);
+            if (previous.authorization != leaf.authorization || previous.nonce + 1 != leaf.nonce) {
+                revert BatchSettlementNotConsecutive(leafHash);
+            }
+            expected += previous.cumulative;
+        }
+        if (leaf.cumulative == expected) revert BatchSettlementChargeConsistent(leafHash);
+        // The requester gets back what the running total added beyond the price (nothing if it fell short).
+        uint256 overcharge = leaf.cumulative > expected ? leaf.cumulative - expected : 0;
+        return _refute(root, leafHash, leaf.requester, overcharge, bytes32(0));
     }
 
     /// @notice Sets the challenge window, bond multiple, fee split and slash shares (new batches only).
@@ -256,6 +264,37 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
         }
         _earn(operator, operatorShare);
         _earn(treasury, treasuryShare);
+    }
+
+    /// @dev Reverts unless batch `root` can still be refuted: not refuted yet, inside its window.
+    function _checkOpen(bytes32 root) private view {
+        Batch storage batch = _batches[root];
+        if (batch.refuted) revert BatchSettlementRootRefuted(root);
+        if (block.timestamp >= batch.finalAt) revert BatchSettlementWindowClosed(root, batch.finalAt);
+    }
+
+    /// @dev Refutes batch `root` (once: its bond id is slashed once): slashes the bond, pays the challenger its
+    ///      share, credits `requester` `refundBase` plus compensation, and the treasury the rest.
+    function _refute(bytes32 root, bytes32 leafHash, address requester, uint256 refundBase, bytes32 provenOutput)
+        private
+        returns (Outcome memory outcome)
+    {
+        Batch storage batch = _batches[root];
+        batch.refuted = true;
+        Config memory c = _config;
+        outcome.slashed = operators.slashBond(batch.operator, bondIdOf(root), batch.bond, batch.finalAt, address(this));
+        outcome.reward = outcome.slashed * c.rewardBps / BPS;
+        uint256 refund = refundBase + outcome.slashed * c.compensationBps / BPS;
+        uint256 available = outcome.slashed - outcome.reward;
+        outcome.refund = refund < available ? refund : available;
+        outcome.remainder = available - outcome.refund;
+
+        if (outcome.refund != 0) _credit(requester, outcome.refund);
+        _earn(treasury, outcome.remainder);
+        if (outcome.reward != 0) token.safeTransfer(msg.sender, outcome.reward);
+        emit BatchRefuted(
+            root, leafHash, msg.sender, provenOutput, outcome.slashed, outcome.reward, outcome.refund, outcome.remainder
+        );
     }
 
     /// @dev Stores the batch and locks its bond until the longer of the configured and the models' windows.

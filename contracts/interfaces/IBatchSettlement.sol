@@ -124,6 +124,10 @@ interface IBatchSettlement {
     error BatchSettlementNoCircuit(bytes32 modelId);
     /// @notice The Groth16 proof does not verify for this leaf and challenger.
     error BatchSettlementInvalidProof(bytes32 leaf);
+    /// @notice The two leaves are not consecutive receipts of one authorization.
+    error BatchSettlementNotConsecutive(bytes32 leaf);
+    /// @notice The leaf's running total is its predecessor's plus its price: nothing to refute.
+    error BatchSettlementChargeConsistent(bytes32 leaf);
     /// @notice The amount is zero.
     error BatchSettlementZeroAmount();
     /// @notice A zero address was given where an account is required.
@@ -153,7 +157,8 @@ interface IBatchSettlement {
     );
     /// @notice The requester revoked an authorization: no further settlement under it.
     event AuthorizationRevoked(bytes32 indexed authorization, address indexed requester);
-    /// @notice A leaf of batch `root` was proven wrong: the batch is refuted and its bond slashed.
+    /// @notice A leaf of batch `root` was proven wrong: the batch is refuted and its bond slashed. `provenOutput`
+    ///         is the proof's output commitment, zero when the leaf's running total was proven wrong.
     event BatchRefuted(
         bytes32 indexed root,
         bytes32 indexed leaf,
@@ -215,5 +220,18 @@ interface IBatchSettlement {
         bytes32 provenOutput,
         uint256[] calldata outputs,
         uint256[8] calldata zkProof
+    ) external returns (Outcome memory outcome);
+
+    /// @notice Refutes `leaf` of batch `root` whose running total does not chain: its `cumulative` is not
+    ///         `previous.cumulative + leaf.price`, `previous` being the receipt just before it under the same
+    ///         authorization (nonce − 1, in batch `previousRoot`), or not `leaf.price` for the first receipt
+    ///         (nonce 0; `previous` is then ignored). The requester is credited the overcharge plus compensation.
+    function refuteCharge(
+        bytes32 root,
+        Leaf calldata leaf,
+        bytes32[] calldata proof,
+        bytes32 previousRoot,
+        Leaf calldata previous,
+        bytes32[] calldata previousProof
     ) external returns (Outcome memory outcome);
 }

@@ -251,6 +251,51 @@ contract BatchSettlementTest is DisputesFixture {
         batches.challenge(root, leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
     }
 
+    function test_refutesAnInflatedRunningTotal() public {
+        (IBatchSettlement.SpendingAuthorization memory a, bytes32 id) = _authorization(1e18);
+        IBatchSettlement.Leaf[] memory first = new IBatchSettlement.Leaf[](1);
+        first[0] = _leaf(id, 0, LEAF_PRICE, TRUE_OUTPUT);
+        bytes32 rootA = _post(a, first, LEAF_PRICE);
+        // The next receipt claims 3 prices in total instead of 2: one price charged for nothing.
+        IBatchSettlement.Leaf[] memory second = new IBatchSettlement.Leaf[](1);
+        second[0] = _leaf(id, 1, 3 * LEAF_PRICE, TRUE_OUTPUT);
+        bytes32 rootB = _post(a, second, 2 * LEAF_PRICE);
+        bytes32[] memory none = new bytes32[](0);
+
+        // A consistent pair (the first receipt on its own) cannot be refuted.
+        vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementChargeConsistent.selector, rootA));
+        batches.refuteCharge(rootA, first[0], none, rootA, first[0], none);
+        // Two leaves that do not follow each other prove nothing.
+        vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementNotConsecutive.selector, rootB));
+        batches.refuteCharge(rootB, second[0], none, rootB, second[0], none);
+
+        (uint256 depositBefore,,) = batches.depositOf(payer);
+        vm.prank(challenger);
+        IBatchSettlement.Outcome memory o = batches.refuteCharge(rootB, second[0], none, rootA, first[0], none);
+        uint256 bond = 2 * LEAF_PRICE * BOND_MULTIPLE;
+        assertEq(o.slashed, bond, "the inflating batch's bond is slashed");
+        assertEq(o.refund, LEAF_PRICE + bond * COMPENSATION_BPS / 10_000, "the overcharge + compensation");
+        (uint256 depositAfter,,) = batches.depositOf(payer);
+        assertEq(depositAfter, depositBefore + o.refund, "requester refunded");
+        assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");
+        (,, ResultStatus status,) = batches.verifyLeaf(rootB, second[0], none);
+        assertEq(uint256(status), uint256(ResultStatus.Refuted), "batch refuted");
+        (,, status,) = batches.verifyLeaf(rootA, first[0], none);
+        assertEq(uint256(status), uint256(ResultStatus.Pending), "the honest batch stands");
+    }
+
+    function test_refutesAFirstReceiptChargedAboveItsPrice() public {
+        (IBatchSettlement.SpendingAuthorization memory a, bytes32 id) = _authorization(1e18);
+        IBatchSettlement.Leaf[] memory first = new IBatchSettlement.Leaf[](1);
+        first[0] = _leaf(id, 0, 2 * LEAF_PRICE, TRUE_OUTPUT);
+        bytes32 root = _post(a, first, 2 * LEAF_PRICE);
+        bytes32[] memory none = new bytes32[](0);
+        IBatchSettlement.Outcome memory o = batches.refuteCharge(root, first[0], none, bytes32(0), first[0], none);
+        assertEq(o.slashed, 2 * LEAF_PRICE * BOND_MULTIPLE, "slashed");
+        vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementRootRefuted.selector, root));
+        batches.refuteCharge(root, first[0], none, bytes32(0), first[0], none);
+    }
+
     /// @dev Batches adding `counts[i]` receipts each: what is settled never exceeds the cap, the requester pays
     ///      exactly what was settled, and the contract holds exactly deposits + earnings.
     function testFuzz_cumulativeWithinCapAndConserved(uint256 cap, uint8[4] calldata counts) public {
