@@ -51,6 +51,16 @@ export function settlementsOf(batch: Batch, authorizations: ReadonlyMap<string, 
   });
 }
 
+/** The arguments of `postBatch` (to send it through another transaction pipeline, e.g. the node's). */
+export function postBatchArgs(
+  batch: Batch,
+  signed: { header: BatchHeader; signature: Hex; signer: string },
+  authorizations: ReadonlyMap<string, SignedAuthorization>,
+): [BatchHeader, string, Hex, unknown[], { modelId: Hex; amount: bigint }[]] {
+  const fees = batch.fees.map((f) => ({ modelId: f.modelId, amount: f.amount }));
+  return [signed.header, signed.signer, signed.signature, settlementsOf(batch, authorizations), fees];
+}
+
 export interface PostedBatch {
   readonly root: Hex;
   readonly receipts: number;
@@ -69,9 +79,7 @@ export async function postBatch(
   signed: { header: BatchHeader; signature: Hex; signer: string },
   authorizations: ReadonlyMap<string, SignedAuthorization>,
 ): Promise<PostedBatch> {
-  const settlements = settlementsOf(batch, authorizations);
-  const fees = batch.fees.map((f) => ({ modelId: f.modelId, amount: f.amount }));
-  const tx = await onChain(() => contract.getFunction("postBatch")(signed.header, signed.signer, signed.signature, settlements, fees));
+  const tx = await onChain(() => contract.getFunction("postBatch")(...postBatchArgs(batch, signed, authorizations)));
   const receipt = (await onChain(() => tx.wait())) as { gasUsed: bigint; hash: string };
   const state = await contract.getFunction("batchOf")(batch.root);
   return {

@@ -24,7 +24,7 @@ import {
   leafFromJson,
   leafToJson,
   nextLeaf,
-  postBatch,
+  postBatchArgs,
   signBatch,
   type BatchLeaf,
   type SignedAuthorization,
@@ -33,6 +33,7 @@ import { inputValues } from "../execution/index.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
 import { HttpError } from "./http.ts";
+import type { TxSender } from "./sender.ts";
 import type { ServedModel } from "./models.ts";
 
 const SCHEMA = `
@@ -78,6 +79,7 @@ export class Batcher {
   #flushing: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #serving: Promise<unknown> = Promise.resolve();
+  #sender: TxSender | undefined;
 
   constructor(options: BatcherOptions) {
     this.#o = options;
@@ -87,8 +89,12 @@ export class Batcher {
     this.#db.exec(SCHEMA);
   }
 
-  /** Re-posts roots a crash left unposted, then checks the age of pending leaves periodically. */
-  start(): void {
+  /**
+   * Re-posts roots a crash left unposted, then checks the age of pending leaves periodically. `sender` is the
+   * node's transaction pipeline (the same account's nonces, taken in order, signed bytes recorded first).
+   */
+  start(sender: TxSender): void {
+    this.#sender = sender;
     void this.flush(false);
     const every = Math.max(50, Math.min(this.#o.maxAgeMs, 1_000));
     this.#timer = setInterval(() => {
@@ -251,9 +257,15 @@ export class Batcher {
     }
     const signed = await signBatch(this.#o.wallet, this.#o.domain, batch, `${this.#o.publicUrl}/v1/batches/${batch.root}`);
     try {
-      const posted = await postBatch(this.#o.contract, batch, { ...signed, signer: this.#o.wallet.address }, authorizations);
-      this.#db.prepare("UPDATE batch_roots SET status = 'posted', tx_hash = ?, gas_used = ? WHERE root = ?").run(posted.transactionHash, posted.gasUsed.toString(), root);
-      this.#o.log(`posted batch ${root}: ${posted.receipts} receipts, ${posted.gasUsed} gas (${Math.round(Number(posted.gasUsed) / posted.receipts)} per receipt)`);
+      const args = postBatchArgs(batch, { ...signed, signer: this.#o.wallet.address }, authorizations);
+      const data = this.#o.contract.interface.encodeFunctionData("postBatch", args);
+      const to = await this.#o.contract.getAddress();
+      if (this.#sender === undefined) throw new Error("the batcher was not started");
+      const tx = await this.#sender.send({ to, data }, (s) => void this.#db.prepare("UPDATE batch_roots SET tx_hash = ? WHERE root = ?").run(s.hash, root));
+      const receipt = await this.#o.provider.waitForTransaction(tx.hash);
+      if (receipt === null || receipt.status !== 1) throw new Error(`the post ${tx.hash} reverted`);
+      this.#db.prepare("UPDATE batch_roots SET status = 'posted', gas_used = ? WHERE root = ?").run(receipt.gasUsed.toString(), root);
+      this.#o.log(`posted batch ${root}: ${batch.leaves.length} receipts, ${receipt.gasUsed} gas (${Math.round(Number(receipt.gasUsed) / batch.leaves.length)} per receipt)`);
     } catch (error) {
       this.#db.prepare("UPDATE batch_roots SET error = ? WHERE root = ?").run((error as Error).message.split("\n")[0] ?? "failed", root);
       throw error;

@@ -79,7 +79,7 @@ export async function runNode(options: RunNodeOptions): Promise<void> {
   const port = await listen(server, options.http.port, options.http.host);
   try {
     await node.start();
-    options.batcher?.start();
+    options.batcher?.start(node.sender);
     options.onListening?.(port);
     options.log(`node ready: http port ${port}, polling every ${options.pollMs} ms, ${options.confirmations} confirmation(s)`);
     const reason = await stopSignal;
