@@ -4,12 +4,14 @@
  * `npm run bench -- --quick` skips the slow per-fixture ZK builds and the power-17 ptau check.
  * `npm run bench -- --zk a,b` only re-measures the named ZK models and merges them into bench/results.json.
  * `npm run bench -- --cli` only re-measures CLI start-up (`"cli": {helpMs, zkVerifyMs, helpPeakMiB, nodeBareMs}`).
+ * `npm run bench -- --batch` only re-measures batch settlement and merges it into bench/results.json's `batch`.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { network } from "hardhat";
 import { releaseZkResources } from "../src/zkml/index.ts";
-import { benchBatchGroth16, writeBatchGroth16 } from "./bench/batch-groth16.ts";
+import { benchBatchGroth16 } from "./bench/batch-groth16.ts";
+import { benchBatchSettlement } from "./bench-batch.ts";
 import { benchChallenge } from "./bench/challenge.ts";
 import { benchCli } from "./bench/cli.ts";
 import { benchHubGas, verifierGas } from "./bench/gas.ts";
@@ -74,6 +76,13 @@ async function benchCliOnly(): Promise<void> {
 
 const zkOnly = process.argv.indexOf("--zk");
 try {
+  if (process.argv.includes("--batch")) {
+    const results = JSON.parse(await readFile("bench/results.json", "utf8").catch(() => "{}")) as { batch?: Record<string, unknown> };
+    results.batch = { ...results.batch, settlement: await benchBatchSettlement((line) => say(line)) };
+    await mkdir("bench", { recursive: true });
+    await writeFile("bench/results.json", JSON.stringify(results, null, 2) + "\n");
+    process.exit(0);
+  }
   if (zkOnly >= 0) {
     await benchZkOnly((process.argv[zkOnly + 1] ?? "").split(",").filter((n) => n !== ""));
     process.exit(0);
@@ -103,6 +112,9 @@ try {
   say("Measuring batch Groth16 verification (16 proofs of one model) and fulfilZkBatch…");
   const batchGroth16 = await benchBatchGroth16(head);
 
+  say("Measuring batch settlement (one root over 1, 16, 128 and 1,024 receipts)…");
+  const batchSettlement = await benchBatchSettlement((line) => say(line));
+
   say("Measuring Nitro attestation verification throughput…");
   const nitro = await benchNitro();
 
@@ -129,6 +141,7 @@ try {
     requests,
     challenge,
     cli,
+    batch: { groth16: batchGroth16, settlement: batchSettlement },
     verifier,
     nitro,
     zk,
@@ -137,7 +150,6 @@ try {
   };
   await mkdir("bench", { recursive: true });
   await writeFile("bench/results.json", JSON.stringify(results, null, 2) + "\n");
-  await writeBatchGroth16(batchGroth16);
 
   table("Gas", Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, { gas: v }])));
   say(`  signature receipt, steady state: ${gas["signatureReceipt"]} (target ≤ 100,000)`);
@@ -149,6 +161,7 @@ try {
   if (Object.keys(verifier).length > 0) table("Groth16 verification (execution gas; calldata separate)", verifier);
   table("Request latency, request → callback (ms, median)", { "mlp-41-82-82-1": requests.latencyMs });
   say(`  ZK ${requests.latencyMs.zk} ms (target ≤ 3,000 with a warm prover); samples ${JSON.stringify(latency.samples)}`);
+  say(`  batch settlement: ${batchSettlement.gasPerReceipt} gas per receipt at 1,024 receipts (target ≤ 2,000); curve ${JSON.stringify(batchSettlement.curve)}`);
   table("Nitro verification", { nitro });
   table("CLI start-up", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a" } });
   if (Object.keys(zk).length > 0) table("ZK circuits", zk as unknown as Record<string, Record<string, number>>);

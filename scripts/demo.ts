@@ -5,6 +5,7 @@
  */
 import { network } from "hardhat";
 import { releaseZkResources } from "../src/zkml/index.ts";
+import { runBatchDemo } from "./demo/batches.ts";
 import { runDemo, type DemoReport } from "./demo/flow.ts";
 
 const json = process.argv.includes("--json");
@@ -13,7 +14,8 @@ const log = json ? () => {} : (line: string) => console.log(line);
 try {
   const connection = await network.create();
   const report: DemoReport = await runDemo(connection, log);
-  if (json) console.log(JSON.stringify(report));
+  const batches = await runBatchDemo(await network.create(), log);
+  if (json) console.log(JSON.stringify({ ...report, batches: batches.map(({ root, receipts, gasPerReceipt, leafVerified }) => ({ root, receipts, gasPerReceipt, leafVerified })) }));
 } catch (error) {
   console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
   if (process.argv.includes("--verbose") && error instanceof Error) console.error(error.stack);

@@ -18,3 +18,4 @@ export * as enclaves from "./enclaves/index.ts";
 export * as zkml from "./zkml/index.ts";
 export * as disputes from "./disputes/index.ts";
 export * as execution from "./execution/index.ts";
+export * as batches from "./batches/index.ts";

@@ -27,5 +27,6 @@ export async function deploySystem(
     verifier: await deployed.verifier.getAddress(),
     requests: await deployed.requests.getAddress(),
     disputes: await deployed.disputes.getAddress(),
+    batches: await deployed.batches.getAddress(),
   };
 }

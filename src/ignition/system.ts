@@ -1,7 +1,7 @@
 /**
  * The Ignition module of the whole system: OPG token, Groth16 verifier, model / operator / enclave
  * registries, the attester quorum behind the enclave registry, the inference hub that settles fees, the
- * request book and the disputes contract (fraud proofs). Parameters (all optional): see `OpgSystem` in
+ * request book, the disputes contract (fraud proofs) and batch settlement. Parameters (all optional): see `OpgSystem` in
  * ignition/parameters.example.json.
  *
  * `artifacts` lets a project that depends on opg-verifier deploy the packaged build of the contracts
@@ -22,6 +22,7 @@ export const SYSTEM_CONTRACTS = [
   "InferenceHub",
   "RequestBook",
   "Disputes",
+  "BatchSettlement",
 ] as const;
 export type SystemContract = (typeof SYSTEM_CONTRACTS)[number];
 
@@ -85,6 +86,31 @@ export function opgSystemModule(artifacts?: Readonly<Record<SystemContract, Arti
     m.call(enclaves, "grantRole", [id("REVOKER_ROLE"), disputes], { id: "grantRevokerToDisputes" });
     m.call(hub, "setDisputeConfig", [disputes, challengeWindow, bondMultiple]);
 
-    return { token, verifier, models, operators, quorum, enclaves, hub, requests, disputes };
+    // Batch settlement (many Signature-tier receipts under one signed root): it locks and slashes its batches'
+    // bonds itself, so it holds both roles at the operator registry. Deposits leave after `batchWithdrawalDelay`.
+    const batchWithdrawalDelay = m.getParameter("batchWithdrawalDelay", 24 * 3_600);
+    const batches = contract("BatchSettlement", [
+      {
+        admin,
+        token,
+        models,
+        operators,
+        verifier,
+        treasury,
+        withdrawalDelay: batchWithdrawalDelay,
+        config: {
+          window: challengeWindow,
+          bondMultiple,
+          operatorBps,
+          modelOwnerBps,
+          rewardBps: challengerRewardBps,
+          compensationBps: requesterCompensationBps,
+        },
+      },
+    ]);
+    m.call(operators, "grantRole", [id("BOND_HOLDER_ROLE"), batches], { id: "grantBondHolderToBatches" });
+    m.call(operators, "grantRole", [id("SLASHER_ROLE"), batches], { id: "grantSlasherToBatches" });
+
+    return { token, verifier, models, operators, quorum, enclaves, hub, requests, disputes, batches };
   });
 }

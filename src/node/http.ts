@@ -4,6 +4,8 @@
  *   GET  /v1/requests/<id>  where a request stands
  *   GET  /health            liveness and chain position (JSON)
  *   GET  /metrics           Prometheus text format
+ *   POST /v1/batch/infer    one inference under a spending authorization, settled later in a batch (with --batch)
+ *   GET  /v1/batches/<root> the published leaves of a batch this node posted
  * Errors are JSON `{"error": {"code", "message"}}` with a 4xx status for the caller's mistakes.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -18,6 +20,9 @@ export interface HttpHandlers {
   request(id: string): { status: number; body: unknown };
   health(): { status: number; body: unknown };
   metrics(): string;
+  /** Batched settlement (src/node/batcher.ts), when the node runs with it. */
+  batchInfer?(body: unknown): Promise<{ status: number; body: unknown }>;
+  batch?(root: string): string | undefined;
 }
 
 /** An error the HTTP layer reports with its own status (400 by default). */
@@ -75,6 +80,16 @@ export function createNodeServer(handlers: HttpHandlers, onError: (error: unknow
         const match = /^\/v1\/requests\/(0x[0-9a-fA-F]{64})$/.exec(url.pathname);
         if (req.method === "GET" && match !== null) {
           const { status, body } = handlers.request(match[1]!.toLowerCase());
+          return send(res, status, body);
+        }
+        const batchRoot = /^\/v1\/batches\/(0x[0-9a-fA-F]{64})$/.exec(url.pathname);
+        if (req.method === "GET" && batchRoot !== null && handlers.batch !== undefined) {
+          const dump = handlers.batch(batchRoot[1]!);
+          return dump === undefined ? send(res, 404, { error: { code: "UNKNOWN_BATCH", message: `no batch ${batchRoot[1]}` } }) : send(res, 200, dump, "application/json; charset=utf-8");
+        }
+        if (url.pathname === "/v1/batch/infer" && handlers.batchInfer !== undefined) {
+          if (req.method !== "POST") return send(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: "POST /v1/batch/infer" } });
+          const { status, body } = await handlers.batchInfer(await readBody(req));
           return send(res, status, body);
         }
         if (url.pathname === "/v1/infer") {

@@ -4,6 +4,7 @@
  * releases the prover's worker threads.
  */
 import { releaseZkResources } from "../zkml/index.ts";
+import type { Batcher } from "./batcher.ts";
 import { closeServer, createNodeServer, listen } from "./http.ts";
 import { OperatorNode, describe, type OperatorNodeOptions } from "./node.ts";
 import { tierName, type Tier } from "../receipts/tier.ts";
@@ -13,6 +14,8 @@ export interface RunNodeOptions extends OperatorNodeOptions {
   readonly onListening?: (port: number) => void;
   /** Resolves when the node should stop (default: SIGTERM or SIGINT). */
   readonly until?: Promise<unknown>;
+  /** Batched settlement of HTTP inferences under spending authorizations (POST /v1/batch/infer). */
+  readonly batcher?: Batcher | undefined;
 }
 
 function signals(): Promise<NodeJS.Signals> {
@@ -68,6 +71,7 @@ export async function runNode(options: RunNodeOptions): Promise<void> {
         };
       },
       metrics: () => node.metrics.render(),
+      ...(options.batcher === undefined ? {} : { batchInfer: (body: unknown) => options.batcher!.infer(body), batch: (root: string) => options.batcher!.published(root) }),
     },
     (error) => options.log(`http error: ${describe(error)}`),
   );
@@ -75,12 +79,14 @@ export async function runNode(options: RunNodeOptions): Promise<void> {
   const port = await listen(server, options.http.port, options.http.host);
   try {
     await node.start();
+    options.batcher?.start(node.sender);
     options.onListening?.(port);
     options.log(`node ready: http port ${port}, polling every ${options.pollMs} ms, ${options.confirmations} confirmation(s)`);
     const reason = await stopSignal;
     options.log(`shutting down (${String(reason)}): finishing requests in flight…`);
   } finally {
     await node.stop();
+    await options.batcher?.stop();
     await closeServer(server);
     await releaseZkResources();
     options.log("stopped");

@@ -20,6 +20,8 @@ export interface Deployment {
   readonly requests?: string;
   /** The Disputes contract (fraud proofs); absent in deployments made before it existed. */
   readonly disputes?: string;
+  /** The BatchSettlement contract; absent in deployments made before it existed. */
+  readonly batches?: string;
 }
 
 /** ethers contracts for a deployment, bound to a runner (a provider to read, a signer to write). */
@@ -49,9 +51,9 @@ export function connect(deployment: Deployment, runner: ContractRunner): Contrac
   };
 }
 
-const OPTIONAL_KEYS: Partial<Record<keyof Deployment, string>> = { requests: "OpgSystem#RequestBook", disputes: "OpgSystem#Disputes" };
+const OPTIONAL_KEYS: Partial<Record<keyof Deployment, string>> = { requests: "OpgSystem#RequestBook", disputes: "OpgSystem#Disputes", batches: "OpgSystem#BatchSettlement" };
 
-const IGNITION_KEYS: Record<Exclude<keyof Deployment, "requests" | "disputes">, string> = {
+const IGNITION_KEYS: Record<Exclude<keyof Deployment, "requests" | "disputes" | "batches">, string> = {
   token: "OpgSystem#OPGToken",
   hub: "OpgSystem#InferenceHub",
   models: "OpgSystem#ModelRegistry",

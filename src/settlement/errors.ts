@@ -1,18 +1,19 @@
 import { Interface, formatUnits, isCallException, type ErrorFragment } from "ethers";
+import { BATCH_SETTLEMENT_ABI } from "../batches/abi.ts";
 import { DISPUTES_ABI } from "../disputes/abi.ts";
 import { OpgError } from "../errors.ts";
 import { REQUEST_BOOK_ABI } from "../requests/abi.ts";
 import { ENCLAVE_REGISTRY_ABI, HUB_ABI, MODEL_REGISTRY_ABI, OPERATOR_REGISTRY_ABI, TOKEN_ABI } from "./abi.ts";
 
 const KNOWN_ERRORS = new Interface([
-  ...new Set([...HUB_ABI, ...REQUEST_BOOK_ABI, ...MODEL_REGISTRY_ABI, ...OPERATOR_REGISTRY_ABI, ...ENCLAVE_REGISTRY_ABI, ...TOKEN_ABI, ...DISPUTES_ABI].filter((f) => f.startsWith("error "))),
+  ...new Set([...HUB_ABI, ...REQUEST_BOOK_ABI, ...MODEL_REGISTRY_ABI, ...OPERATOR_REGISTRY_ABI, ...ENCLAVE_REGISTRY_ABI, ...TOKEN_ABI, ...DISPUTES_ABI, ...BATCH_SETTLEMENT_ABI].filter((f) => f.startsWith("error "))),
 ]);
 
 /**
  * Custom-error parameters that carry OPG amounts (18 decimals). Every amount the contracts revert with is in OPG (the
  * fee and staking token), so messages show them in OPG, as the CLI takes them (`--max-fee 50`), never in wei.
  */
-const AMOUNT_PARAMETERS = new Set(["fee", "maxFee", "balance", "needed", "price", "amount", "requested", "bonded", "allowance", "total", "bond", "free", "locked", "reserved"]);
+const AMOUNT_PARAMETERS = new Set(["fee", "maxFee", "balance", "needed", "price", "amount", "requested", "bonded", "allowance", "total", "bond", "free", "locked", "reserved", "cap", "cumulative", "settled", "paid", "fees"]);
 
 /** One decoded argument as shown in a message: amounts in OPG, everything else as is. */
 export function formatRevertArgument(name: string | undefined, type: string | undefined, value: unknown): string {

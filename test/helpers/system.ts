@@ -2,6 +2,7 @@ import { network } from "hardhat";
 import OpgSystem from "../../ignition/modules/OpgSystem.ts";
 import type {
   AttesterQuorum,
+  BatchSettlement,
   EnclaveRegistry,
   Groth16Verifier,
   InferenceHub,
@@ -54,6 +55,7 @@ export async function deployOn(connection: Connection, parameters: Record<string
     enclaves: await at<EnclaveRegistry>("EnclaveRegistry", await deployed.enclaves.getAddress()),
     hub: await at<InferenceHub>("InferenceHub", await deployed.hub.getAddress()),
     requests: await at<RequestBook>("RequestBook", await deployed.requests.getAddress()),
+    batches: await at<BatchSettlement>("BatchSettlement", await deployed.batches.getAddress()),
   };
   return { connection, ethers, networkHelpers, admin, modelOwner, operator, requester, treasury, stranger, attesters, ...contracts };
 }

@@ -30,6 +30,7 @@ const stats = () => import("./stats.ts");
 const explorer = () => import("./explorer.ts");
 const node = () => import("./node.ts");
 const disputes = () => import("./disputes.ts");
+const batch = () => import("./batch.ts");
 
 export const commands: readonly CliCommandEntry[] = [
   { path: ["model", "register"], summary: "Register a content-addressed model (optionally with a ZK circuit build)", load: model },
@@ -71,4 +72,9 @@ export const commands: readonly CliCommandEntry[] = [
   { path: ["challenge"], summary: "Refute one pending result with a Groth16 proof of its true output", load: disputes },
   { path: ["stats"], summary: "Inferences, proofs, attestations and models of a deployment, per tier", load: stats },
   { path: ["explorer"], summary: "Serve a live web page of a deployment: totals per tier, receipts, requests, proofs, models, enclave keys", load: explorer },
+  { path: ["batch", "deposit"], summary: "Deposit OPG that your spending authorizations draw on (requester)", load: batch },
+  { path: ["batch", "authorize"], summary: "Sign a capped, expiring spending authorization for an operator (requester, no transaction)", load: batch },
+  { path: ["batch", "post"], summary: "Sign one root over served receipts and settle each authorization (operator)", load: batch },
+  { path: ["batch", "verify-leaf"], summary: "Verify one receipt of a posted batch with its Merkle proof (anyone)", load: batch },
+  { path: ["batch", "claim"], summary: "Withdraw what batches earned you (operator, model owner, treasury)", load: batch },
 ];

@@ -9,7 +9,12 @@ import { createChainBook } from "../../node/chain.ts";
 import { DEFAULT_INPUT_FETCH } from "../../node/inputs.ts";
 import { closeServedModels, loadServedModels, parseModelSpec } from "../../node/models.ts";
 import { tierName, Tier } from "../../receipts/tier.ts";
-import { CHAIN_OPTIONS, CHAIN_USAGE, openChain } from "../chain.ts";
+import { batchDomain, batchSettlementAt } from "../../batches/index.ts";
+import type { Batcher } from "../../node/batcher.ts";
+import type { RequestBook } from "../../node/book.ts";
+import type { ServedModel } from "../../node/models.ts";
+import type { Hex } from "../../receipts/receipt.ts";
+import { CHAIN_OPTIONS, CHAIN_USAGE, openChain, type ChainContext } from "../chain.ts";
 import { UsageError } from "../errors.ts";
 import { parseOptions } from "../main.ts";
 import type { CliCommand } from "../types.ts";
@@ -46,6 +51,10 @@ input commitment before use; a bad one is reported once and not served:
   --input-redirects <N>   redirects followed at most (default 3)
   --allow-private-inputs  also fetch from loopback, private and link-local addresses
   --allow-file-inputs <dir>  also read file: URIs, from inside <dir> only
+  --batch-size <N>        batched settlement (POST /v1/batch/infer under a spending authorization): post a root
+                          once N receipts are pending (default 256)
+  --batch-age <ms>        … or once the oldest pending receipt is this old (default 60000)
+  --public-url <url>      where this node is reachable: batches are published at <url>/v1/batches/<root>
 ${CHAIN_USAGE}
 `;
 
@@ -67,6 +76,25 @@ async function withoutSqliteWarning<T>(load: () => Promise<T>): Promise<T> {
   } finally {
     process.emitWarning = emit;
   }
+}
+
+/** Batched settlement of HTTP inferences, when the deployment has a BatchSettlement contract. */
+async function createBatcher(
+  chain: ChainContext,
+  wallet: Wallet,
+  book: RequestBook,
+  models: ReadonlyMap<Hex, ServedModel>,
+  log: (line: string) => void,
+  options: { path: string; maxSize: number; maxAgeMs: number; publicUrl: string },
+): Promise<Batcher | undefined> {
+  const address = chain.deployment.batches;
+  if (address === undefined) return undefined;
+  const { Batcher } = await import("../../node/batcher.ts");
+  const priceOf = async (modelId: Hex) => {
+    const terms = await book.terms(modelId);
+    return terms === undefined || terms.deprecated || ((terms.acceptedTiers >> Tier.Signature) & 1) === 0 ? undefined : terms.prices[0];
+  };
+  return new Batcher({ ...options, contract: batchSettlementAt(address, wallet), domain: batchDomain(chain.chainId, address), wallet, provider: chain.provider, models, priceOf, log });
 }
 
 export const nodeCommand: CliCommand = {
@@ -93,6 +121,9 @@ export const nodeCommand: CliCommand = {
         "input-redirects": { type: "string" },
         "allow-private-inputs": { type: "boolean" },
         "allow-file-inputs": { type: "string" },
+        "batch-size": { type: "string" },
+        "batch-age": { type: "string" },
+        "public-url": { type: "string" },
       },
       { min: 0, max: 0, names: "no positional arguments (see --help)" },
     );
@@ -137,6 +168,12 @@ export const nodeCommand: CliCommand = {
     const statePath = values.state === undefined ? join(io.cwd, ".opg-node", `node-${chain.chainId}-${operator.toLowerCase()}.sqlite`) : resolve(io.cwd, values.state);
     const store = new NodeStore(statePath);
     const log = (line: string) => io.stderr(`${new Date().toISOString()} ${line}\n`);
+    const batcher = await createBatcher(chain, wallet, book, models, log, {
+      path: statePath.replace(/\.sqlite$/, "") + ".batches.sqlite",
+      maxSize: integer("batch-size", values["batch-size"], 256, 1),
+      maxAgeMs: integer("batch-age", values["batch-age"], 60_000, 10),
+      publicUrl: values["public-url"] ?? `http://${values.host ?? "127.0.0.1"}:${port}`,
+    });
     for (const m of models.values()) {
       const tiers = [Tier.Signature, ...(enclave === undefined ? [] : [Tier.TEE]), ...(m.canProve ? [Tier.ZK] : [])].map(tierName).join(", ");
       log(`serving model ${m.modelId} from ${m.runner.dir} (${m.runner.kind}; tiers ${tiers})`);
@@ -157,6 +194,7 @@ export const nodeCommand: CliCommand = {
         log,
         inputs,
         http: { port, host: values.host ?? "127.0.0.1" },
+        batcher,
         onListening: (boundPort) => io.stdout(`opg node: operator ${operator}, chain ${chain.chainId}, http://${values.host ?? "127.0.0.1"}:${boundPort}, state ${statePath}\n`),
       });
     } finally {

@@ -1,0 +1,75 @@
+/**
+ * The BatchSettlement contract's ABI (hand-written like src/settlement/abi.ts; test/batches.test.ts checks every
+ * fragment against the compiled artifact).
+ */
+export const AUTHORIZATION_TUPLE = "(address requester, address operator, uint256 cap, uint64 expiry, bytes32 salt)";
+export const LEAF_TUPLE =
+  "(bytes32 modelId, bytes32 inputCommitment, bytes32 outputCommitment, bytes32 outputDigest, address requester, uint8 tier, uint256 price, uint256 nonce, uint256 cumulative, bytes32 authorization)";
+export const HEADER_TUPLE = "(bytes32 root, uint32 leafCount, string uri)";
+export const MODEL_FEE_TUPLE = "(bytes32 modelId, uint256 amount)";
+export const SETTLEMENT_TUPLE = `(${AUTHORIZATION_TUPLE} authorization, bytes signature, ${LEAF_TUPLE} closingLeaf, bytes32[] proof)`;
+export const CONFIG_TUPLE =
+  "(uint32 window, uint16 bondMultiple, uint16 operatorBps, uint16 modelOwnerBps, uint16 rewardBps, uint16 compensationBps)";
+
+export const BATCH_SETTLEMENT_ABI = [
+  `function postBatch(${HEADER_TUPLE} header, address signer, bytes signature, ${SETTLEMENT_TUPLE}[] settlements, ${MODEL_FEE_TUPLE}[] fees)`,
+  `function verifyLeaf(bytes32 root, ${LEAF_TUPLE} leaf, bytes32[] proof) view returns (uint8 tier, bytes32 outputCommitment, uint8 status, uint64 finalAt)`,
+  `function challenge(bytes32 root, ${LEAF_TUPLE} leaf, bytes32[] proof, bytes32 provenOutput, uint256[] outputs, uint256[8] zkProof) returns ((uint256 slashed, uint256 reward, uint256 refund, uint256 remainder) outcome)`,
+  `function refuteCharge(bytes32 root, ${LEAF_TUPLE} leaf, bytes32[] proof, bytes32 previousRoot, ${LEAF_TUPLE} previous, bytes32[] previousProof) returns ((uint256 slashed, uint256 reward, uint256 refund, uint256 remainder) outcome)`,
+  `function revokeAuthorization(${AUTHORIZATION_TUPLE} authorization)`,
+  `function authorizationId(${AUTHORIZATION_TUPLE} authorization) view returns (bytes32)`,
+  `function batchDigest(${HEADER_TUPLE} header, ${MODEL_FEE_TUPLE}[] fees) view returns (bytes32)`,
+  "function authorizationStateOf(bytes32 id) view returns (uint256 settled, bool revoked)",
+  "function batchOf(bytes32 root) view returns ((address operator, uint64 finalAt, bool refuted, uint256 bond))",
+  `function config() view returns (${CONFIG_TUPLE})`,
+  "function bindingOf(bytes32 leafId, address challenger) view returns (uint256)",
+  "function leafIdOf(bytes32 root, bytes32 leafHash) pure returns (bytes32)",
+  "function bondIdOf(bytes32 root) view returns (bytes32)",
+  "function deposit(address account, uint256 amount)",
+  "function depositWithPermit(address account, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)",
+  "function requestWithdrawal(uint256 amount)",
+  "function withdraw(address to)",
+  "function claim(address to)",
+  "function depositOf(address account) view returns (uint256 balance, uint256 unlocking, uint64 unlockAt)",
+  "function earningsOf(address account) view returns (uint256)",
+  "function token() view returns (address)",
+  "function withdrawalDelay() view returns (uint64)",
+  "event BatchPosted(bytes32 indexed root, address indexed operator, address signer, uint32 leafCount, uint256 total, uint256 bond, uint64 finalAt, string uri)",
+  "event AuthorizationSettled(bytes32 indexed authorization, bytes32 indexed root, address indexed requester, uint256 cumulative, uint256 amount)",
+  "event AuthorizationRevoked(bytes32 indexed authorization, address indexed requester)",
+  "event BatchRefuted(bytes32 indexed root, bytes32 indexed leaf, address indexed challenger, bytes32 provenOutput, uint256 slashed, uint256 reward, uint256 refund, uint256 remainder)",
+  "event Deposited(address indexed from, address indexed account, uint256 amount)",
+  "event WithdrawalRequested(address indexed account, uint256 amount, uint64 unlockAt)",
+  "event Withdrawn(address indexed account, address indexed to, uint256 amount)",
+  "error BatchSettlementEmptyBatch()",
+  "error BatchSettlementRootExists(bytes32 root)",
+  "error BatchSettlementUnknownRoot(bytes32 root)",
+  "error BatchSettlementInvalidSignature(address signer)",
+  "error BatchSettlementNotOperator(address signer)",
+  "error BatchSettlementLeafNotInRoot(bytes32 root, bytes32 leaf)",
+  "error BatchSettlementInvalidAuthorization(bytes32 authorization)",
+  "error BatchSettlementWrongOperator(bytes32 authorization, address operator)",
+  "error BatchSettlementAuthorizationExpired(bytes32 authorization, uint64 expiry)",
+  "error BatchSettlementAuthorizationRevoked(bytes32 authorization)",
+  "error BatchSettlementCapExceeded(bytes32 authorization, uint256 cumulative, uint256 cap)",
+  "error BatchSettlementAlreadySettled(bytes32 authorization, uint256 cumulative, uint256 settled)",
+  "error BatchSettlementLeafMismatch(bytes32 authorization)",
+  "error BatchSettlementUnbalanced(uint256 paid, uint256 fees)",
+  "error BatchSettlementInsufficientBalance(address requester, uint256 balance, uint256 needed)",
+  "error BatchSettlementUnsupportedTier(uint8 tier)",
+  "error BatchSettlementRootRefuted(bytes32 root)",
+  "error BatchSettlementWindowClosed(bytes32 root, uint64 finalAt)",
+  "error BatchSettlementSameOutput(bytes32 leaf)",
+  "error BatchSettlementNoCircuit(bytes32 modelId)",
+  "error BatchSettlementInvalidProof(bytes32 leaf)",
+  "error BatchSettlementNotConsecutive(bytes32 leaf)",
+  "error BatchSettlementChargeConsistent(bytes32 leaf)",
+  "error BatchSettlementZeroAmount()",
+  "error BatchSettlementZeroAddress()",
+  "error BatchSettlementNotUnlocked(uint64 unlockAt)",
+  "error BatchSettlementInvalidConfig()",
+  "error BatchSettlementNotRequester(address caller)",
+  "error OperatorRegistryInsufficientFreeStake(address operator, uint256 bond, uint256 free)",
+  "error OperatorRegistryBondAlreadySlashed(bytes32 bondId)",
+  "error ModelRegistryUnknownModel(bytes32 modelId)",
+] as const;

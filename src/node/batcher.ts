@@ -1,0 +1,294 @@
+/**
+ * Batched settlement in the node: POST /v1/batch/infer serves one Signature-tier inference under a requester's
+ * spending authorization (src/batches) and answers at once with the outputs and the signed-to-be leaf; the leaves
+ * accumulate in SQLite and are posted as one root when there are `maxSize` of them or the oldest is `maxAgeMs` old.
+ *
+ * Durable at every step, in its own SQLite file: a leaf and its authorization's new running total are written in
+ * one transaction before the answer; a batch's leaves are assigned to its root (and its published form stored)
+ * in one transaction before the post is sent; after a restart, a root that is not on-chain yet is posted again
+ * (the same leaves rebuild the same root, and the contract refuses a root twice), so nothing is lost or charged
+ * twice. GET /v1/batches/<root> serves the published leaves (the root is their content address).
+ */
+import { DatabaseSync } from "node:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { ZeroHash, verifyTypedData, type Contract, type Provider, type TypedDataDomain, type Wallet } from "ethers";
+import {
+  AUTHORIZATION_TYPES,
+  authorizationFromJson,
+  authorizationId,
+  authorizationToJson,
+  authorizationValue,
+  buildBatch,
+  dumpBatch,
+  leafFromJson,
+  leafToJson,
+  nextLeaf,
+  postBatchArgs,
+  signBatch,
+  type BatchLeaf,
+  type SignedAuthorization,
+} from "../batches/index.ts";
+import { inputValues } from "../execution/index.ts";
+import type { Hex } from "../receipts/receipt.ts";
+import { Tier } from "../receipts/tier.ts";
+import { HttpError } from "./http.ts";
+import type { TxSender } from "./sender.ts";
+import type { ServedModel } from "./models.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS batch_authorizations (
+  id TEXT PRIMARY KEY, json TEXT NOT NULL, last_nonce TEXT, cumulative TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batch_leaves (
+  authorization TEXT NOT NULL, nonce TEXT NOT NULL, json TEXT NOT NULL, root TEXT, created_at INTEGER NOT NULL,
+  PRIMARY KEY (authorization, nonce)
+);
+CREATE TABLE IF NOT EXISTS batch_roots (
+  root TEXT PRIMARY KEY, dump TEXT NOT NULL, status TEXT NOT NULL, tx_hash TEXT, gas_used TEXT, error TEXT, created_at INTEGER NOT NULL
+);
+`;
+
+export interface BatcherOptions {
+  /** The batch state database (created if missing). */
+  readonly path: string;
+  /** BatchSettlement connected to the operator's wallet (which sends the posts). */
+  readonly contract: Contract;
+  readonly domain: TypedDataDomain;
+  /** Signs the roots: the operator's registered signer. */
+  readonly wallet: Wallet;
+  readonly provider: Provider;
+  readonly models: ReadonlyMap<Hex, ServedModel>;
+  /** The model's Signature-tier price (undefined: not registered or deprecated). */
+  readonly priceOf: (modelId: Hex) => Promise<bigint | undefined>;
+  readonly maxSize: number;
+  readonly maxAgeMs: number;
+  /** Prefix of the published URI (`<base>/v1/batches/<root>`). */
+  readonly publicUrl: string;
+  readonly log: (line: string) => void;
+}
+
+interface PendingLeafRow {
+  json: string;
+  created_at: number;
+}
+
+export class Batcher {
+  readonly #o: BatcherOptions;
+  readonly #db: DatabaseSync;
+  #flushing: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #serving: Promise<unknown> = Promise.resolve();
+  #sender: TxSender | undefined;
+
+  constructor(options: BatcherOptions) {
+    this.#o = options;
+    mkdirSync(dirname(resolve(options.path)), { recursive: true });
+    this.#db = new DatabaseSync(options.path);
+    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+    this.#db.exec(SCHEMA);
+  }
+
+  /**
+   * Re-posts roots a crash left unposted, then checks the age of pending leaves periodically. `sender` is the
+   * node's transaction pipeline (the same account's nonces, taken in order, signed bytes recorded first).
+   */
+  start(sender: TxSender): void {
+    this.#sender = sender;
+    void this.flush(false);
+    const every = Math.max(50, Math.min(this.#o.maxAgeMs, 1_000));
+    this.#timer = setInterval(() => {
+      const oldest = this.#db.prepare("SELECT MIN(created_at) AS t FROM batch_leaves WHERE root IS NULL").get() as { t: number | null };
+      if (oldest.t !== null && Date.now() - oldest.t >= this.#o.maxAgeMs) void this.flush(true);
+    }, every);
+  }
+
+  /** Posts whatever is pending (used on shutdown too), then stops the timer. */
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#serving.catch(() => undefined);
+    await this.flush(true);
+    this.#db.close();
+  }
+
+  /** POST /v1/batch/infer: {"authorization": <signed authorization>, "model": "0x…", "input": […]}. */
+  async infer(body: unknown): Promise<{ status: number; body: unknown }> {
+    // One at a time: a leaf's nonce and running total follow the previous one under its authorization.
+    const run = this.#serving.then(() => this.#infer(body));
+    this.#serving = run.catch(() => undefined);
+    return run;
+  }
+
+  async #infer(body: unknown): Promise<{ status: number; body: unknown }> {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(400, "BAD_REQUEST", "the body is a JSON object");
+    const b = body as Record<string, unknown>;
+    let signed: SignedAuthorization & { id: Hex };
+    try {
+      signed = authorizationFromJson(b["authorization"]);
+    } catch (cause) {
+      throw new HttpError(400, "BAD_REQUEST", `"authorization": ${(cause as Error).message}`, { cause });
+    }
+    const a = signed.authorization;
+    const id = authorizationId(this.#o.domain, a).toLowerCase() as Hex;
+    if (a.operator.toLowerCase() !== this.#o.wallet.address.toLowerCase()) {
+      throw new HttpError(403, "WRONG_OPERATOR", `the authorization names operator ${a.operator}, this node is ${this.#o.wallet.address}`);
+    }
+    let recovered: string;
+    try {
+      recovered = verifyTypedData(this.#o.domain, AUTHORIZATION_TYPES, authorizationValue(a), signed.signature);
+    } catch (cause) {
+      throw new HttpError(401, "BAD_AUTHORIZATION", "the authorization signature is malformed", { cause });
+    }
+    if (recovered.toLowerCase() !== a.requester.toLowerCase() && (await this.#o.provider.getCode(a.requester)) === "0x") {
+      throw new HttpError(401, "BAD_AUTHORIZATION", `the authorization is signed by ${recovered}, not by the requester ${a.requester}`);
+    }
+    const now = BigInt((await this.#o.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000));
+    // Leave the batch time to be posted before the authorization expires.
+    const margin = BigInt(Math.ceil(this.#o.maxAgeMs / 1000)) + 60n;
+    if (a.expiry <= now + margin) throw new HttpError(422, "AUTHORIZATION_EXPIRING", `the authorization expires at ${a.expiry}: too soon to batch (chain time ${now})`);
+
+    const modelId = typeof b["model"] === "string" ? (b["model"].toLowerCase() as Hex) : undefined;
+    const served = modelId === undefined ? undefined : this.#o.models.get(modelId) ?? [...this.#o.models.values()].find((m) => m.modelId.toLowerCase() === modelId);
+    if (served === undefined) throw new HttpError(422, "UNSERVABLE", `model ${String(b["model"])} is not served by this node`);
+    const price = await this.#o.priceOf(served.modelId);
+    if (price === undefined) throw new HttpError(422, "UNSERVABLE", `model ${served.modelId} is not registered or is deprecated`);
+
+    const previous = this.#previous(id);
+    const cumulative = (previous?.cumulative ?? 0n) + price;
+    if (cumulative > a.cap) throw new HttpError(402, "CAP_REACHED", `the authorization's cap ${a.cap} would be exceeded (${cumulative} wei used)`);
+    const [settled] = (await this.#o.contract.getFunction("authorizationStateOf")(id)) as [bigint, boolean];
+    const [balance, unlocking] = (await this.#o.contract.getFunction("depositOf")(a.requester)) as [bigint, bigint];
+    if (balance + unlocking < cumulative - settled) throw new HttpError(402, "DEPOSIT_TOO_LOW", `the requester's deposit (${balance + unlocking} wei) does not cover ${cumulative - settled} wei`);
+
+    let input: bigint[];
+    try {
+      const raw = b["input"];
+      input = Array.isArray(raw) && raw.length > 0 && raw.every((v) => typeof v === "string") ? raw.map((v) => BigInt(v)) : served.runner.quantizeInput(inputValues(raw));
+    } catch (cause) {
+      throw new HttpError(400, "BAD_REQUEST", `"input": ${(cause as Error).message.split("\n")[0]}`, { cause });
+    }
+    let execution;
+    try {
+      execution = await served.runner.execute(input);
+    } catch (cause) {
+      throw new HttpError(422, "UNSERVABLE", (cause as Error).message.split("\n")[0] ?? "the model failed", { cause });
+    }
+    const leaf = nextLeaf(previous, {
+      modelId: served.modelId,
+      inputCommitment: execution.inputCommitment,
+      outputCommitment: execution.outputCommitment,
+      outputDigest: ZeroHash as Hex,
+      requester: a.requester,
+      tier: Tier.Signature,
+      price,
+      authorization: id,
+    });
+    this.#record(id, signed, leaf);
+    const pending = (this.#db.prepare("SELECT COUNT(*) AS n FROM batch_leaves WHERE root IS NULL").get() as { n: number }).n;
+    if (pending >= this.#o.maxSize) void this.flush(true);
+    return {
+      status: 200,
+      body: { authorization: id, leaf: leafToJson(leaf), output: execution.outputValues, quantizedOutput: execution.output.map(String), outputCommitment: execution.outputCommitment, pendingReceipts: pending },
+    };
+  }
+
+  /** The published leaves of `root` (StandardMerkleTree dump), if this node posted it. */
+  published(root: string): string | undefined {
+    const row = this.#db.prepare("SELECT dump FROM batch_roots WHERE root = ?").get(root.toLowerCase()) as { dump: string } | undefined;
+    return row?.dump;
+  }
+
+  /** Roots and their state (for /health and tests). */
+  roots(): { root: string; status: string; txHash: string | null; gasUsed: string | null; error: string | null; receipts: number }[] {
+    const rows = this.#db.prepare("SELECT r.root, r.status, r.tx_hash, r.gas_used, r.error, (SELECT COUNT(*) FROM batch_leaves l WHERE l.root = r.root) AS n FROM batch_roots r ORDER BY r.created_at").all() as {
+      root: string;
+      status: string;
+      tx_hash: string | null;
+      gas_used: string | null;
+      error: string | null;
+      n: number;
+    }[];
+    return rows.map((r) => ({ root: r.root, status: r.status, txHash: r.tx_hash, gasUsed: r.gas_used, error: r.error, receipts: r.n }));
+  }
+
+  /** Posts unposted roots (oldest first), then — with `cut` — a new root over every pending leaf. Serialized. */
+  flush(cut: boolean): Promise<void> {
+    const next = this.#flushing.then(() => this.#flush(cut));
+    this.#flushing = next.catch((error: unknown) => this.#o.log(`batch post failed: ${(error as Error).message.split("\n")[0]}`));
+    return this.#flushing;
+  }
+
+  async #flush(cut: boolean): Promise<void> {
+    if (cut) this.#cut();
+    const open = this.#db.prepare("SELECT root FROM batch_roots WHERE status = 'posting' ORDER BY created_at").all() as { root: string }[];
+    for (const { root } of open) await this.#post(root);
+  }
+
+  /** Assigns every pending leaf to a new root and stores its published form, in one transaction. */
+  #cut(): void {
+    const rows = this.#db.prepare("SELECT json, created_at FROM batch_leaves WHERE root IS NULL").all() as unknown as PendingLeafRow[];
+    if (rows.length === 0) return;
+    const batch = buildBatch(rows.map((r) => leafFromJson(JSON.parse(r.json))));
+    const root = batch.root.toLowerCase();
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      this.#db.prepare("INSERT INTO batch_roots (root, dump, status, created_at) VALUES (?, ?, 'posting', ?)").run(root, dumpBatch(batch), Date.now());
+      this.#db.prepare("UPDATE batch_leaves SET root = ? WHERE root IS NULL").run(root);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  async #post(root: string): Promise<void> {
+    const state = (await this.#o.contract.getFunction("batchOf")(root)) as { finalAt: bigint };
+    if (state.finalAt !== 0n) {
+      // Posted before a crash: record it.
+      this.#db.prepare("UPDATE batch_roots SET status = 'posted' WHERE root = ?").run(root);
+      return;
+    }
+    const leaves = (this.#db.prepare("SELECT json FROM batch_leaves WHERE root = ?").all(root) as { json: string }[]).map((r) => leafFromJson(JSON.parse(r.json)));
+    const batch = buildBatch(leaves);
+    const authorizations = new Map<string, SignedAuthorization>();
+    for (const id of batch.closing.keys()) {
+      const row = this.#db.prepare("SELECT json FROM batch_authorizations WHERE id = ?").get(id) as { json: string };
+      authorizations.set(id, authorizationFromJson(JSON.parse(row.json)));
+    }
+    const signed = await signBatch(this.#o.wallet, this.#o.domain, batch, `${this.#o.publicUrl}/v1/batches/${batch.root}`);
+    try {
+      const args = postBatchArgs(batch, { ...signed, signer: this.#o.wallet.address }, authorizations);
+      const data = this.#o.contract.interface.encodeFunctionData("postBatch", args);
+      const to = await this.#o.contract.getAddress();
+      if (this.#sender === undefined) throw new Error("the batcher was not started");
+      const tx = await this.#sender.send({ to, data }, (s) => void this.#db.prepare("UPDATE batch_roots SET tx_hash = ? WHERE root = ?").run(s.hash, root));
+      const receipt = await this.#o.provider.waitForTransaction(tx.hash);
+      if (receipt === null || receipt.status !== 1) throw new Error(`the post ${tx.hash} reverted`);
+      this.#db.prepare("UPDATE batch_roots SET status = 'posted', gas_used = ? WHERE root = ?").run(receipt.gasUsed.toString(), root);
+      this.#o.log(`posted batch ${root}: ${batch.leaves.length} receipts, ${receipt.gasUsed} gas (${Math.round(Number(receipt.gasUsed) / batch.leaves.length)} per receipt)`);
+    } catch (error) {
+      this.#db.prepare("UPDATE batch_roots SET error = ? WHERE root = ?").run((error as Error).message.split("\n")[0] ?? "failed", root);
+      throw error;
+    }
+  }
+
+  #previous(id: Hex): { nonce: bigint; cumulative: bigint } | undefined {
+    const row = this.#db.prepare("SELECT last_nonce, cumulative FROM batch_authorizations WHERE id = ?").get(id) as { last_nonce: string | null; cumulative: string } | undefined;
+    if (row === undefined || row.last_nonce === null) return undefined;
+    return { nonce: BigInt(row.last_nonce), cumulative: BigInt(row.cumulative) };
+  }
+
+  #record(id: Hex, signed: SignedAuthorization & { id: Hex }, leaf: BatchLeaf): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      this.#db
+        .prepare("INSERT INTO batch_authorizations (id, json, last_nonce, cumulative) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_nonce = excluded.last_nonce, cumulative = excluded.cumulative")
+        .run(id, JSON.stringify(authorizationToJson({ ...signed, id })), leaf.nonce.toString(), leaf.cumulative.toString());
+      this.#db.prepare("INSERT INTO batch_leaves (authorization, nonce, json, root, created_at) VALUES (?, ?, ?, NULL, ?)").run(id, leaf.nonce.toString(), JSON.stringify(leafToJson(leaf)), Date.now());
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}
