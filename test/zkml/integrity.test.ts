@@ -155,7 +155,7 @@ describe("zkml: build integrity (key hash, artifact hashes, setup check)", () =>
     await rejects(() => loadBuild(dir), /older toolkit .* rebuild it/);
   });
 
-  it("opg-zkml/2 builds of either earlier toolkit (hashes only, or packed commitment only) are refused; /3 needs both fields", async () => {
+  it("opg-zkml/2 and /3 builds (input packed at its own width, output unpacked) are refused; /4 needs the hashes and the 36-bit commitment scheme", async () => {
     const dir = join(TEMP_ROOT, "integrity-v2");
     await rm(dir, { recursive: true, force: true });
     await cp(linreg.dir, dir, { recursive: true });
