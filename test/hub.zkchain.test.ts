@@ -7,12 +7,13 @@
 import { expect } from "chai";
 import { commitQuantized } from "../src/commitments/index.ts";
 import { loadModelRunner } from "../src/execution/index.ts";
-import { BrokenChainError, OperationBuilder, operationIdOf, type Operation } from "../src/pipeline/index.ts";
+import { BrokenChainError, operationIdOf, type OperationBuilder } from "../src/pipeline/index.ts";
 import { zkRegistrationFields } from "../src/pipeline/zk.ts";
 import { Tier } from "../src/receipts/tier.ts";
 import { requestInputCommitment, quantizeValues } from "../src/requests/index.ts";
 import { flattenNested, type ZkBuild } from "../src/zkml/index.ts";
 import { PRICES, depositWithPermit, fund, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
+import { operationArgs, operationBuilder } from "./helpers/operation.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 import { buildOnnx } from "./zkml/onnx-builder.ts";
 import { cachedBuild, fixture } from "./zkml/helpers.ts";
@@ -56,26 +57,11 @@ async function ready(): Promise<Ready> {
 }
 
 async function builder(s: Ready, nonce: bigint, input: readonly number[]): Promise<OperationBuilder> {
-  const { chainId } = await s.ethers.provider.getNetwork();
-  const now = BigInt(await s.networkHelpers.time.latest());
-  return new OperationBuilder({
-    chainId,
-    hub: await s.hub.getAddress(),
-    requester: s.requester.address,
-    nonce,
-    deadline: now + 3600n,
-    // What a requester computes: the values and the first model's scale, nothing else.
-    inputCommitment: await requestInputCommitment(quantizeValues(input, 12), 12),
-  });
+  // What a requester computes: the values and the first model's scale, nothing else.
+  return operationBuilder(s, nonce, await requestInputCommitment(quantizeValues(input, 12), 12));
 }
 
-function args(operation: Operation, policy: { minEach: Tier; minFinal: Tier }, maxFee = 10_000n * OPG) {
-  return [
-    operation.steps.map((r) => ({ ...r })),
-    operation.evidence.map((e) => ({ signer: e.signer, signature: e.signature, proof: [...e.proof], outputs: [...e.outputs] })),
-    { inputCommitment: operation.context.inputCommitment, minEachStep: policy.minEach, minFinalStep: policy.minFinal, maxFee },
-  ] as const;
-}
+const args = operationArgs;
 
 describe("InferenceHub — operations chaining ZK steps by one commitment scheme", function () {
   this.timeout(900_000);
