@@ -7,10 +7,11 @@ import { expect } from "chai";
 import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { commitQuantized } from "../src/commitments/index.ts";
 import { zkEvidence } from "../src/pipeline/zk.ts";
 import { bindingOf, receiptId } from "../src/receipts/index.ts";
 import { Tier } from "../src/receipts/tier.ts";
-import { commitModelInput, encodeProofForEvm, flattenNested, prove, quantizeInput, verify, type ZkBuild, type ZkProofBundle } from "../src/zkml/index.ts";
+import { encodeProofForEvm, flattenNested, prove, quantizeInput, verify, type ZkBuild, type ZkProofBundle } from "../src/zkml/index.ts";
 import { PRICES, depositWithPermit, fund, makeReceipt, stakeOperator } from "./helpers/actors.ts";
 import { keyOf, runOpg } from "./helpers/cli.ts";
 import { deploymentOf } from "./helpers/enclave.ts";
@@ -31,10 +32,10 @@ describe("zkml: conv-mnist-4l end to end (build, prove, register --zk, verify on
     bundle = await prove(build, fixture(NAME).input, { binding: 99n });
   });
 
-  it("fits the constraint budget, with the input committed packed at its range width", () => {
+  it("fits the constraint budget, with its input and output committed by commitQuantized (packed at 36 bits)", () => {
     const m = build.metadata;
     expect(m.circuit.constraints).to.be.at.most(30_000);
-    expect(m.inputCommitment).to.deep.equal({ scheme: "packed", bits: 14, valuesPerElement: 18 });
+    expect(m.commitment).to.deep.equal({ scheme: "packed", bits: 36, valuesPerElement: 7 });
     expect(m.publicSignals).to.have.length(13);
     expect(m.parameterCount).to.equal(3047);
   });
@@ -44,7 +45,7 @@ describe("zkml: conv-mnist-4l end to end (build, prove, register --zk, verify on
     const { values, shape } = flattenNested(bundle.output);
     expect(shape).to.deep.equal(f.expectedShape);
     values.forEach((v, i) => expect(withinTolerance(v, f.expected[i] ?? NaN), `output ${i}: ${v} vs ${f.expected[i]}`).to.equal(true));
-    expect(bundle.inputCommitment).to.equal(await commitModelInput(build.model, quantizeInput(build.model, f.inputValues)));
+    expect(bundle.inputCommitment).to.equal(await commitQuantized(quantizeInput(build.model, f.inputValues), build.model.scaleBits));
     expect(await verify(build, bundle)).to.deep.equal({ valid: true });
   });
 

@@ -8,6 +8,7 @@ import { zkRegistrationFields } from "../src/pipeline/zk.ts";
 import { Tier } from "../src/receipts/tier.ts";
 import { loadBuild, type ZkBuild } from "../src/zkml/index.ts";
 import { PRICES, depositWithPermit, fund, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
+import { operationArgs, operationBuilder } from "./helpers/operation.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 import { builtFixture, fixture } from "./zkml/helpers.ts";
 
@@ -54,16 +55,7 @@ async function ready(): Promise<Ready> {
 }
 
 async function builder(s: Ready, nonce: bigint): Promise<OperationBuilder> {
-  const { chainId } = await s.ethers.provider.getNetwork();
-  const now = BigInt(await s.networkHelpers.time.latest());
-  return new OperationBuilder({
-    chainId,
-    hub: await s.hub.getAddress(),
-    requester: s.requester.address,
-    nonce,
-    deadline: now + 3600n,
-    inputCommitment: await commitBytes(new TextEncoder().encode("a customer review to classify")),
-  });
+  return operationBuilder(s, nonce, await commitBytes(new TextEncoder().encode("a customer review to classify")));
 }
 
 /** TEE embedding step feeding the ZK classifier head. */
@@ -74,13 +66,7 @@ async function teeThenZk(s: Ready, nonce: bigint): Promise<Operation> {
   return op.build();
 }
 
-function args(operation: Operation, policy: { minEach: Tier; minFinal: Tier }, maxFee = 10_000n * OPG) {
-  return [
-    operation.steps.map((r) => ({ ...r })),
-    operation.evidence.map((e) => ({ signer: e.signer, signature: e.signature, proof: [...e.proof], outputs: [...e.outputs] })),
-    { inputCommitment: operation.context.inputCommitment, minEachStep: policy.minEach, minFinalStep: policy.minFinal, maxFee },
-  ] as const;
-}
+const args = operationArgs;
 
 describe("InferenceHub — hybrid operations", function () {
   this.timeout(600_000);

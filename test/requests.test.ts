@@ -15,13 +15,14 @@ import {
   type RequestContext,
   paramsArg,
   requestIdOf,
+  requestInputCommitment,
   stepBinding,
   stepReceipt,
   type RequestParams,
   type RequestStepEvidence,
 } from "../src/requests/index.ts";
 import { zkRegistrationFields } from "../src/pipeline/zk.ts";
-import { commitModelInput, encodeProofForEvm, encodePublicSignals, loadBuild, prove, quantizeInput, readInputValues, type ZkBuild } from "../src/zkml/index.ts";
+import { encodeProofForEvm, encodePublicSignals, loadBuild, prove, quantizeInput, readInputValues, type ZkBuild } from "../src/zkml/index.ts";
 import { MIN_STAKE, PRICES, depositWithPermit, fund, registerModel, stakeOperator, type System } from "./helpers/actors.ts";
 import { OPG, deployOn, newChain } from "./helpers/system.ts";
 import { builtFixture, fixture } from "./zkml/helpers.ts";
@@ -426,7 +427,7 @@ describe("RequestBook — on-chain requests", function () {
 
     it("delivers the proof's public outputs, and a proof bound to one operator cannot pay another", async () => {
       const s = await chain.networkHelpers.loadFixture(zkReady);
-      const p = await params(s, { pipeline: [s.zkModel], minEachStep: Tier.ZK, inputCommitment: await commitModelInput(build.model, values), maxFee: PRICES[2] });
+      const p = await params(s, { pipeline: [s.zkModel], minEachStep: Tier.ZK, inputCommitment: await requestInputCommitment(values, build.model.scaleBits), maxFee: PRICES[2] });
       const id = await request(s, p);
       const { steps, delivered } = await zkSteps(s, p, s.operator.address);
       await fund(s, s.stranger, MIN_STAKE);

@@ -1,21 +1,35 @@
 /**
- * The one commitment scheme every tier shares: a chained Poseidon hash (BN254 scalar field, circomlib
- * parameters) over field elements. The ZK circuits compute exactly the same function
- * (circuits/lib/commitment.circom), so a commitment made off-chain for a signature or TEE step can be
- * the input commitment a ZK step proves against.
+ * The one commitment scheme every tier shares, for every vector of fixed-point values: a request's input,
+ * each step's output, the next step's input. A signature step, a TEE step and a ZK circuit commit the same
+ * values to the same field element, so step i's output commitment is step i+1's input commitment whatever
+ * their tiers, and a requester computes an input commitment from the values and the scale alone.
  *
- *   state_0   = domainTag(kind, scaleBits, length)
+ *   commitQuantized(values, s)
+ *     = commitPacked(values, s, COMMITTED_VALUE_BITS)   when every value fits 36 signed bits (the usual case)
+ *     = the wide form                                     otherwise
+ *
+ * Both forms are a chained Poseidon hash (BN254 scalar field, circomlib parameters):
+ *
+ *   state_0   = domainTag(...)
  *   state_k+1 = Poseidon(state_k, chunk_k)        chunk_k = the next ≤ 15 elements
  *   commitment = state_last
  *
- * Domain separation puts the kind, the fixed-point scale and the length into the initial state, so a
- * vector cannot be confused with its prefix, nor quantized values with packed bytes or another scale.
+ * Packed form (kind 2): each value v with -2^(W-1) ≤ v < 2^(W-1) becomes u = v + 2^(W-1) ∈ [0, 2^W), and
+ * ⌊253 / W⌋ of them share one field element (Σ u_j · 2^(W·j) < 2^253 < p), so the packing is injective.
+ * The tag is length + scale·2^32 + kind·2^40 + W·2^48. W = COMMITTED_VALUE_BITS = 36 system-wide: the
+ * widest width that still packs 7 values per element (7 · 36 = 252 ≤ 253), ±2^35 (±8.4 million at the
+ * default scale 2^12). A circuit computes it at the cost of its range checks, which its values need
+ * anyway (circuits/lib/opg_commitment.circom): an input range-checked at B ≤ W bits, or outputs whose
+ * proven range fits W bits, pack injectively at W.
  *
- * Packed commitments (commitPacked, kind 2) first pack range-checked values: each value v with
- * -2^(B-1) ≤ v < 2^(B-1) becomes u = v + 2^(B-1) ∈ [0, 2^B), and ⌊253 / B⌋ of them share one field
- * element (Σ u_j · 2^(B·j) < 2^253 < p), so the packing is injective. The width B goes into the tag
- * too. A circuit that range-checks its input anyway gets the packing for free (it is linear in the
- * values), and hashes ⌊253 / B⌋ times fewer elements: the ZK tier commits to its input this way.
+ * Wide form (kind 0): the values themselves as field elements (negative v is p + v), 15 per Poseidon
+ * call; used only when some value needs more than 36 bits. The form is a function of the values, and the
+ * two kinds have different tags, so no two vectors share a commitment either way. A ZK circuit never
+ * produces the wide form: its inputs and outputs are proven to fit 36 bits.
+ *
+ * Domain separation puts the kind, the fixed-point scale, the length (and the packing width) into the
+ * initial state, so a vector cannot be confused with its prefix, nor quantized values with packed bytes
+ * or another scale.
  */
 /// <reference path="../types/circomlibjs.d.ts" preserve="true" />
 import type { Poseidon } from "circomlibjs";
@@ -84,9 +98,17 @@ export async function chainedPoseidon(initialState: bigint, elements: readonly b
 export const MAX_QUANTIZED_MAGNITUDE = (SNARK_SCALAR_FIELD - 1n) / 2n;
 
 /**
- * Commitment to fixed-point integers (value = round(x · 2^scaleBits)); signed values map into the field
- * (negative x is p + x). Values outside ±(p − 1)/2 are refused: they would commit like another vector
- * ([p − 1] like [−1], [5 + p] like [5]).
+ * Width of every committed fixed-point value in the packed form: 7 values share one field element
+ * (7 · 36 = 252 ≤ 253). System-wide, so that commitments never depend on which model made or consumes
+ * the values.
+ */
+export const COMMITTED_VALUE_BITS = 36;
+
+/**
+ * THE commitment to fixed-point integers (value = round(x · 2^scaleBits)) that every tier uses, for inputs
+ * and outputs alike (see the module comment): packed at COMMITTED_VALUE_BITS when every value fits 36
+ * signed bits, else the wide form. Values outside ±(p − 1)/2 are refused: they would commit like another
+ * vector ([p − 1] like [−1], [5 + p] like [5]).
  */
 export async function commitQuantized(values: readonly bigint[], scaleBits: number): Promise<Commitment> {
   const tag = domainTag(CommitmentKind.Quantized, scaleBits, values.length);
@@ -95,7 +117,14 @@ export async function commitQuantized(values: readonly bigint[], scaleBits: numb
       throw new InvalidInputError(`quantized value ${index} (${String(value)}) is outside the committable range ±(p-1)/2`);
     }
   });
+  if (fitsCommittedWidth(values)) return commitPacked(values, scaleBits, COMMITTED_VALUE_BITS);
   return toCommitment(await chainedPoseidon(tag, values.map(toField)));
+}
+
+/** True when every value fits COMMITTED_VALUE_BITS signed bits (commitQuantized then uses the packed form). */
+export function fitsCommittedWidth(values: readonly bigint[]): boolean {
+  const limit = 1n << BigInt(COMMITTED_VALUE_BITS - 1);
+  return values.every((v) => v >= -limit && v < limit);
 }
 
 /** Widest packing: 2^253 < p, so 253 bits of packed values never wrap around the field. */
@@ -141,8 +170,9 @@ export function packValues(values: readonly bigint[], bits: number): bigint[] {
 }
 
 /**
- * Packed commitment to fixed-point integers that fit `bits` signed bits (see the module comment):
- * what a ZK circuit commits its input to. Different lengths, widths or scales never share a tag.
+ * Packed commitment to fixed-point integers that fit `bits` signed bits (see the module comment). The
+ * primitive under commitQuantized, which always packs at COMMITTED_VALUE_BITS: use commitQuantized to
+ * commit to data. Different lengths, widths or scales never share a tag.
  */
 export async function commitPacked(values: readonly bigint[], scaleBits: number, bits: number): Promise<Commitment> {
   const tag = packedDomainTag(scaleBits, bits, values.length);

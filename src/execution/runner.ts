@@ -11,9 +11,9 @@
  *     outputs then quantized at the same scale (round half up). Deterministic on one runtime build, but no
  *     circuit can re-check it: such results are not challengeable by proof.
  *
- * Inputs are fixed-point integers (value = round(x · 2^s)) in both cases; the input commitment is the
- * model's (`commitInput`): for a circuit folder the one its ZK proofs carry (commitPacked at the circuit's
- * input width), for a float model commitQuantized.
+ * Inputs are fixed-point integers (value = round(x · 2^s)) in both cases, and both commitments are the
+ * one every tier uses, commitQuantized at the model's scale: the very ones a ZK proof of the same inference
+ * carries, and what the previous or next step of a pipeline commits to, whatever its tier.
  */
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
@@ -28,7 +28,6 @@ import {
   loadBuild,
   quantizeValue,
   BUILD_FILES,
-  commitModelInput,
   flattenNested,
   type ZkBuild,
 } from "../zkml/index.ts";
@@ -62,10 +61,7 @@ export interface ModelRunner {
   readonly build: ZkBuild | undefined;
   /** Quantizes real input values (checks count, finiteness and range). */
   quantizeInput(values: readonly number[]): bigint[];
-  /**
-   * The model's input commitment: its circuit's (packed at the circuit's input width, see zkml
-   * commitModelInput) for an `opg zk build` folder, commitQuantized for a model without a circuit.
-   */
+  /** The input commitment: commitQuantized(input, scaleBits), as for every model and tier. */
   commitInput(input: readonly bigint[]): Promise<Commitment>;
   /** Runs the model on a quantized input. */
   execute(input: readonly bigint[]): Promise<Execution>;
@@ -105,8 +101,8 @@ function quantizer(runner: Pick<ModelRunner, "inputSize" | "scaleBits" | "inputI
   };
 }
 
-async function finish(input: readonly bigint[], output: readonly bigint[], scaleBits: number, inputCommitmentOf: (input: readonly bigint[]) => Promise<Commitment>): Promise<Execution> {
-  const [inputCommitment, outputCommitment] = await Promise.all([inputCommitmentOf(input), commitQuantized(output, scaleBits)]);
+async function finish(input: readonly bigint[], output: readonly bigint[], scaleBits: number): Promise<Execution> {
+  const [inputCommitment, outputCommitment] = await Promise.all([commitQuantized(input, scaleBits), commitQuantized(output, scaleBits)]);
   return { input: [...input], inputCommitment, output: [...output], outputValues: output.map((v) => dequantize(v, scaleBits)), outputCommitment, scaleBits };
 }
 
@@ -122,7 +118,7 @@ export function circuitRunner(build: ZkBuild): ModelRunner {
     outputShape: model.output.shape,
     build,
     quantizeInput: quantizer(base),
-    commitInput: (q) => commitModelInput(model, q),
+    commitInput: (q) => commitQuantized(q, model.scaleBits),
     async execute(input) {
       checkQuantizedInput(base, input);
       let output: bigint[];
@@ -131,7 +127,7 @@ export function circuitRunner(build: ZkBuild): ModelRunner {
       } catch (cause) {
         throw new ExecutionError("EXECUTION_FAILED", `model ${base.name}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
       }
-      return finish(input, output, model.scaleBits, (q) => commitModelInput(model, q));
+      return finish(input, output, model.scaleBits);
     },
     async close() {},
   };
@@ -216,7 +212,7 @@ export async function floatRunner(onnxPath: string, options: FloatRunnerOptions 
         if (!Number.isFinite(x)) throw new ExecutionError("EXECUTION_FAILED", `model ${base.name}: output[${i}] is ${x}`);
         return quantizeValue(x, base.scaleBits);
       });
-      return finish(input, output, base.scaleBits, (q) => commitQuantized(q, base.scaleBits));
+      return finish(input, output, base.scaleBits);
     },
     async close() {
       await session.release();

@@ -4,7 +4,7 @@
  * signature, or a Groth16 proof bound to the step's receipt id) and checks the chain before anything
  * reaches the chain, so a broken operation fails here with a readable error rather than as a revert.
  */
-import type { Commitment } from "../commitments/index.ts";
+import { commitQuantized, type Commitment } from "../commitments/index.ts";
 import { InvalidInputError, OpgError } from "../errors.ts";
 import {
   bindingOf,
@@ -21,7 +21,7 @@ import {
 } from "../receipts/receipt.ts";
 import { Tier, parseTier, tierName, type TierName } from "../receipts/tier.ts";
 import type { StepEvidence } from "../settlement/client.ts";
-import { commitModelInput, prove, quantizeInput, type ZkBuild, type ZkProofBundle } from "../zkml/index.ts";
+import { prove, quantizeInput, type ZkBuild, type ZkProofBundle } from "../zkml/index.ts";
 import { zkEvidence } from "./zk.ts";
 
 /** The chain of commitments is broken: a step does not consume what the previous one produced. */
@@ -180,11 +180,11 @@ export function operationIdOf(operation: Operation): Hex {
 
 /**
  * The output commitment a step must publish to hand `values` to the ZK model of `next`: the values
- * quantized exactly as that circuit quantizes its input, committed as it commits its input (packed at
- * its scale and input width).
+ * quantized exactly as that circuit quantizes its input (its scale, and its input range checked), then
+ * committed with commitQuantized like every step's input and output.
  */
 export function handOffCommitment(values: readonly number[], next: ZkBuild): Promise<Commitment> {
-  return commitModelInput(next.model, quantizeInput(next.model, values));
+  return commitQuantized(quantizeInput(next.model, values), next.model.scaleBits);
 }
 
 // ------------------------------------------------------------------ JSON (the file parties pass along)

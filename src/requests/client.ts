@@ -4,7 +4,7 @@
  * (src/settlement connect()); every revert is a ContractRevertError naming the custom error.
  */
 import type { Contract, Log, Signer, TransactionReceipt } from "ethers";
-import { commitPacked, commitQuantized, type Commitment } from "../commitments/index.ts";
+import { commitQuantized, type Commitment } from "../commitments/index.ts";
 import { InvalidInputError, OpgError } from "../errors.ts";
 import { checkBytes32, type Hex } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
@@ -167,11 +167,12 @@ export async function signAuthorization(signer: Signer, chainId: bigint, book: s
 }
 
 /**
- * A request's input commitment: the first model's circuit input commitment (commitPacked at its input width
- * `inputBits`) when it has a circuit, else commitQuantized.
+ * A request's input commitment: commitQuantized(quantized, scaleBits), the commitment every tier uses, so it
+ * is the input commitment of the first step whatever its model and tier (a circuit's proofs carry it too).
+ * Nothing but the values and the first model's scale is needed: no circuit build.
  */
-export function requestInputCommitment(quantized: readonly bigint[], scaleBits: number, inputBits?: number): Promise<Commitment> {
-  return inputBits === undefined ? commitQuantized(quantized, scaleBits) : commitPacked(quantized, scaleBits, inputBits);
+export function requestInputCommitment(quantized: readonly bigint[], scaleBits: number): Promise<Commitment> {
+  return commitQuantized(quantized, scaleBits);
 }
 
 /** Quantizes float values at `scaleBits` (round(x · 2^scaleBits), as the circuits do). */
@@ -191,14 +192,9 @@ export interface InferOptions {
   readonly model?: string;
   readonly pipeline?: readonly string[];
   /** Input values (floats) and the first model's fixed-point scale; or already quantized values. */
-  /**
-   * The input, real or quantized. `inputBits` is the first model's circuit input width (model.json
-   * `inputCommitment.bits`): a model with a circuit commits its input packed at that width, and the request's
-   * input commitment must be the one its proofs (and fraud proofs) carry. Leave it out for a model without one.
-   */
   readonly input:
-    | { readonly values: readonly number[]; readonly scaleBits: number; readonly inputBits?: number }
-    | { readonly quantized: readonly bigint[]; readonly scaleBits: number; readonly inputBits?: number };
+    | { readonly values: readonly number[]; readonly scaleBits: number }
+    | { readonly quantized: readonly bigint[]; readonly scaleBits: number };
   /** Every step at this tier (default signature), or an explicit policy. */
   readonly tier?: Exclude<Tier, 0>;
   readonly policy?: { readonly minEachStep: Exclude<Tier, 0>; readonly minFinalStep: Exclude<Tier, 0> };
@@ -245,7 +241,7 @@ export async function infer(options: InferOptions): Promise<InferResult> {
   const { scaleBits } = options.input;
   const quantized = "quantized" in options.input ? [...options.input.quantized] : quantizeValues(options.input.values, scaleBits);
   if (quantized.length === 0) throw new InvalidInputError("the input has no values");
-  const inputCommitment = await requestInputCommitment(quantized, scaleBits, options.input.inputBits);
+  const inputCommitment = await requestInputCommitment(quantized, scaleBits);
   const estimate = await estimateFee(book, pipeline, policy.minEachStep, policy.minFinalStep);
   const provider = options.requester.provider;
   if (provider === null) throw new InvalidInputError("the requester signer has no provider");

@@ -15,7 +15,7 @@ import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { snarkjs } from "./snarkjs.ts";
 import type { ProgressListener } from "./progress.ts";
-import { commitQuantized, packingFactor, type Commitment } from "../commitments/index.ts";
+import { COMMITTED_VALUE_BITS, commitQuantized, packingFactor, type Commitment } from "../commitments/index.ts";
 import { CIRCUIT_NAME, compileCircuit, generateCircom, publicSignalNames } from "./circuit.ts";
 import { CircuitBuildError, ZkArtifactError } from "./errors.ts";
 import { assertNotForgeable, loadVerificationKey, loadZkeyVerificationKey, verifyingKeyHash, type Groth16VerificationKey } from "./evm.ts";
@@ -33,11 +33,13 @@ import {
 } from "./quantize.ts";
 
 /**
- * model.json's format. Version 3 merges two version-2 formats that must never be read as it: it records both
- * `artifacts` (sha256 of the r1cs, wasm and zkey) and the packed `inputCommitment` (commitPacked at the
- * input width). Older builds are refused by loadBuild (rebuild them).
+ * model.json's format. Version 4: the circuit commits its input AND its output with commitQuantized (packed
+ * at the system-wide COMMITTED_VALUE_BITS, recorded as `commitment`), so proofs of version-3 builds (input
+ * packed at the model's input width, output unpacked) carry other commitments. It records `artifacts`
+ * (sha256 of the r1cs, wasm and zkey) and the quantized model's `outputBits`. Older builds are refused by
+ * loadBuild (rebuild them).
  */
-export const METADATA_FORMAT = "opg-zkml/3";
+export const METADATA_FORMAT = "opg-zkml/4";
 
 export const BUILD_FILES = {
   circom: `${CIRCUIT_NAME}.circom`,
@@ -69,8 +71,11 @@ export interface ZkModelMetadata {
   readonly output: { readonly name: string; readonly shape: readonly number[] };
   /** Names of the public signals, in order. */
   readonly publicSignals: readonly string[];
-  /** How the public input commitment is computed: commitPacked(quantized input, scaleBits, bits). */
-  readonly inputCommitment: { readonly scheme: "packed"; readonly bits: number; readonly valuesPerElement: number };
+  /**
+   * How the public input and output commitments are computed: commitQuantized(values, scaleBits), i.e.
+   * commitPacked(values, scaleBits, bits) with bits = COMMITTED_VALUE_BITS (the same for every model).
+   */
+  readonly commitment: { readonly scheme: "packed"; readonly bits: number; readonly valuesPerElement: number };
   /** commitQuantized over every weight, bias and constant in layer order (scale of the model). */
   readonly weightsCommitment: Commitment;
   /** keccak256 of encodeVerifyingKey(verification_key.json); loadBuild checks the key against it. */
@@ -242,7 +247,7 @@ export async function buildCircuit(source: Uint8Array | string, options: BuildOp
     input: { name: model.input.name, shape: model.input.shape },
     output: { name: model.output.name, shape: model.output.shape },
     publicSignals: publicSignalNames(model.output.size),
-    inputCommitment: { scheme: "packed", bits: model.inputBits, valuesPerElement: packingFactor(model.inputBits) },
+    commitment: { scheme: "packed", bits: COMMITTED_VALUE_BITS, valuesPerElement: packingFactor(COMMITTED_VALUE_BITS) },
     weightsCommitment: await weightsCommitment(model),
     verifyingKeyHash: verifyingKeyHash(vk),
     artifacts: {
@@ -355,7 +360,7 @@ export async function loadBuild(dir: string): Promise<ZkBuild> {
   }
   const metadata = raw as ZkModelMetadata;
   if (typeof raw !== "object" || raw === null) throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
-  if ((metadata.format as string) === "opg-zkml/1" || (metadata.format as string) === "opg-zkml/2") {
+  if (["opg-zkml/1", "opg-zkml/2", "opg-zkml/3"].includes(metadata.format as string)) {
     throw new ZkArtifactError(`${root} was built by an older toolkit (${String(metadata.format)}): rebuild it with opg zk build`);
   }
   if (metadata.format !== METADATA_FORMAT) throw new ZkArtifactError(`${paths.metadata} is not an ${METADATA_FORMAT} metadata file`);
@@ -365,12 +370,12 @@ export async function loadBuild(dir: string): Promise<ZkBuild> {
     throw new ZkArtifactError(`${paths.metadata} has no valid artifact hashes (artifacts.r1cs, .wasm, .zkey)`);
   }
   const model = quantizedModelFromJson(metadata.quantized);
-  const packed = metadata.inputCommitment as Partial<ZkModelMetadata["inputCommitment"]> | undefined;
+  const packed = metadata.commitment as Partial<ZkModelMetadata["commitment"]> | undefined;
   if (
     typeof packed !== "object" || packed === null || packed.scheme !== "packed" ||
-    packed.bits !== model.inputBits || packed.valuesPerElement !== packingFactor(model.inputBits)
+    packed.bits !== COMMITTED_VALUE_BITS || packed.valuesPerElement !== packingFactor(COMMITTED_VALUE_BITS)
   ) {
-    throw new ZkArtifactError(`${paths.metadata} has no valid input commitment (inputCommitment: packed at the model's ${model.inputBits}-bit input width)`);
+    throw new ZkArtifactError(`${paths.metadata} has no valid commitment scheme (commitment: packed at the ${COMMITTED_VALUE_BITS}-bit committed value width)`);
   }
   const verificationKey = await loadVerificationKey(paths.verificationKey);
   const keyHash = verifyingKeyHash(verificationKey);

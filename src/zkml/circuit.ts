@@ -8,9 +8,10 @@
  *
  *   [inputCommitment, outputCommitment, out_0 … out_{n-1}, binding]
  *
- * - inputCommitment  = commitPacked(quantized input, s, inputBits), computed in-circuit from the private
- *                      input (its range checks are the input's range checks)
- * - outputCommitment = commitQuantized(quantized outputs, s)
+ * - inputCommitment  = commitQuantized(quantized input, s), computed in-circuit from the private input:
+ *                      packed at COMMITTED_VALUE_BITS, injective thanks to the input's range checks
+ * - outputCommitment = commitQuantized(quantized outputs, s): the same function, so it is the input
+ *                      commitment of whatever step consumes these outputs
  * - out_i            = quantized outputs as field elements (negative x is p − |x|)
  * - binding          = keccak256(abi.encode(receiptId, operator)) mod p, computed by the caller; the
  *                      only public input, constrained (squared) so that a proof is tied to one receipt
@@ -23,6 +24,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProgressListener } from "./progress.ts";
+import { COMMITTED_VALUE_BITS } from "../commitments/index.ts";
 import { CircuitBuildError } from "./errors.ts";
 import { visionLayerCircom } from "./circuit-vision.ts";
 import type { QuantizedLayer, QuantizedModel } from "./quantize.ts";
@@ -88,6 +90,14 @@ export function generateCircom(model: QuantizedModel, title = "model"): string {
   const s = model.scaleBits;
   const nIn = model.input.size;
   const nOut = model.output.size;
+  const W = COMMITTED_VALUE_BITS;
+  if (model.inputBits > W) throw new CircuitBuildError(`the input width (${model.inputBits} bits) exceeds the ${W}-bit committed value width`);
+  // Outputs proven (by the layers' range checks) to fit W bits pack as they are; wider ones are checked at W.
+  const outputRangeBits = model.outputBits <= W ? 0 : W;
+  const outputCheck =
+    outputRangeBits === 0
+      ? `Their range (${model.outputBits} bits) is proven by the layers: no check here.`
+      : `Their proven range (${model.outputBits} bits) exceeds ${W} bits: checked at ${W}.`;
   // circom expression for every tensor id, and the layer that produced it (for Relu's sign reuse).
   const refs = new Map<string, string>([[model.input.id, "in"]]);
   const producers = new Map<string, { layer: QuantizedLayer; component: string }>();
@@ -174,15 +184,17 @@ template OpgModel() {
     signal output out[${nOut}];
 
     // The input must be in range, so that the field arithmetic below equals integer arithmetic; the
-    // packed commitment range-checks it (${model.inputBits} signed bits) and packs ${Math.floor(253 / model.inputBits)} values per hashed element.
-    component inputCommit = CommitPacked(${nIn}, ${s}, ${model.inputBits});
+    // commitment (commitQuantized) range-checks it (${model.inputBits} signed bits) and packs it at the
+    // ${W}-bit committed value width, ${Math.floor(253 / W)} values per hashed element.
+    component inputCommit = CommitPacked(${nIn}, ${s}, ${W}, ${model.inputBits});
     inputCommit.in <== in;
     inputCommitment <== inputCommit.out;
 
 ${body.join("\n")}
     out <== ${ref(model.output.id)};
 
-    component outputCommit = CommitQuantized(${nOut}, ${s});
+    // Same commitment for the outputs. ${outputCheck}
+    component outputCommit = CommitPacked(${nOut}, ${s}, ${W}, ${outputRangeBits});
     outputCommit.in <== out;
     outputCommitment <== outputCommit.out;
 

@@ -9,7 +9,7 @@
  *   refused in one line instead of after minutes of compilation.
  */
 import { CircuitBuildError, OnnxImportError } from "./errors.ts";
-import { packingFactor } from "../commitments/index.ts";
+import { COMMITTED_VALUE_BITS, packingFactor } from "../commitments/index.ts";
 import type { QuantizedModel } from "./quantize.ts";
 
 /** Values in one variable tensor (the input, an activation): a circuit wire each. */
@@ -98,14 +98,20 @@ export function checkConstantValues(data: ArrayLike<number>, what: string): void
 
 /**
  * A lower bound of the circuit's constraint count (the compiler may add more, never fewer): the input's
- * range checks and its packed commitment (commitPacked: ⌊253 / B⌋ values per hashed element), the output
- * commitment, each dense or sparse (Conv, AveragePool, BatchNormalization) output's rescale (remainder and
+ * range checks and its commitment (commitQuantized: ⌊253 / 36⌋ = 7 values per hashed element), the output
+ * commitment (the same, plus 36-bit range checks when the outputs' proven range is wider), each dense or sparse (Conv, AveragePool, BatchNormalization) output's rescale (remainder and
  * quotient range checks), each ReLU and each MaxPool comparison (a range check of the difference). Gather
  * and additions are wiring or linear; layer kinds it does not know count zero, so the bound stays a bound.
  */
 export function estimateConstraints(model: QuantizedModel): number {
-  const packed = Math.ceil(model.input.size / packingFactor(model.inputBits));
-  let total = model.input.size * model.inputBits + commitmentConstraints(packed) + commitmentConstraints(model.output.size) + 1;
+  const perElement = packingFactor(COMMITTED_VALUE_BITS);
+  const outputChecks = model.outputBits > COMMITTED_VALUE_BITS ? model.output.size * COMMITTED_VALUE_BITS : 0;
+  let total =
+    model.input.size * model.inputBits +
+    commitmentConstraints(Math.ceil(model.input.size / perElement)) +
+    outputChecks +
+    commitmentConstraints(Math.ceil(model.output.size / perElement)) +
+    1;
   for (const layer of model.layers) {
     const l = layer as { kind: string; size?: number; bits?: readonly number[]; windowStart?: readonly number[] };
     if ((l.kind === "dense" || l.kind === "sparse") && l.bits !== undefined) total += l.bits.reduce((sum, b) => sum + b + model.scaleBits, 0);

@@ -21,7 +21,6 @@ import { snarkjsLogger, step } from "./progress.ts";
 import { dequantize, fieldString, inferQuantized, quantizeInput, type QuantizedModel } from "./quantize.ts";
 import { flattenNested, nestValues, type NestedNumbers } from "./tensor.ts";
 import { calculateWitness, circuitInput } from "./witness.ts";
-import { commitModelInput } from "./commit.ts";
 
 export const PROOF_FORMAT = "opg-zkml-proof/1";
 
@@ -101,7 +100,7 @@ export async function prove(dir: string | ZkBuild, input: unknown, options: Prov
   const binding = parseBinding(options.binding);
   const quantizedInput = quantizeInput(model, readInputValues(input, model));
   const reference = inferQuantized(model, quantizedInput);
-  const inputCommitment = await commitModelInput(model, quantizedInput);
+  const inputCommitment = await commitQuantized(quantizedInput, model.scaleBits);
   const outputCommitment = await commitQuantized(reference.output, model.scaleBits);
 
   const witnessStart = Date.now();

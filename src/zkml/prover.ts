@@ -9,7 +9,6 @@ import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime
 import { snarkjs } from "./snarkjs.ts";
 import type { Groth16Proof } from "snarkjs";
 import { commitQuantized, toCommitment, type Commitment } from "../commitments/index.ts";
-import { commitModelInput } from "./commit.ts";
 import type { ZkBuild } from "./build.ts";
 import { ZkArtifactError, ZkProveError } from "./errors.ts";
 import { loadZkeyVerificationKey, verifyingKeyHash } from "./evm.ts";
@@ -82,7 +81,7 @@ export async function loadProver(build: ZkBuild): Promise<WarmProver> {
         throw new ZkProveError("Groth16 proving failed", { cause: error });
       }
       const proveMs = Date.now() - proveStart;
-      const inputCommitment = await commitModelInput(model, quantizedInput);
+      const inputCommitment = await commitQuantized(quantizedInput, model.scaleBits);
       const outputCommitment = await commitQuantized(reference.output, model.scaleBits);
       const expected = [BigInt(inputCommitment).toString(), BigInt(outputCommitment).toString(), ...reference.output.map(fieldString), binding.toString()];
       if (expected.length !== result.publicSignals.length || expected.some((v, i) => v !== result.publicSignals[i])) {

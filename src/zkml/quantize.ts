@@ -15,7 +15,7 @@
  * narrow as the honest computation allows. The TypeScript inference below checks the same ranges, so it
  * accepts exactly the inputs the circuit accepts and produces the circuit's values bit for bit.
  */
-import { SNARK_SCALAR_FIELD } from "../commitments/index.ts";
+import { COMMITTED_VALUE_BITS, SNARK_SCALAR_FIELD } from "../commitments/index.ts";
 import { QuantizationError } from "./errors.ts";
 import type { AddOp, FloatGraph } from "./onnx.ts";
 
@@ -137,6 +137,12 @@ export interface QuantizedModel {
   readonly inputIntBits: number;
   /** Signed width of each quantized input value: -2^(inputBits-1) ≤ x_q < 2^(inputBits-1). */
   readonly inputBits: number;
+  /**
+   * Signed width the output values are proven to fit (from interval propagation over the range-checked
+   * input): the circuit packs them into the output commitment at COMMITTED_VALUE_BITS without a further
+   * check when outputBits ≤ COMMITTED_VALUE_BITS, and range-checks them at that width otherwise.
+   */
+  readonly outputBits: number;
   readonly input: QuantizedTensor;
   readonly output: QuantizedTensor;
   readonly layers: readonly QuantizedLayer[];
@@ -199,6 +205,11 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions = {}): Quan
   const inputIntBits = options.inputIntBits ?? DEFAULT_INPUT_INT_BITS;
   checkScale(scaleBits, inputIntBits);
   const inputBits = scaleBits + inputIntBits + 1;
+  if (inputBits > COMMITTED_VALUE_BITS) {
+    throw new QuantizationError(
+      `inputs of ${inputBits} bits (scale 2^${scaleBits}, range ±2^${inputIntBits}) do not fit the ${COMMITTED_VALUE_BITS}-bit committed value width: lower the scale or the input range (scaleBits + inputIntBits ≤ ${COMMITTED_VALUE_BITS - 1})`,
+    );
+  }
   const inputSize = graph.sizes[graph.input.id] ?? 0;
   const limit = 1n << BigInt(inputBits - 1);
   const bounds = new Map<string, Interval>([
@@ -340,6 +351,8 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions = {}): Quan
     }
   });
 
+  const outputBounds = read(graph.output.id);
+  const outputBits = outputBounds.lo.reduce((bits, lo, i) => Math.max(bits, signedBits(lo, outputBounds.hi[i] ?? 0n)), 1);
   const tensor = (info: FloatGraph["input"]): QuantizedTensor => ({
     name: info.name,
     id: info.id,
@@ -350,6 +363,7 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions = {}): Quan
     scaleBits,
     inputIntBits,
     inputBits,
+    outputBits,
     input: tensor(graph.input),
     output: tensor(graph.output),
     layers,
@@ -516,6 +530,7 @@ export function quantizedModelToJson(model: QuantizedModel): Json {
     scaleBits: model.scaleBits,
     inputIntBits: model.inputIntBits,
     inputBits: model.inputBits,
+    outputBits: model.outputBits,
     input: { ...model.input, shape: [...model.input.shape] },
     output: { ...model.output, shape: [...model.output.shape] },
     parameterCount: model.parameterCount,
@@ -655,6 +670,7 @@ export function quantizedModelFromJson(json: unknown): QuantizedModel {
     scaleBits,
     inputIntBits,
     inputBits: num(m["inputBits"], "inputBits"),
+    outputBits: num(m["outputBits"], "outputBits"),
     input: tensor(m["input"], "input"),
     output: tensor(m["output"], "output"),
     layers,

@@ -2,11 +2,10 @@ import { expect } from "chai";
 import { cp, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as snarkjs from "snarkjs";
-import { commitPacked, commitQuantized, SNARK_SCALAR_FIELD, toField } from "../../src/commitments/index.ts";
+import { COMMITTED_VALUE_BITS, commitPacked, commitQuantized, SNARK_SCALAR_FIELD, toField } from "../../src/commitments/index.ts";
 import {
   buildCircuit,
   calculateWitness,
-  commitModelInput,
   checkWitness,
   circuitInput,
   decodeOutputs,
@@ -39,7 +38,7 @@ async function expectWitnessMatchesReference(build: BuildResult, model: Quantize
   const witness = await witnessFor(build, input, binding);
   const reference = inferQuantized(model, input).output;
   const n = model.output.size;
-  expect(witness[1]).to.equal(BigInt(await commitModelInput(model, input)), "input commitment");
+  expect(witness[1]).to.equal(BigInt(await commitQuantized(input, model.scaleBits)), "input commitment");
   expect(witness[2]).to.equal(BigInt(await commitQuantized(reference, model.scaleBits)), "output commitment");
   expect(witness.slice(3, 3 + n)).to.deep.equal(reference.map(toField), "outputs");
   expect(witness[3 + n]).to.equal(binding, "binding");
@@ -88,14 +87,14 @@ describe("zkml: circuits for the fixture models (build, prove, verify)", functio
         expect(await verify(builds.get(name)!.dir, JSON.stringify(bundle))).to.deep.equal({ valid: true });
       });
 
-      it("public signals: [commitPacked(input, s, inputBits), commitQuantized(outputs), outputs, binding]", async () => {
+      it("public signals: [commitQuantized(input), commitQuantized(outputs), outputs, binding], both packed at 36 bits", async () => {
         const build = builds.get(name)!;
         const bundle = proofs.get(name)!;
         const input = quantizeInput(build.model, fixture(name).inputValues);
         const output = inferQuantized(build.model, input).output;
         expect(bundle.publicSignals).to.deep.equal([
-          BigInt(await commitPacked(input, build.model.scaleBits, build.model.inputBits)).toString(),
-          BigInt(await commitQuantized(output, build.model.scaleBits)).toString(),
+          BigInt(await commitPacked(input, build.model.scaleBits, COMMITTED_VALUE_BITS)).toString(),
+          BigInt(await commitPacked(output, build.model.scaleBits, COMMITTED_VALUE_BITS)).toString(),
           ...output.map((v) => toField(v).toString()),
           (BigInt("0x" + "ab".repeat(32)) % SNARK_SCALAR_FIELD).toString(),
         ]);

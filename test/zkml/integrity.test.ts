@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCli } from "../../src/cli/main.ts";
 import { OpgError } from "../../src/errors.ts";
-import { packingFactor } from "../../src/commitments/index.ts";
+import { COMMITTED_VALUE_BITS, packingFactor } from "../../src/commitments/index.ts";
 import {
   ensureDevPtau,
   loadBuild,
@@ -69,8 +69,8 @@ describe("zkml: build integrity (key hash, artifact hashes, setup check)", () =>
 
   it("model.json records the key hash and sha256 of the r1cs, wasm and zkey", async () => {
     const metadata = JSON.parse(await readFile(join(linreg.dir, "model.json"), "utf8")) as Record<string, unknown>;
-    expect(metadata["format"]).to.equal("opg-zkml/3");
-    expect(metadata["inputCommitment"]).to.deep.equal({ scheme: "packed", bits: linreg.model.inputBits, valuesPerElement: packingFactor(linreg.model.inputBits) });
+    expect(metadata["format"]).to.equal("opg-zkml/4");
+    expect(metadata["commitment"]).to.deep.equal({ scheme: "packed", bits: COMMITTED_VALUE_BITS, valuesPerElement: packingFactor(COMMITTED_VALUE_BITS) });
     expect(metadata["verifyingKeyHash"]).to.equal(verifyingKeyHash(linreg.verificationKey));
     expect(metadata["artifacts"]).to.have.all.keys("r1cs", "wasm", "zkey");
     for (const hash of Object.values(metadata["artifacts"] as Record<string, string>)) expect(hash).to.match(/^0x[0-9a-f]{64}$/);
@@ -155,25 +155,27 @@ describe("zkml: build integrity (key hash, artifact hashes, setup check)", () =>
     await rejects(() => loadBuild(dir), /older toolkit .* rebuild it/);
   });
 
-  it("opg-zkml/2 builds of either earlier toolkit (hashes only, or packed commitment only) are refused; /3 needs both fields", async () => {
+  it("opg-zkml/2 and /3 builds (input packed at its own width, output unpacked) are refused; /4 needs the hashes and the 36-bit commitment scheme", async () => {
     const dir = join(TEMP_ROOT, "integrity-v2");
     await rm(dir, { recursive: true, force: true });
     await cp(linreg.dir, dir, { recursive: true });
     const metadata = JSON.parse(await readFile(join(dir, "model.json"), "utf8")) as Record<string, unknown>;
-    const { artifacts, inputCommitment, ...rest } = metadata;
+    const { artifacts, commitment, ...rest } = metadata;
     const write = (m: Record<string, unknown>) => writeFile(join(dir, "model.json"), JSON.stringify(m));
     await write({ ...rest, artifacts, format: "opg-zkml/2" });
     await rejects(() => loadBuild(dir), /older toolkit \(opg-zkml\/2\).* rebuild it/);
-    await write({ ...rest, inputCommitment, format: "opg-zkml/2" });
-    await rejects(() => loadBuild(dir), /older toolkit \(opg-zkml\/2\).* rebuild it/);
-    await write({ ...rest, inputCommitment, format: "opg-zkml/3" });
+    // A version-3 build committed its input packed at its own input width and its output unpacked.
+    const inputCommitment = { scheme: "packed", bits: linreg.model.inputBits, valuesPerElement: packingFactor(linreg.model.inputBits) };
+    await write({ ...rest, artifacts, inputCommitment, format: "opg-zkml/3" });
+    await rejects(() => loadBuild(dir), /older toolkit \(opg-zkml\/3\).* rebuild it/);
+    await write({ ...rest, commitment, format: "opg-zkml/4" });
     await rejects(() => loadBuild(dir), /has no valid artifact hashes/);
-    await write({ ...rest, artifacts, format: "opg-zkml/3" });
-    await rejects(() => loadBuild(dir), /has no valid input commitment/);
-    await write({ ...rest, artifacts, inputCommitment: { scheme: "packed", bits: 7, valuesPerElement: packingFactor(7) }, format: "opg-zkml/3" });
-    await rejects(() => loadBuild(dir), /has no valid input commitment/);
+    await write({ ...rest, artifacts, format: "opg-zkml/4" });
+    await rejects(() => loadBuild(dir), /has no valid commitment scheme/);
+    await write({ ...rest, artifacts, commitment: inputCommitment, format: "opg-zkml/4" });
+    await rejects(() => loadBuild(dir), /has no valid commitment scheme/);
     await write(metadata);
-    expect((await loadBuild(dir)).metadata.inputCommitment.scheme).to.equal("packed");
+    expect((await loadBuild(dir)).metadata.commitment).to.deep.equal({ scheme: "packed", bits: 36, valuesPerElement: 7 });
   });
 
   describe("setup check against the ceremony (item 4)", () => {

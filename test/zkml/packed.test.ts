@@ -8,10 +8,18 @@ import { expect } from "chai";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  chainedPoseidon,
+  commitBytes,
+  CommitmentKind,
+  COMMITTED_VALUE_BITS,
   commitPacked,
   commitQuantized,
+  domainTag,
+  fitsCommittedWidth,
+  MAX_QUANTIZED_MAGNITUDE,
   packingFactor,
   packValues,
+  toCommitment,
   toField,
 } from "../../src/commitments/index.ts";
 import { InvalidInputError } from "../../src/errors.ts";
@@ -96,15 +104,64 @@ describe("commitments: packed commitments", () => {
     expect(new Set(all).size).to.equal(all.length);
   });
 
+  it("commitQuantized is commitPacked at the system-wide 36-bit width, and the wide form beyond it", async () => {
+    expect(COMMITTED_VALUE_BITS).to.equal(36);
+    expect(packingFactor(COMMITTED_VALUE_BITS)).to.equal(7);
+    const edge = 1n << 35n;
+    const fits = [-edge, edge - 1n, 0n, 5n, -5n, 1n, 2n, 3n];
+    expect(fitsCommittedWidth(fits)).to.equal(true);
+    expect(await commitQuantized(fits, 12)).to.equal(await commitPacked(fits, 12, 36));
+    // One value past the edge: every value goes into the wide (unpacked, kind 0) form.
+    for (const wide of [[edge, 0n], [0n, -edge - 1n], [MAX_QUANTIZED_MAGNITUDE]]) {
+      expect(fitsCommittedWidth(wide)).to.equal(false);
+      const unpacked = toCommitment(await chainedPoseidon(domainTag(CommitmentKind.Quantized, 12, wide.length), wide.map(toField)));
+      expect(await commitQuantized(wide, 12)).to.equal(unpacked);
+    }
+  });
+
+  it("commitQuantized: different vectors never share a commitment (lengths, trailing zeros, signs, scales, packing slots, the 36-bit edge)", async () => {
+    const edge = 1n << 35n;
+    const vectors: [bigint[], number][] = [
+      [[1n, 2n, 3n], 12],
+      [[1n, 2n, 3n, 0n], 12],
+      [[1n, 2n, 3n, 0n, 0n, 0n, 0n], 12], // a full element of 7
+      [[1n, 2n, 3n, 0n, 0n, 0n, 0n, 0n], 12], // one past it
+      [[0n, 1n, 2n, 3n], 12],
+      [[-1n, 2n, 3n], 12],
+      [[1n, -2n, 3n], 12],
+      [[1n, 2n, 3n], 11],
+      [[0n], 12],
+      [[-1n], 12],
+      [[0n, 0n], 12],
+      [[0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n], 12],
+      [[-edge], 12], // packs to 0 in its slot
+      [[edge - 1n], 12],
+      [[edge], 12], // the wide form
+      [[-edge - 1n], 12],
+      // What the previous slot's carry would be if values were not range-checked: [x + 2^36, y − 1] vs [x, y].
+      [[3n + (1n << 36n), -6n], 12],
+      [[3n, -5n], 12],
+    ];
+    const all = await Promise.all(vectors.map(([v, s]) => commitQuantized(v, s)));
+    expect(new Set(all).size).to.equal(all.length);
+    // ...nor with bytes or a packed commitment at another width.
+    expect(all).to.not.include(await commitBytes(new Uint8Array([1, 2, 3])));
+    expect(all).to.not.include(await commitPacked([1n, 2n, 3n], 12, 19));
+  });
+
   describe("CommitPacked (circuit) = commitPacked (TypeScript)", function () {
-    // (n, scale, width): one value, a full element, one past it, several Poseidon chunks, narrow widths.
-    const sizes: [number, number, number][] = [
-      [1, 12, 19],
-      [13, 12, 19],
-      [14, 12, 19],
-      [250, 12, 19],
-      [40, 4, 8],
-      [3, 0, 126],
+    // (n, scale, width W, range-check width B): one value, a full element, one past it, several Poseidon
+    // chunks, narrow widths; then commitQuantized's width 36 with an input's 14-bit check, and with none
+    // (outputs whose range the layers prove).
+    const sizes: [number, number, number, number][] = [
+      [1, 12, 19, 19],
+      [13, 12, 19, 19],
+      [14, 12, 19, 19],
+      [250, 12, 19, 19],
+      [40, 4, 8, 8],
+      [3, 0, 126, 126],
+      [106, 12, 36, 14],
+      [8, 12, 36, 0],
     ];
     let circuit: Awaited<ReturnType<typeof compileHarness>>;
 
@@ -112,7 +169,7 @@ describe("commitments: packed commitments", () => {
       this.timeout(600_000);
       const inputs = sizes.map(([n], k) => `    signal input v${k}[${n}];`).join("\n");
       const body = sizes
-        .map(([n, s, b], k) => `    component c${k} = CommitPacked(${n}, ${s}, ${b});\n    c${k}.in <== v${k};\n    out[${k}] <== c${k}.out;`)
+        .map(([n, s, w, b], k) => `    component c${k} = CommitPacked(${n}, ${s}, ${w}, ${b});\n    c${k}.in <== v${k};\n    out[${k}] <== c${k}.out;`)
         .join("\n");
       circuit = await compileHarness(
         "packed-commitment",
@@ -124,17 +181,18 @@ describe("commitments: packed commitments", () => {
     it("agrees on random, extreme and signed values", async () => {
       const next = rng(4242);
       for (let round = 0; round < 3; round++) {
-        const vectors = sizes.map(([n, , b]) =>
+        const vectors = sizes.map(([n, , w, b]) =>
           Array.from({ length: n }, (_, i) => {
-            const half = 1n << BigInt(b - 1);
+            const half = 1n << BigInt((b === 0 ? w : b) - 1);
             if (round === 0) return i % 2 === 0 ? -half : half - 1n;
             return BigInt(Math.floor((next() * 2 - 1) * Math.min(Number(half), 2 ** 50)));
           }),
         );
         const input = Object.fromEntries(vectors.map((v, k) => [`v${k}`, v.map((x) => toField(x).toString())]));
         const witness = await circuit.witness(input);
-        for (const [k, [n, s, b]] of sizes.entries()) {
-          expect(witness[1 + k]).to.equal(BigInt(await commitPacked(vectors[k]!, s, b)), `n=${n} s=${s} B=${b}`);
+        for (const [k, [n, s, w, b]] of sizes.entries()) {
+          expect(witness[1 + k]).to.equal(BigInt(await commitPacked(vectors[k]!, s, w)), `n=${n} s=${s} W=${w} B=${b}`);
+          if (w === COMMITTED_VALUE_BITS) expect(witness[1 + k]).to.equal(BigInt(await commitQuantized(vectors[k]!, s)));
         }
       }
     });
@@ -161,7 +219,7 @@ describe("commitments: packed commitments", () => {
 
     const safe = await compileHarness(
       "packed-forgery",
-      `pragma circom 2.1.0;\ninclude "opg_commitment.circom";\ntemplate T() {\n    signal input in[2];\n    signal output out;\n    component c = CommitPacked(2, 4, 8);\n    c.in <== in;\n    out <== c.out;\n}\ncomponent main = T();\n`,
+      `pragma circom 2.1.0;\ninclude "opg_commitment.circom";\ntemplate T() {\n    signal input in[2];\n    signal output out;\n    component c = CommitPacked(2, 4, 8, 8);\n    c.in <== in;\n    out <== c.out;\n}\ncomponent main = T();\n`,
     );
     const honest = await safe.witness({ in: honestIn.map((v) => toField(v).toString()) });
     expect(await safe.check(honest)).to.equal(true);
@@ -198,6 +256,75 @@ component main = UnsafePacked();
     expect(control[1]).to.equal(honest[1]);
     const controlForged = [...control];
     forgedIn.forEach((v, i) => (controlForged[unsafe.at(`in[${i}]`)] = toField(v)));
+    expect(await unsafe.check(controlForged)).to.equal(true);
+  });
+
+  it("forged witness, output packing (B = 0): outputs proven by their Rescale cannot be swapped for a vector with the same packing; a control fed unchecked values accepts it", async function () {
+    this.timeout(600_000);
+    // Two outputs q = Rescale(4, 6)(acc) packed at W = 8 without a check of their own: [q0 + 2^8, q1 − 1]
+    // packs like [q0, q1]. The forger keeps the commitment and makes the Rescale as consistent as it can.
+    const S = 4;
+    const B = 6;
+    const safe = await compileHarness(
+      "packed-output-forgery",
+      `pragma circom 2.1.0;
+include "opg_commitment.circom";
+template T() {
+    signal input acc[2];
+    signal output out;
+    component r[2];
+    component c = CommitPacked(2, ${S}, 8, 0);
+    for (var i = 0; i < 2; i++) {
+        r[i] = Rescale(${S}, ${B});
+        r[i].in <== acc[i];
+        c.in[i] <== r[i].out;
+    }
+    out <== c.out;
+}
+component main = T();
+`,
+    );
+    const acc = [56n, -72n]; // q = floor((acc + 8) / 16) = [4, -4]
+    const honest = await safe.witness({ acc: acc.map((v) => toField(v).toString()) });
+    expect(await safe.check(honest)).to.equal(true);
+    const q = [4n, -4n];
+    expect(honest[1]).to.equal(BigInt(await commitPacked(q, S, 8)));
+    const forgedQ = [q[0]! + 256n, q[1]! - 1n];
+    const pack = (v: bigint[]) => v[0]! + 128n + (v[1]! + 128n) * 256n;
+    expect(pack(forgedQ)).to.equal(pack(q));
+    const forged = [...honest];
+    forgedQ.forEach((v, i) => {
+      for (const name of [`r[${i}].quotient`, `r[${i}].out`, `c.in[${i}]`, `r[${i}].quotientRange.in`]) if (safe.has(name)) forged[safe.at(name)] = toField(v);
+      setBits(forged, safe.at, `r[${i}].quotientRange.bits`, v + (1n << BigInt(B - 1)), B);
+      const remainder = acc[i]! + 8n - v * 16n; // keeps the equation, so the remainder leaves [0, 16)
+      forged[safe.at(`r[${i}].remainder`)] = toField(remainder);
+      setBits(forged, safe.at, `r[${i}].remainderBits`, remainder, S);
+    });
+    expect(await safe.check(forged)).to.equal(false);
+
+    // Control: the same template fed values nothing range-checks accepts the same forgery, which is why
+    // the circuit range-checks outputs at 36 bits whenever their proven range is wider (B = W).
+    const unsafe = await compileHarness(
+      "packed-output-forgery-control",
+      `pragma circom 2.1.0;
+include "opg_commitment.circom";
+template T() {
+    signal input q[2];
+    signal output out;
+    component c = CommitPacked(2, ${S}, 8, 0);
+    c.in <== q;
+    out <== c.out;
+}
+component main = T();
+`,
+    );
+    const control = await unsafe.witness({ q: q.map((v) => toField(v).toString()) });
+    expect(control[1]).to.equal(honest[1]);
+    const controlForged = [...control];
+    forgedQ.forEach((v, i) => {
+      controlForged[unsafe.at(`q[${i}]`)] = toField(v);
+      if (unsafe.has(`c.in[${i}]`)) controlForged[unsafe.at(`c.in[${i}]`)] = toField(v);
+    });
     expect(await unsafe.check(controlForged)).to.equal(true);
   });
 });

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { commitQuantized, SNARK_SCALAR_FIELD, toField } from "../../src/commitments/index.ts";
+import { COMMITTED_VALUE_BITS, commitQuantized, SNARK_SCALAR_FIELD, toField } from "../../src/commitments/index.ts";
 import {
   calculateWitness,
   checkWitness,
@@ -304,18 +304,20 @@ component main = Main();
 });
 
 describe("zkml: circuit commitment = TypeScript commitQuantized", () => {
-  // Lengths around the 15-element chunk boundary, two scales, signed values.
+  // Lengths around the 7-value packing and 15-element chunk boundaries (105 values per Poseidon call), two
+  // scales, signed values up to the 36-bit edges.
   const sizes: [number, number][] = [
     [1, 12],
-    [15, 12],
-    [16, 7],
-    [31, 3],
+    [7, 12],
+    [8, 7],
+    [105, 12],
+    [106, 3],
   ];
   let circuit: { dir: string; symbols: Map<string, number> };
 
   before(async () => {
     const body = sizes
-      .map(([n, s], k) => `    component c${k} = CommitQuantized(${n}, ${s});\n    c${k}.in <== v${k};\n    out[${k}] <== c${k}.out;`)
+      .map(([n, s], k) => `    component c${k} = CommitPacked(${n}, ${s}, ${COMMITTED_VALUE_BITS}, 0);\n    c${k}.in <== v${k};\n    out[${k}] <== c${k}.out;`)
       .join("\n");
     const inputs = sizes.map(([n], k) => `    signal input v${k}[${n}];`).join("\n");
     circuit = await compileHarness(
@@ -325,10 +327,13 @@ describe("zkml: circuit commitment = TypeScript commitQuantized", () => {
     );
   });
 
-  it("agrees for chunk-boundary lengths, several scales and negative values", async () => {
+  it("agrees for chunk-boundary lengths, several scales, negative values and the 36-bit edges", async () => {
     const next = rng(2024);
+    const edge = 1n << BigInt(COMMITTED_VALUE_BITS - 1);
     for (let round = 0; round < 3; round++) {
-      const vectors = sizes.map(([n]) => Array.from({ length: n }, () => BigInt(Math.round((next() * 2 - 1) * 2 ** 40))));
+      const vectors = sizes.map(([n]) =>
+        Array.from({ length: n }, (_, i) => (i === 0 && round === 1 ? -edge : i === 0 && round === 2 ? edge - 1n : BigInt(Math.round((next() * 2 - 1) * 2 ** 35)))),
+      );
       const input = Object.fromEntries(vectors.map((v, k) => [`v${k}`, v.map((x) => toField(x).toString())]));
       const witness = await readWitness(await calculateWitness(join(circuit.dir, "model_js", "model.wasm"), input));
       for (const [k, [, s]] of sizes.entries()) {

@@ -214,8 +214,6 @@ interface RequestSpec {
   readonly pipeline: string[];
   readonly quantized: bigint[];
   readonly scaleBits: number;
-  /** The first model's circuit input width (from --build), which its input commitment packs at. */
-  readonly inputBits: number | undefined;
   readonly outputShape: number[] | undefined;
   readonly minEachStep: Exclude<Tier, 0>;
   readonly minFinalStep: Exclude<Tier, 0>;
@@ -231,12 +229,10 @@ async function requestSpec(values: Record<string, unknown>, io: CliIo): Promise<
   if (values["input"] === undefined) throw new UsageError("--input is required");
   let scaleBits = intOption(values["scale-bits"] as string | undefined, "--scale-bits", DEFAULT_SCALE_BITS, 64);
   let outputShape: number[] | undefined;
-  let inputBits: number | undefined;
   if (values["build"] !== undefined) {
     if (values["scale-bits"] !== undefined) throw new UsageError("give --build or --scale-bits, not both");
     const build = await loadBuild(String(values["build"]));
     scaleBits = build.model.scaleBits;
-    inputBits = build.model.inputBits;
     outputShape = [...build.model.output.shape];
   }
   const json = await readJson(io, String(values["input"]), "input file");
@@ -252,7 +248,6 @@ async function requestSpec(values: Record<string, unknown>, io: CliIo): Promise<
     pipeline: models,
     quantized: quantizeValues(flat, scaleBits),
     scaleBits,
-    inputBits,
     outputShape,
     minEachStep,
     minFinalStep: tierOption(values["final-tier"] as string | undefined, "--final-tier", minEachStep),
@@ -290,7 +285,7 @@ ${CHAIN_USAGE}
         contracts,
         requester: signer,
         pipeline: spec.pipeline,
-        input: { quantized: spec.quantized, scaleBits: spec.scaleBits, ...(spec.inputBits === undefined ? {} : { inputBits: spec.inputBits }) },
+        input: { quantized: spec.quantized, scaleBits: spec.scaleBits },
         policy: { minEachStep: spec.minEachStep, minFinalStep: spec.minFinalStep },
         ...(spec.maxFee === undefined ? {} : { maxFee: spec.maxFee }),
         ...(spec.operator === undefined ? {} : { operator: spec.operator }),
@@ -366,7 +361,7 @@ ${CHAIN_USAGE}
     const latest = await signer.provider!.getBlock("latest");
     const params = buildRequestParams({
       pipeline: spec.pipeline,
-      inputCommitment: await requestInputCommitment(spec.quantized, spec.scaleBits, spec.inputBits),
+      inputCommitment: await requestInputCommitment(spec.quantized, spec.scaleBits),
       minEachStep: spec.minEachStep,
       minFinalStep: spec.minFinalStep,
       operator: spec.operator!,
