@@ -258,6 +258,12 @@ describe("RequestBook — batch ZK fulfilment (fulfilZkBatch)", function () {
     expect(await findInvalidProofs(vk, bad)).to.deep.equal([1, 3]);
     const flat = bad.flatMap((b) => encodePublicSignals(b.publicSignals));
     expect(await s.verifier.verifyBatch(key, proofs.map((p) => [...p]), flat)).to.equal(false);
+    // A malformed proof (A off the curve) is invalid too, and found.
+    const offCurve = entries(s);
+    const a = offCurve[2]!.proof.pi_a;
+    offCurve[2] = { ...offCurve[2]!, proof: { ...offCurve[2]!.proof, pi_a: [a[0]!, String(BigInt(a[1]!) + 1n), "1"] } };
+    expect(await verifyBatch(vk, offCurve)).to.equal(false);
+    expect(await findInvalidProofs(vk, offCurve)).to.deep.equal([2]);
     await rejects(verifyBatch(vk, []), "at least one proof");
     await rejects(verifyBatch(vk, [entries(s)[0]!, entries(s)[0]!]), "same proof");
   });

@@ -22,6 +22,9 @@ import {Tier} from "../types/Tier.sol";
 ///      batch runs (its key store in `_BATCH_STORE_SLOT`), which costs a single ZK `fulfil` one TLOAD.
 ///      `fulfilZkBatch` is not itself nonReentrant: each `fulfil` it makes is, so a callback that
 ///      re-enters the book during the batch is refused as it would be during a single fulfilment.
+///      Policy: one invalid proof refuses the whole batch (RequestBookBatchInvalidProof names the first);
+///      any other failure of one request's `fulfil` reverts the batch with that error, except a request
+///      already fulfilled by another transaction, which is skipped.
 abstract contract BatchFulfilment is IRequestBook, IBatchFulfilment, VerificationCore {
     using TransientSlot for *;
 
