@@ -30,7 +30,9 @@ last block) is kept in --state, so a restarted node resumes where it stopped wit
 A <dir> is an \`opg zk build\` folder (signature, TEE and ZK results all equal the circuit's fixed-point
 outputs) or a folder with only an ONNX model (served in float by onnxruntime, outputs quantized; no ZK).
 
-HTTP (127.0.0.1 by default): POST /v1/infer, GET /v1/requests/<id>, GET /health, GET /metrics.
+HTTP (127.0.0.1 by default): POST /v1/infer, GET /v1/requests/<id>, GET /health, GET /metrics; with a
+BatchSettlement in the deployment also POST /v1/batch/infer ({"authorization", "model", "input"}: settled later in a
+batch, leaves kept in <state>.batches.sqlite) and GET /v1/batches/<root> (the published leaves).
 
 Options:
   --model <id>=<dir>      a model to serve (repeatable)
