@@ -68,7 +68,7 @@ async function benchCliOnly(): Promise<void> {
   results["cli"] = cli;
   await mkdir("bench", { recursive: true });
   await writeFile("bench/results.json", JSON.stringify(results, null, 2) + "\n");
-  table("CLI start-up (medians of interleaved runs; ms, MiB)", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a" } });
+  table("CLI start-up (medians of interleaved runs; ms, MiB)", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a", zkVerifyCpuMs: cli.zkVerifyCpuMs ?? "n/a" } });
 }
 
 const zkOnly = process.argv.indexOf("--zk");
@@ -143,7 +143,7 @@ try {
   table("Request latency, request → callback (ms, median)", { "mlp-41-82-82-1": requests.latencyMs });
   say(`  ZK ${requests.latencyMs.zk} ms (target ≤ 3,000 with a warm prover); samples ${JSON.stringify(latency.samples)}`);
   table("Nitro verification", { nitro });
-  table("CLI start-up", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a" } });
+  table("CLI start-up", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a", zkVerifyCpuMs: cli.zkVerifyCpuMs ?? "n/a" } });
   if (Object.keys(zk).length > 0) table("ZK circuits", zk as unknown as Record<string, Record<string, number>>);
   say("\nwrote bench/results.json");
 } catch (error) {
