@@ -71,7 +71,7 @@ async function benchCliOnly(): Promise<void> {
   results["cli"] = cli;
   await mkdir("bench", { recursive: true });
   await writeFile("bench/results.json", JSON.stringify(results, null, 2) + "\n");
-  table("CLI start-up (medians of interleaved runs; ms, MiB)", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a" } });
+  table("CLI start-up (medians of interleaved runs; ms, MiB)", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a", zkVerifyCpuMs: cli.zkVerifyCpuMs ?? "n/a" } });
 }
 
 const zkOnly = process.argv.indexOf("--zk");
@@ -163,7 +163,7 @@ try {
   say(`  ZK ${requests.latencyMs.zk} ms (target ≤ 3,000 with a warm prover); samples ${JSON.stringify(latency.samples)}`);
   say(`  batch settlement: ${batchSettlement.gasPerReceipt} gas per receipt at 1,024 receipts (target ≤ 2,000); curve ${JSON.stringify(batchSettlement.curve)}`);
   table("Nitro verification", { nitro });
-  table("CLI start-up", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a" } });
+  table("CLI start-up", { cli: { ...cli, helpPeakMiB: cli.helpPeakMiB ?? "n/a", zkVerifyCpuMs: cli.zkVerifyCpuMs ?? "n/a" } });
   if (Object.keys(zk).length > 0) table("ZK circuits", zk as unknown as Record<string, Record<string, number>>);
   say("\nwrote bench/results.json");
 } catch (error) {

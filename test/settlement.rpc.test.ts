@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { JsonRpcProvider, Wallet, hexlify, randomBytes } from "ethers";
 import { ContractRevertError, connect, registerModel, stakeOperator, type Deployment } from "../src/index.ts";
 import { Tier } from "../src/receipts/tier.ts";
+import { deploymentOf } from "./helpers/enclave.ts";
 import { keyOf } from "./helpers/cli.ts";
 import { deployOn, OPG } from "./helpers/system.ts";
 import { startRpcNode, type RpcNode } from "./helpers/rpc.ts";
@@ -18,15 +19,7 @@ describe("settlement: a plain Wallet over JSON-RPC", function () {
   before(async function () {
     node = await startRpcNode();
     const s = await deployOn(node.connection as never, {}, { deploymentId: node.deploymentId });
-    deployment = {
-      token: await s.token.getAddress(),
-      hub: await s.hub.getAddress(),
-      models: await s.models.getAddress(),
-      operators: await s.operators.getAddress(),
-      enclaves: await s.enclaves.getAddress(),
-      quorum: await s.quorum.getAddress(),
-      verifier: await s.verifier.getAddress(),
-    };
+    deployment = await deploymentOf(s);
     await (await s.token.connect(s.admin).transfer(s.operator.address, 5_000n * OPG)).wait();
   });
   after(async () => node?.stop());

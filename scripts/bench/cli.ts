@@ -1,7 +1,8 @@
 /**
  * CLI start-up, as a user pays it: median wall time of `node -e 0`, `opg --help` and `opg zk verify`
  * (the compiled bin, separate processes, runs interleaved so that load from other processes on the
- * machine weighs on each alike), and the median peak RSS of `opg --help` (via /usr/bin/time when present).
+ * machine weighs on each alike), the median peak RSS of `opg --help` and the median CPU time of
+ * `opg zk verify` (via GNU time, /usr/bin/time, when present).
  * Runnable alone: `npm run bench -- --cli` measures only this and merges it into bench/results.json.
  */
 import { spawnSync } from "node:child_process";
@@ -18,6 +19,8 @@ export interface CliBench {
   readonly zkVerifyMs: number;
   readonly helpPeakMiB: number | null;
   readonly nodeBareMs: number;
+  /** CPU time (user + system) of `opg zk verify`: what it costs when the machine is not shared. */
+  readonly zkVerifyCpuMs: number | null;
   readonly runs: number;
 }
 
@@ -33,9 +36,11 @@ function timedMs(args: readonly string[]): number {
   return performance.now() - start;
 }
 
-function peakMiB(args: readonly string[]): number {
-  const out = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, ...args], { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] }).stderr;
-  return Number(out.trim().split("\n").pop()) / 1024;
+/** Peak RSS (MiB) and CPU time (ms) of one run, from GNU time. */
+function resources(args: readonly string[]): { peakMiB: number; cpuMs: number } {
+  const out = spawnSync("/usr/bin/time", ["-f", "%M %U %S", process.execPath, ...args], { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] }).stderr;
+  const [kib, user, system] = (out.trim().split("\n").pop() ?? "").split(" ").map(Number) as [number, number, number];
+  return { peakMiB: kib / 1024, cpuMs: (user + system) * 1000 };
 }
 
 export async function benchCli(buildDir: string, input: unknown, runs = 9): Promise<CliBench> {
@@ -50,17 +55,22 @@ export async function benchCli(buildDir: string, input: unknown, runs = 9): Prom
   const help: number[] = [];
   const zk: number[] = [];
   const peaks: number[] = [];
+  const zkCpu: number[] = [];
   for (let i = 0; i < runs; i++) {
     bare.push(timedMs(["-e", "0"]));
     help.push(timedMs([BIN, "--help"]));
     zk.push(timedMs(verify));
-    if (existsSync("/usr/bin/time")) peaks.push(peakMiB([BIN, "--help"]));
+    if (existsSync("/usr/bin/time")) {
+      peaks.push(resources([BIN, "--help"]).peakMiB);
+      zkCpu.push(resources(verify).cpuMs);
+    }
   }
   return {
     nodeBareMs: Math.round(median(bare)),
     helpMs: Math.round(median(help)),
     zkVerifyMs: Math.round(median(zk)),
     helpPeakMiB: peaks.length === 0 ? null : Math.round(median(peaks) * 10) / 10,
+    zkVerifyCpuMs: zkCpu.length === 0 ? null : Math.round(median(zkCpu)),
     runs,
   };
 }

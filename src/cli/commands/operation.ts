@@ -45,6 +45,16 @@ function signerFromEnv(io: CliIo, name: string): Wallet {
   }
 }
 
+/** The required --max-fee, in OPG. */
+export function maxFeeOption(text: string | undefined): bigint {
+  if (text === undefined) throw new UsageError("--max-fee is required");
+  try {
+    return parseUnits(text, 18);
+  } catch {
+    throw new UsageError(`--max-fee "${text}" is not a decimal OPG amount`);
+  }
+}
+
 export const operationNewCommand: CliCommand = {
   path: ["operation", "new"],
   summary: "Start a multi-step operation file",
@@ -157,13 +167,7 @@ ${CHAIN_USAGE}
       { ...CHAIN_OPTIONS, "max-fee": { type: "string" }, "min-each": { type: "string" }, "min-final": { type: "string" }, json: { type: "boolean" } },
       { min: 1, max: 1, names: "the operation file" },
     );
-    if (values["max-fee"] === undefined) throw new UsageError("--max-fee is required");
-    let maxFee: bigint;
-    try {
-      maxFee = parseUnits(values["max-fee"], 18);
-    } catch {
-      throw new UsageError(`--max-fee "${values["max-fee"]}" is not a decimal OPG amount`);
-    }
+    const maxFee = maxFeeOption(values["max-fee"]);
     const policy = { minEachStep: tierOption(values["min-each"] ?? "signature", "--min-each"), minFinalStep: tierOption(values["min-final"] ?? "signature", "--min-final") };
     const operation = operationFromJson(await readJson(io, positionals[0]!, "operation file"));
     const chain = await openChain(values, io, { needsSigner: true });

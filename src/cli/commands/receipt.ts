@@ -4,7 +4,7 @@
  * submitter it approved) submits it and pays the model's price from its escrow.
  */
 import { resolve } from "node:path";
-import { Wallet, formatUnits, parseUnits } from "ethers";
+import { Wallet, formatUnits } from "ethers";
 import { zkEvidence } from "../../pipeline/zk.ts";
 import { buildReceipt, checkAddress, checkBytes32, hubDomain, receiptId, signReceipt, type Hex, type Receipt } from "../../receipts/receipt.ts";
 import { Tier, parseTier, tierName } from "../../receipts/tier.ts";
@@ -17,6 +17,7 @@ import { readJson, writeJson } from "../files.ts";
 import { parseOptions } from "../main.ts";
 import type { CliCommand, CliIo } from "../types.ts";
 import { commitValues, parseScaleBits, parseValues } from "./commit.ts";
+import { maxFeeOption } from "./operation.ts";
 
 export const RECEIPT_FORMAT = "opg-receipt/1";
 
@@ -160,13 +161,7 @@ ${CHAIN_USAGE}
 `,
   async run(args, io) {
     const { values, positionals } = parseOptions(args, { ...CHAIN_OPTIONS, "max-fee": { type: "string" }, json: { type: "boolean" } }, { min: 1, max: 1, names: "a receipt file" });
-    if (values["max-fee"] === undefined) throw new UsageError("--max-fee is required");
-    let maxFee: bigint;
-    try {
-      maxFee = parseUnits(values["max-fee"], 18);
-    } catch {
-      throw new UsageError(`--max-fee "${values["max-fee"]}" is not a decimal OPG amount`);
-    }
+    const maxFee = maxFeeOption(values["max-fee"]);
     const { file, receipt } = receiptFromJson(await readJson(io, positionals[0]!, "receipt file"));
     const chain = await openChain(values, io, { needsSigner: true });
     if (BigInt(file.chainId) !== chain.chainId || file.hub.toLowerCase() !== chain.deployment.hub.toLowerCase()) {
