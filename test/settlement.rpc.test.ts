@@ -43,7 +43,7 @@ describe("settlement: a plain Wallet over JSON-RPC", function () {
 
     // Two transactions inside one call (stake with permit, then bind the signer), with a fresh Wallet object.
     const operator = new Wallet(keyOf(2), provider);
-    const gas = await stakeOperator(connect(deployment, operator), operator, 1_000n * OPG, Wallet.createRandom().address, BigInt(Math.floor(Date.now() / 1000) + 3600));
+    const gas = await stakeOperator(connect(deployment, operator), operator, 1_000n * OPG, operator.address, BigInt(Math.floor(Date.now() / 1000) + 3600));
     expect(gas > 0n).to.equal(true);
     expect(await connect(deployment, provider).operators.getFunction("isActive")(operator.address)).to.equal(true);
     provider.destroy();
@@ -55,6 +55,23 @@ describe("settlement: a plain Wallet over JSON-RPC", function () {
     const c = connect(deployment, owner);
     const results = await Promise.all([registerModel(c, registration()), registerModel(c, registration()), registerModel(c, registration())]);
     expect(new Set(results.map((r) => r.modelId)).size).to.equal(3);
+    provider.destroy();
+  });
+
+  it("recovers when the chain goes back under it (a reorg, a restarted node, a reverted snapshot)", async function () {
+    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
+    const owner = new Wallet(keyOf(3), provider);
+    const c = connect(deployment, owner);
+    // Raw calls: ethers would answer a repeated count from its 250 ms cache.
+    const count = async () => Number(BigInt((await provider.send("eth_getTransactionCount", [owner.address, "latest"])) as string));
+    const snapshot = (await provider.send("evm_snapshot", [])) as string;
+    await registerModel(c, registration());
+    await registerModel(c, registration());
+    const before = await count();
+    expect(await provider.send("evm_revert", [snapshot])).to.equal(true);
+    // The toolkit remembers a nonce two past the chain's count: the next send falls back to the chain's.
+    await registerModel(c, registration());
+    expect(await count()).to.equal(before - 1);
     provider.destroy();
   });
 });

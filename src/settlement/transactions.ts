@@ -41,13 +41,36 @@ export async function sendWith(contract: Contract, method: string, args: readonl
   const queue = perProvider(queues, provider);
   const previous = queue.get(from) ?? Promise.resolve();
   const sent = previous.catch(() => undefined).then(async () => {
-    const remembered = perProvider(nextNonces, provider).get(from) ?? 0;
+    const nonces = perProvider(nextNonces, provider);
+    const remembered = nonces.get(from) ?? 0;
     const pending = await provider.getTransactionCount(from, "pending");
     const nonce = Math.max(pending, remembered);
-    const tx = (await contract.getFunction(method)(...args, { ...overrides, nonce })) as ContractTransactionResponse;
-    perProvider(nextNonces, provider).set(from, nonce + 1);
+    let tx: ContractTransactionResponse;
+    try {
+      tx = (await contract.getFunction(method)(...args, { ...overrides, nonce })) as ContractTransactionResponse;
+    } catch (error) {
+      // The chain went back under us (a reorg, a dropped transaction, a node restarted or a test
+      // snapshot reverted): what we remembered is ahead of it. Forget it and use the chain's count.
+      if (nonce === pending || !isNonceError(error)) throw error;
+      nonces.delete(from);
+      tx = (await contract.getFunction(method)(...args, { ...overrides, nonce: pending })) as ContractTransactionResponse;
+      nonces.set(from, pending + 1);
+      return tx;
+    }
+    nonces.set(from, nonce + 1);
     return tx;
   });
   queue.set(from, sent);
   return sent;
+}
+
+/** Whether a failed send was refused for its nonce (ethers' NONCE_EXPIRED, or the node's own words). */
+function isNonceError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
+    const { code, message, error: inner, info } = e as { code?: unknown; message?: unknown; error?: unknown; info?: { error?: unknown } };
+    if (code === "NONCE_EXPIRED") return true;
+    if (typeof message === "string" && /nonce/i.test(message)) return true;
+    e = inner ?? info?.error;
+  }
+  return false;
 }
