@@ -3,11 +3,13 @@
  * a free port, `opg node` serving two chained circuit models (the gemm-relu-3x4 fixture, 3 → 4, then a
  * small 4 → 2 Gemm built here), and `opg infer --model A --model B` asking for a two-step signature
  * pipeline and for a signature step handing over to a ZK step. Each step's tier is reported and the
- * outputs are the two circuits' fixed-point semantics composed.
+ * outputs are the two circuits' fixed-point semantics composed. Then `opg infer --input-uri`: only the URI
+ * goes on-chain, the node fetches the input from a local HTTP server and checks it against the commitment.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer, type Server } from "node:http";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { cachedBuild } from "../scripts/demo/zk.ts";
@@ -42,7 +44,7 @@ interface InferJson {
   quantized: string[];
 }
 
-describe("end to end: opg node serves multi-model pipelines", function () {
+describe("end to end: opg node serves multi-model pipelines and inputs given by URI", function () {
   this.timeout(900_000);
 
   let net: LocalNetwork;
@@ -51,6 +53,7 @@ describe("end to end: opg node serves multi-model pipelines", function () {
   const modelIds: string[] = [];
   let node: Spawned | undefined;
   let expected: string[];
+  let inputs: Server | undefined;
 
   const as = (key: string, args: string[]) => opg([...args, "--rpc", net.rpc, "--deployment", net.deployment], { OPG_PRIVATE_KEY: key }, dir);
   const ok = async (key: string, args: string[]) => {
@@ -85,7 +88,7 @@ describe("end to end: opg node serves multi-model pipelines", function () {
     await ok(KEYS.operator, ["operator", "stake", "1000"]);
     await ok(KEYS.requester, ["escrow", "deposit", "100"]);
     node = startOpg(
-      ["node", ...modelIds.flatMap((m, i) => ["--model", `${m}=${builds[i]}`]), "--port", "0", "--state", join(dir, "state.sqlite"), "--poll", "100", "--rpc", net.rpc, "--deployment", net.deployment],
+      ["node", ...modelIds.flatMap((m, i) => ["--model", `${m}=${builds[i]}`]), "--port", "0", "--state", join(dir, "state.sqlite"), "--poll", "100", "--allow-private-inputs", "--rpc", net.rpc, "--deployment", net.deployment],
       { OPG_PRIVATE_KEY: KEYS.operator },
       dir,
     );
@@ -93,6 +96,10 @@ describe("end to end: opg node serves multi-model pipelines", function () {
   });
 
   after(async () => {
+    if (inputs !== undefined) {
+      inputs.closeAllConnections();
+      inputs.close();
+    }
     if (node !== undefined) await stop(node);
     if (net !== undefined) await net.close();
   });
@@ -126,6 +133,33 @@ describe("end to end: opg node serves multi-model pipelines", function () {
     expect(run.code).to.not.equal(0);
     // Reported once: no retry of the same request.
     await new Promise((r) => setTimeout(r, 1_000));
+    expect(node!.output().split(`request ${refused[1]} not served`).length - 1).to.equal(1);
+  });
+
+  it("an input given by URI: only the URI goes on-chain; the node fetches it, checks its commitment and serves it", async () => {
+    const document = readFileSync(join(dir, "input.json"));
+    let fetched = 0;
+    inputs = createServer((req, res) => {
+      fetched++;
+      if (req.url === "/input.json") res.writeHead(200, { "content-type": "application/json" }).end(document);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((ok) => inputs!.listen(0, "127.0.0.1", ok));
+    const { port } = inputs.address() as { port: number };
+    const out = JSON.parse(
+      await ok(KEYS.requester, ["infer", "--model", modelIds[0]!, "--input", "input.json", "--input-uri", `http://127.0.0.1:${port}/input.json`, "--build", builds[0]!, "--json"]),
+    ) as InferJson;
+    expect(out.verified).to.equal(true);
+    expect(out.tiers).to.deep.equal(["signature"]);
+    expect(fetched).to.equal(1);
+    await node!.waitFor(new RegExp(`request ${out.requestId} fulfilled at signature tier`));
+
+    // The same URI for a request whose commitment is another input's: refused once, never run.
+    const other = join(dir, "other.json");
+    writeFileSync(other, JSON.stringify({ input: [[0.25, 0.5, 0.75]] }));
+    const asking = as(KEYS.requester, ["infer", "--model", modelIds[0]!, "--input", "other.json", "--input-uri", `http://127.0.0.1:${port}/input.json`, "--build", builds[0]!, "--timeout", "5"]);
+    const refused = await node!.waitFor(/request (0x[0-9a-f]{64}) not served: the input at "http:\/\/127\.0\.0\.1:\d+\/input\.json" does not match the request's input commitment/);
+    expect((await asking).code).to.not.equal(0);
     expect(node!.output().split(`request ${refused[1]} not served`).length - 1).to.equal(1);
   });
 });
