@@ -2,7 +2,7 @@
  * The build is quiet and the deployment parameters documented by the Ignition module exist and deploy:
  *   - every contract (tests included) compiles without a solc warning, except the one known-safe warning the
  *     Hardhat plugin in scripts/build/solc-warnings.ts drops (tstore inside OpenZeppelin's TransientSlot);
- *   - ignition/parameters.example.json names every parameter of ignition/modules/OpgSystem.ts and deploys the
+ *   - ignition/parameters.example.json names every parameter of the system's module (src/ignition/system.ts) and deploys the
  *     system with exactly those values, read by the same parser `hardhat ignition deploy --parameters` uses.
  */
 import { readFileSync, readdirSync } from "node:fs";
@@ -55,7 +55,8 @@ describe("build and deployment configuration", function () {
 
   it("ignition/parameters.example.json names every module parameter and deploys the system with them", async () => {
     const path = join(root, "ignition", "parameters.example.json");
-    const moduleSource = readFileSync(join(root, "ignition", "modules", "OpgSystem.ts"), "utf8");
+    // ignition/modules/OpgSystem.ts is opgSystemModule() of src/ignition/system.ts (shared with the packaged module).
+    const moduleSource = readFileSync(join(root, "src", "ignition", "system.ts"), "utf8");
     expect(moduleSource).to.contain("ignition/parameters.example.json");
     const declared = [...moduleSource.matchAll(/m\.getParameter(?:<[^>]*>)?\("([A-Za-z]+)"/g)].map((m) => m[1]).sort();
     const parameters = (await readDeploymentParameters(path)) as { OpgSystem: Record<string, unknown> };
