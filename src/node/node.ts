@@ -434,9 +434,9 @@ export class OperatorNode {
   /**
    * Plans, runs every step and produces its evidence (no transaction). Step i's input is step i-1's
    * output (rescaled to the next model's fixed-point scale), and step i consumes exactly the commitment
-   * step i-1 published: a signed step hands its output over in the next model's input commitment (a
-   * circuit's is packed at its input width, as its proof will carry it), a proven step publishes its
-   * circuit's output commitment.
+   * step i-1 published: a signed step hands its output over in the next model's input commitment, a
+   * proven step publishes its circuit's output commitment. With one commitment scheme for every vector
+   * (commitQuantized) the two are the same whenever the models share a scale.
    */
   async run(request: InferenceRequest, authorized = false): Promise<StepEvidence[]> {
     const { tiers, input } = await this.plan(request, authorized);
@@ -468,7 +468,7 @@ export class OperatorNode {
       const next = executions[index + 1];
       if (tier === Tier.ZK && execution.inputCommitment !== inputCommitment) {
         throw new UnservableRequestError(
-          `step ${index} (${modelId}) cannot be proven: its circuit commits its input as ${execution.inputCommitment}, but step ${index - 1} published ${inputCommitment} (a proven step's output cannot be another circuit's proven input)`,
+          `step ${index} (${modelId}) cannot be proven: its circuit commits its input as ${execution.inputCommitment}, but step ${index - 1} published ${inputCommitment} (a proof commits its input at its own model's scale: the two models' scales differ)`,
         );
       }
       const outputCommitment = tier !== Tier.ZK && next !== undefined ? next.inputCommitment : execution.outputCommitment;
