@@ -43,7 +43,7 @@ describe("settlement: a plain Wallet over JSON-RPC", function () {
 
     // Two transactions inside one call (stake with permit, then bind the signer), with a fresh Wallet object.
     const operator = new Wallet(keyOf(2), provider);
-    const gas = await stakeOperator(connect(deployment, operator), operator, 1_000n * OPG, operator.address, BigInt(Math.floor(Date.now() / 1000) + 3600));
+    const gas = await stakeOperator(connect(deployment, operator), operator, 1_000n * OPG, Wallet.createRandom(), BigInt(Math.floor(Date.now() / 1000) + 3600));
     expect(gas > 0n).to.equal(true);
     expect(await connect(deployment, provider).operators.getFunction("isActive")(operator.address)).to.equal(true);
     provider.destroy();

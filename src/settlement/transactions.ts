@@ -2,7 +2,7 @@
  * Sending transactions with explicit nonces. ethers' providers answer identical requests from a cache
  * for 250 ms, so a plain `Wallet` that sends a second transaction right after the first one was mined
  * asks for its nonce, gets the stale count and fails with "nonce too low". Here each sender's next
- * nonce is remembered per provider: max(the chain's pending count, one past the last nonce we sent).
+ * nonce is asked of the node past that cache (see nextNonce), one send at a time per sender.
  * A transaction that fails before it is sent (a revert in gas estimation) consumes nothing, and
  * transactions sent outside the toolkit are picked up from the chain's count.
  */
@@ -20,6 +20,20 @@ function perProvider<T>(map: WeakMap<Provider, Map<string, T>>, provider: Provid
     map.set(provider, inner);
   }
   return inner;
+}
+
+/**
+ * The sender's next nonce. A provider with a raw `send` (JSON-RPC, Hardhat's) is asked directly, past
+ * ethers' cache: its answer is the truth, even after a development chain reverted to a snapshot. Any
+ * other provider: max(its pending count, one past the last nonce sent from here).
+ */
+async function nextNonce(provider: Provider, from: string): Promise<number> {
+  const raw = (provider as { send?: unknown }).send;
+  if (typeof raw === "function") {
+    const count = (await (raw as (method: string, params: unknown[]) => Promise<unknown>).call(provider, "eth_getTransactionCount", [from, "pending"])) as string | number;
+    return Number(BigInt(count));
+  }
+  return Math.max(await provider.getTransactionCount(from, "pending"), perProvider(nextNonces, provider).get(from) ?? 0);
 }
 
 /**
@@ -41,36 +55,12 @@ export async function sendWith(contract: Contract, method: string, args: readonl
   const queue = perProvider(queues, provider);
   const previous = queue.get(from) ?? Promise.resolve();
   const sent = previous.catch(() => undefined).then(async () => {
-    const nonces = perProvider(nextNonces, provider);
-    const remembered = nonces.get(from) ?? 0;
-    const pending = await provider.getTransactionCount(from, "pending");
-    const nonce = Math.max(pending, remembered);
-    let tx: ContractTransactionResponse;
-    try {
-      tx = (await contract.getFunction(method)(...args, { ...overrides, nonce })) as ContractTransactionResponse;
-    } catch (error) {
-      // The chain went back under us (a reorg, a dropped transaction, a node restarted or a test
-      // snapshot reverted): what we remembered is ahead of it. Forget it and use the chain's count.
-      if (nonce === pending || !isNonceError(error)) throw error;
-      nonces.delete(from);
-      tx = (await contract.getFunction(method)(...args, { ...overrides, nonce: pending })) as ContractTransactionResponse;
-      nonces.set(from, pending + 1);
-      return tx;
-    }
-    nonces.set(from, nonce + 1);
+    const nonce = await nextNonce(provider, from);
+    const tx = (await contract.getFunction(method)(...args, { ...overrides, nonce })) as ContractTransactionResponse;
+    perProvider(nextNonces, provider).set(from, nonce + 1);
     return tx;
   });
   queue.set(from, sent);
   return sent;
 }
 
-/** Whether a failed send was refused for its nonce (ethers' NONCE_EXPIRED, or the node's own words). */
-function isNonceError(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
-    const { code, message, error: inner, info } = e as { code?: unknown; message?: unknown; error?: unknown; info?: { error?: unknown } };
-    if (code === "NONCE_EXPIRED") return true;
-    if (typeof message === "string" && /nonce/i.test(message)) return true;
-    e = inner ?? info?.error;
-  }
-  return false;
-}
