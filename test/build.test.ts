@@ -63,7 +63,7 @@ describe("build and deployment configuration", function () {
     expect(Object.keys(parameters.OpgSystem).sort()).to.deep.equal(declared);
     const p = parameters.OpgSystem as {
       admin: string; treasury: string; tokenSupply: bigint; minimumStake: bigint; unbondingDelay: number; operatorBps: number; modelOwnerBps: number;
-      attesters: string[]; attesterThreshold: number; maxAttestationAge: number; enclaveKeyLifetime: number;
+      attesters: string[]; attesterThreshold: number; maxAttestationAge: number; enclaveKeyLifetime: number; batchWithdrawalDelay: number;
     };
 
     const { ignition, ethers } = await newChain();
@@ -85,6 +85,8 @@ describe("build and deployment configuration", function () {
     expect(await enclaves.getFunction("keyLifetime")()).to.equal(BigInt(p.enclaveKeyLifetime));
     expect(await hub.getFunction("treasury")()).to.equal(p.treasury);
     expect(await hub.getFunction("feeSplit")()).to.deep.equal([BigInt(p.operatorBps), BigInt(p.modelOwnerBps)]);
-    for (const contract of [operators, quorum, enclaves, hub, models]) expect(await contract.getFunction("defaultAdmin")()).to.equal(p.admin);
+    const batches = await at("BatchSettlement", deployed.batches);
+    expect(await batches.getFunction("withdrawalDelay")()).to.equal(BigInt(p.batchWithdrawalDelay));
+    for (const contract of [operators, quorum, enclaves, hub, models, batches]) expect(await contract.getFunction("defaultAdmin")()).to.equal(p.admin);
   });
 });
