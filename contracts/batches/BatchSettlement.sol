@@ -106,6 +106,8 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
         }
         (uint256 total, uint32 window) = _payFees(operator, fees);
         if (paid != total) revert BatchSettlementUnbalanced(paid, total);
+        // A batch that charges nothing locks no bond: it could only squat a root or feed a false refutation.
+        if (total == 0) revert BatchSettlementEmptyBatch();
         _record(header, signer, operator, total, window);
     }
 
@@ -147,7 +149,12 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
         uint256 expected = leaf.price;
         if (leaf.nonce != 0) {
             _checkLeaf(previousRoot, previous, previousProof);
-            if (previous.authorization != leaf.authorization || previous.nonce + 1 != leaf.nonce) {
+            // The previous leaf must come from a batch of the same operator: another operator's root
+            // (even an empty one) proves nothing about this operator's running total.
+            if (
+                _batches[previousRoot].operator != _batches[root].operator
+                    || previous.authorization != leaf.authorization || previous.nonce + 1 != leaf.nonce
+            ) {
                 revert BatchSettlementNotConsecutive(leafHash);
             }
             expected += previous.cumulative;

@@ -82,7 +82,7 @@ interface IBatchSettlement {
         uint256 remainder;
     }
 
-    /// @notice The batch has no leaf.
+    /// @notice The batch has no leaf, or charges nothing (a batch with no fees locks no bond).
     error BatchSettlementEmptyBatch();
     /// @notice This root was already posted.
     error BatchSettlementRootExists(bytes32 root);
