@@ -54,6 +54,9 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
     Config private _config;
     mapping(bytes32 root => Batch) private _batches;
     mapping(bytes32 authorization => AuthorizationState) private _authorizations;
+    /// @dev What each requester was charged in each batch, keyed by keccak256(root, requester): a refutation
+    ///      refunds only a requester the batch charged, and at most in proportion to that charge.
+    mapping(bytes32 rootAndRequester => uint256) private _charged;
 
     /// @notice Constructor arguments.
     struct Deployment {
@@ -247,6 +250,7 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
         }
         state.settled = SafeCast.toUint128(cumulative);
         amount = cumulative - settled;
+        _charged[keccak256(abi.encode(root, a.requester))] += amount;
         _charge(a.requester, amount);
         emit AuthorizationSettled(id, root, a.requester, cumulative, amount);
     }
@@ -292,6 +296,12 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
         outcome.slashed = operators.slashBond(batch.operator, bondIdOf(root), batch.bond, batch.finalAt, address(this));
         outcome.reward = outcome.slashed * c.rewardBps / BPS;
         uint256 refund = refundBase + outcome.slashed * c.compensationBps / BPS;
+        // Only what the named requester was charged in this batch backs a refund: a leaf naming anyone else
+        // (an operator's own decoy, refuted first to win back its slash) is refunded nothing. The bound is
+        // that charge back plus its share of the bond's compensation.
+        uint256 charged = _charged[keccak256(abi.encode(root, requester))];
+        uint256 cap = charged + charged * c.bondMultiple * c.compensationBps / BPS;
+        if (refund > cap) refund = cap;
         uint256 available = outcome.slashed - outcome.reward;
         outcome.refund = refund < available ? refund : available;
         outcome.remainder = available - outcome.refund;

@@ -90,4 +90,24 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         vm.expectRevert(IBatchSettlement.BatchSettlementEmptyBatch.selector);
         this.postEmpty(_hash(leaves[0]));
     }
+
+    /// @dev An operator plants a decoy leaf (a sybil as requester, a huge running total) and refutes it
+    ///      itself first: the sybil was charged nothing in the batch, so it is refunded nothing.
+    function test_decoyLeafRefundsNothing() public {
+        (IBatchSettlement.SpendingAuthorization memory a, bytes32 id) = _authorization(1e18);
+        IBatchSettlement.Leaf[] memory leaves = new IBatchSettlement.Leaf[](2);
+        address sybil = address(0x5151);
+        IBatchSettlement.Leaf memory decoy = _leaf(keccak256("nothing"), 0, type(uint128).max, TRUE_OUTPUT);
+        decoy.requester = sybil;
+        leaves[0] = decoy;
+        leaves[1] = _leaf(id, 0, LEAF_PRICE, WRONG_OUTPUT);
+        bytes32 root = _post(a, leaves, LEAF_PRICE);
+        vm.prank(operator);
+        IBatchSettlement.Outcome memory o =
+            batches.refuteCharge(root, decoy, _proofOf(leaves, 0), bytes32(0), decoy, new bytes32[](0));
+        (uint256 sybilBalance,,) = batches.depositOf(sybil);
+        assertEq(o.refund, 0, "nothing refunded to a requester the batch did not charge");
+        assertEq(sybilBalance, 0, "the sybil got nothing");
+        assertEq(o.remainder, o.slashed - o.reward, "the rest of the slash goes to the treasury");
+    }
 }
