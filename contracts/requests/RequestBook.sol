@@ -4,20 +4,17 @@ pragma solidity ^0.8.28;
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {VerificationCore} from "../core/VerificationCore.sol";
-import {ChallengeWindows} from "../disputes/ChallengeWindows.sol";
 import {BatchFulfilment} from "./BatchFulfilment.sol";
+import {RequestWindows} from "./RequestWindows.sol";
 import {IEnclaveRegistry} from "../interfaces/IEnclaveRegistry.sol";
 import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
 import {IInferenceConsumer} from "../interfaces/IInferenceConsumer.sol";
-import {IInferenceHub} from "../interfaces/IInferenceHub.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
-import {IPendingResults} from "../interfaces/IPendingResults.sol";
 import {IRequestBook} from "../interfaces/IRequestBook.sol";
 import {IRequestEscrow} from "../interfaces/IRequestEscrow.sol";
 import {ReceiptHashing} from "../libraries/ReceiptHashing.sol";
 import {ResultPacking} from "../libraries/ResultPacking.sol";
-import {Claim} from "../types/Claim.sol";
 import {Receipt} from "../types/Receipt.sol";
 import {Tier} from "../types/Tier.sol";
 
@@ -30,13 +27,13 @@ import {Tier} from "../types/Tier.sol";
 ///         exactly one inference (`fulfilAuthorized`). Fulfilments are results like the hub's: a
 ///         Signature/TEE step of a model with a circuit is pending for the hub's challenge window
 ///         (`statusOf`), backed by a bond of the operator's stake that the hub locks with the payment,
-///         and the disputes contract can refute it (ChallengeWindows).
+///         and the disputes contract can refute it (RequestWindows).
 /// @dev Storage is one word per request (`_state`): OPEN, CANCELLED, or the packed result (weakest
 ///      tier, output commitment). Everything else the request asked is committed to by its id
 ///      (`requestIdOf`) and resent with each call, which costs calldata instead of ~22,100 gas per
 ///      stored word. A step's receipt is rebuilt here from the request, so evidence can only ever be
 ///      for the requested model, input chain, requester and deadline.
-contract RequestBook is ReentrancyGuardTransient, ChallengeWindows, BatchFulfilment {
+contract RequestBook is ReentrancyGuardTransient, RequestWindows, BatchFulfilment {
     /// @notice Pipelines take at most this many models (their tiers pack into 64 bits).
     uint256 public constant MAX_STEPS = 16;
 
@@ -51,9 +48,6 @@ contract RequestBook is ReentrancyGuardTransient, ChallengeWindows, BatchFulfilm
     uint256 private constant HALF_FIELD = ReceiptHashing.SNARK_SCALAR_FIELD / 2;
     /// @dev Gas kept beyond the callback's limit for the call itself and what follows it.
     uint256 private constant CALLBACK_RESERVE = 10_000;
-
-    /// @notice The hub whose escrow holds requesters' OPG and reservations.
-    IRequestEscrow public immutable hub;
 
     mapping(bytes32 requestId => uint256) private _state;
     mapping(bytes32 requestId => bytes32) private _pendingCallbacks;
@@ -75,10 +69,7 @@ contract RequestBook is ReentrancyGuardTransient, ChallengeWindows, BatchFulfilm
         IOperatorRegistry operators_,
         IEnclaveRegistry enclaves_,
         IGroth16Verifier verifier_
-    ) VerificationCore("OPG RequestBook", models_, operators_, enclaves_, verifier_) {
-        if (address(hub_) == address(0)) revert IInferenceHub.InferenceHubZeroAddress();
-        hub = hub_;
-    }
+    ) VerificationCore("OPG RequestBook", models_, operators_, enclaves_, verifier_) RequestWindows(hub_) {}
 
     // ---------------------------------------------------------------- requests
 
@@ -115,7 +106,7 @@ contract RequestBook is ReentrancyGuardTransient, ChallengeWindows, BatchFulfilm
             revert RequestBookWrongOperator(params.operator, operator);
         }
         Verified memory v = _verifyAll(requestId, requester, params, operator, steps, outputs);
-        _openWindows(requestId, requester, params, operator, steps, v);
+        if (v.weakest != Tier.ZK) (v.bond, v.finalAt) = _openWindows(requestId, requester, params, operator, steps, v.fees);
         _record(requestId, requester, operator, v, params.maxFee, outputs);
         _deliver(requestId, params.callback, params.callbackGasLimit, v.stepTiers, outputs);
     }
@@ -139,7 +130,7 @@ contract RequestBook is ReentrancyGuardTransient, ChallengeWindows, BatchFulfilm
             revert RequestBookInvalidRequesterSignature(requester);
         }
         Verified memory v = _verifyAll(requestId, requester, params, params.operator, steps, outputs);
-        _openWindows(requestId, requester, params, params.operator, steps, v);
+        if (v.weakest != Tier.ZK) (v.bond, v.finalAt) = _openWindows(requestId, requester, params, params.operator, steps, v.fees);
         // Nothing was reserved: the price is debited from the requester's escrow now.
         _record(requestId, requester, params.operator, v, 0, outputs);
     }
@@ -204,18 +195,6 @@ contract RequestBook is ReentrancyGuardTransient, ChallengeWindows, BatchFulfilm
         return _pendingCallbacks[requestId];
     }
 
-    /// @inheritdoc IPendingResults
-    /// @dev The hub's: request fulfilments have the same window and bond rule as receipts.
-    function disputeConfig() external view returns (address disputes, uint32 window, uint16 bondMultiple) {
-        return IPendingResults(address(hub)).disputeConfig();
-    }
-
-    /// @notice The id a step of a request of several steps is pending under (a request of one step is
-    ///         pending under the request id). Also the id a ZK step's proof binds.
-    function stepIdOf(address requester, bytes32 modelId, bytes32 requestId) public view returns (bytes32) {
-        return ReceiptHashing.receiptId(address(this), requester, modelId, uint256(requestId));
-    }
-
     /// @notice The EIP-712 digest a requester signs to authorize `params` off-chain.
     function authorizationDigest(address requester, RequestParams calldata params) public view returns (bytes32) {
         return _hashTypedDataV4(
@@ -273,78 +252,6 @@ contract RequestBook is ReentrancyGuardTransient, ChallengeWindows, BatchFulfilm
         v = _verify(requestId, requester, params, operator, steps);
         _checkOutputs(steps[steps.length - 1], outputs);
         if (v.total > params.maxFee) revert RequestBookFeeAboveMaximum(v.total, params.maxFee);
-    }
-
-    /// @dev Opens the challenge windows of a fulfilment's Signature/TEE steps whose model has a circuit,
-    ///      all ending at the same time (now + the longest of the hub's and the models' windows), and sets
-    ///      the bond (Σ bondMultiple × step fee) the hub locks with the payment. A request of one step is
-    ///      pending under its own id; a longer one under its steps' ids, with the request id pending until
-    ///      the same time (challengeable when every signed step is).
-    function _openWindows(
-        bytes32 requestId,
-        address requester,
-        RequestParams calldata params,
-        address operator,
-        StepEvidence[] calldata steps,
-        Verified memory v
-    ) private {
-        if (v.weakest == Tier.ZK) return;
-        (uint256 backed, bool allBacked, uint64 finalAt, uint16 multiple) = _windowTerms(params.pipeline, steps);
-        if (backed == 0) return;
-        Claim memory claim;
-        claim.operator = operator;
-        claim.requester = requester;
-        claim.finalAt = finalAt;
-        uint256 count = steps.length;
-        if (count != 1) claim.operationId = requestId;
-        claim.inputCommitment = params.inputCommitment;
-        for (uint256 i = 0; i < count; ++i) {
-            if (backed & (1 << i) != 0) {
-                claim.modelId = params.pipeline[i];
-                claim.fee = v.fees[i].fee;
-                claim.bond = claim.fee * multiple;
-                v.bond += claim.bond;
-                _storeStepClaim(requestId, steps[i], claim);
-            }
-            claim.inputCommitment = steps[i].outputCommitment;
-        }
-        if (count != 1) _openOperationWindow(requestId, finalAt, allBacked);
-        v.finalAt = finalAt;
-    }
-
-    /// @dev Which signed steps have a window (bit i for step i), whether all of them do, when the
-    ///      windows end and the bond multiple; nothing when fraud proofs are off.
-    function _windowTerms(bytes32[] calldata pipeline, StepEvidence[] calldata steps)
-        private
-        view
-        returns (uint256 backed, bool allBacked, uint64 finalAt, uint16 multiple)
-    {
-        address disputes;
-        uint32 window;
-        (disputes, window, multiple) = IPendingResults(address(hub)).disputeConfig();
-        if (disputes == address(0) || window == 0) return (0, false, 0, 0);
-        allBacked = true;
-        for (uint256 i = 0; i < steps.length; ++i) {
-            if (steps[i].tier == Tier.ZK) continue;
-            (address keyStore, uint32 modelWindow) = models.disputeTermsOf(pipeline[i]);
-            if (keyStore == address(0)) {
-                allBacked = false;
-                continue;
-            }
-            backed |= 1 << i;
-            if (modelWindow > window) window = modelWindow;
-        }
-        finalAt = uint64(block.timestamp) + window;
-    }
-
-    /// @dev Completes `claim` with step `e`'s evidence, stores it and announces it.
-    function _storeStepClaim(bytes32 requestId, StepEvidence calldata e, Claim memory claim) private {
-        claim.outputCommitment = e.outputCommitment;
-        claim.signer = e.signer;
-        claim.tier = e.tier;
-        bytes32 id = claim.operationId == bytes32(0) ? requestId : stepIdOf(claim.requester, claim.modelId, requestId);
-        _storeClaim(id, claim);
-        emit FulfilmentPending(id, requestId, claim);
     }
 
     /// @dev Records the result, pays through the hub (`reserved` zero: debit at once) and announces it.
@@ -453,8 +360,8 @@ contract RequestBook is ReentrancyGuardTransient, ChallengeWindows, BatchFulfilm
         emit CallbackFailed(requestId, callback, reason);
     }
 
-    function _disputes() internal view override returns (address disputes) {
-        (disputes,,) = IPendingResults(address(hub)).disputeConfig();
+    function _windowModels() internal view override returns (IModelRegistry) {
+        return models;
     }
 
     /// @dev A request the book fulfilled (refuted or not) counts as recorded: final at once without a window.
