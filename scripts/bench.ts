@@ -11,7 +11,7 @@ import { cpus } from "node:os";
 import { network } from "hardhat";
 import { releaseZkResources } from "../src/zkml/index.ts";
 import { benchBatchGroth16 } from "./bench/batch-groth16.ts";
-import { benchBatchSettlement } from "./bench-batch.ts";
+import { benchBatchSettlement } from "./bench/batch-settlement.ts";
 import { benchChallenge } from "./bench/challenge.ts";
 import { benchCli } from "./bench/cli.ts";
 import { benchHubGas, verifierGas } from "./bench/gas.ts";

@@ -2,10 +2,10 @@
  * Gas of batch settlement: one transaction posting a root over N receipts (calldata, signature checks, fee split
  * and bond included: the transaction receipt's gasUsed), for N = 1, 16, 128, 1024. Up to 16 requesters per batch,
  * each settling for the first time (its authorization signature checked and its state written: the costliest
- * case), across two models. Called by scripts/bench.ts; `npx tsx scripts/bench-batch.ts` prints it alone.
+ * case), across two models. Called by scripts/bench.ts; `npx tsx scripts/bench/batch-settlement.ts` prints it alone.
  */
 import { network } from "hardhat";
-import { batchBench } from "./demo/batches.ts";
+import { batchBench } from "../demo/batches.ts";
 
 export interface BatchSettlementBench {
   readonly receipts: number;
