@@ -16,6 +16,7 @@ import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {AdminRules} from "../libraries/AdminRules.sol";
 import {BatchHashing} from "../libraries/BatchHashing.sol";
 import {DataStore} from "../libraries/DataStore.sol";
+import {ReceiptHashing} from "../libraries/ReceiptHashing.sol";
 import {FeeSplit} from "../libraries/FeeSplit.sol";
 import {ResultStatus} from "../types/Claim.sol";
 import {Tier} from "../types/Tier.sol";
@@ -356,15 +357,8 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
     ) private view {
         address store = models.verifyingKeyStoreOf(leaf.modelId);
         if (store == address(0)) revert BatchSettlementNoCircuit(leaf.modelId);
-        // Public signals: [inputCommitment, outputCommitment, outputs..., binding], as for ZK receipts.
-        uint256 n = outputs.length;
-        uint256[] memory signals = new uint256[](n + 3);
-        signals[0] = uint256(leaf.inputCommitment);
-        signals[1] = uint256(provenOutput);
-        for (uint256 i = 0; i < n; ++i) {
-            signals[i + 2] = outputs[i];
-        }
-        signals[n + 2] = bindingOf(leafId, msg.sender);
+        uint256[] memory signals =
+            ReceiptHashing.proofSignals(leaf.inputCommitment, provenOutput, outputs, bindingOf(leafId, msg.sender));
         // A wrong signal count or an out-of-field signal is as much a bad proof as a failed pairing.
         try verifier.verifyProof(DataStore.read(store), zkProof, signals) returns (bool valid) {
             if (valid) return;

@@ -116,14 +116,8 @@ abstract contract VerificationCore is EIP712 {
         bytes32 receiptId,
         address operator
     ) internal pure returns (uint256[] memory signals) {
-        uint256 n = outputs.length;
-        signals = new uint256[](n + 3);
-        signals[0] = uint256(inputCommitment);
-        signals[1] = uint256(outputCommitment);
-        for (uint256 i = 0; i < n; ++i) {
-            signals[i + 2] = outputs[i];
-        }
-        signals[n + 2] = ReceiptHashing.bindingOf(receiptId, operator);
+        uint256 binding = ReceiptHashing.bindingOf(receiptId, operator);
+        return ReceiptHashing.proofSignals(inputCommitment, outputCommitment, outputs, binding);
     }
 
     /// @dev Whether `proof` is valid for `signals` under the key stored at `store` (a contract that

@@ -14,6 +14,7 @@ import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {IPendingResults} from "../interfaces/IPendingResults.sol";
 import {IRequestEscrow} from "../interfaces/IRequestEscrow.sol";
 import {DataStore} from "../libraries/DataStore.sol";
+import {ReceiptHashing} from "../libraries/ReceiptHashing.sol";
 import {Claim, ClaimHashing, ResultStatus} from "../types/Claim.sol";
 import {Tier} from "../types/Tier.sol";
 
@@ -150,15 +151,8 @@ contract Disputes is IDisputes, AccessControl, ReentrancyGuardTransient {
     ) private view {
         address store = models.verifyingKeyStoreOf(claim.modelId);
         if (store == address(0)) revert DisputesNoCircuit(claim.modelId);
-        // Public signals: [inputCommitment, outputCommitment, outputs..., binding], as for ZK receipts.
-        uint256 n = outputs.length;
-        uint256[] memory signals = new uint256[](n + 3);
-        signals[0] = uint256(claim.inputCommitment);
-        signals[1] = uint256(provenOutput);
-        for (uint256 i = 0; i < n; ++i) {
-            signals[i + 2] = outputs[i];
-        }
-        signals[n + 2] = bindingOf(id, msg.sender);
+        uint256[] memory signals =
+            ReceiptHashing.proofSignals(claim.inputCommitment, provenOutput, outputs, bindingOf(id, msg.sender));
         // A wrong signal count or an out-of-field signal is as much a bad proof as a failed pairing.
         try verifier.verifyProof(DataStore.read(store), proof, signals) returns (bool valid) {
             if (valid) return;

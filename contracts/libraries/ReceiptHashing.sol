@@ -70,4 +70,21 @@ library ReceiptHashing {
     function bindingOf(bytes32 id, address operator) internal pure returns (uint256) {
         return uint256(keccak256(abi.encode(id, operator))) % SNARK_SCALAR_FIELD;
     }
+
+    /// @notice A model proof's public signals: [inputCommitment, outputCommitment, outputs..., binding], the
+    ///         layout of every ZK receipt, request step and challenge (only the binding differs).
+    function proofSignals(bytes32 inputCommitment, bytes32 outputCommitment, uint256[] calldata outputs, uint256 binding)
+        internal
+        pure
+        returns (uint256[] memory signals)
+    {
+        uint256 n = outputs.length;
+        signals = new uint256[](n + 3);
+        signals[0] = uint256(inputCommitment);
+        signals[1] = uint256(outputCommitment);
+        for (uint256 i = 0; i < n; ++i) {
+            signals[i + 2] = outputs[i];
+        }
+        signals[n + 2] = binding;
+    }
 }
