@@ -1,13 +1,14 @@
 /**
- * A prover kept warm between proofs: the build's proving key is read and checked once and held in memory,
- * and its witness generator compiled and instantiated once, so each proof costs the witness and the Groth16
- * prover only (no file reads, no wasm compilation, no re-verification of the key). The curve's worker threads are shared by every prover of the process
+ * A prover kept warm between proofs: the build's proving key is read, checked and parsed once and held in
+ * memory (with its QAP coefficients sorted for the workers, groth16-prover.ts), and its witness generator
+ * compiled and instantiated once, so each proof costs the witness and the Groth16 prover only (no file
+ * reads, no wasm compilation, no re-verification of the key). The curve's worker threads are shared by every prover of the process
  * (snarkjs caches them); `releaseZkResources` stops them.
  */
 import { readFile } from "node:fs/promises";
 import { WitnessCalculatorBuilder, type WitnessCalculator } from "circom_runtime";
-import { snarkjs } from "./snarkjs.ts";
 import type { Groth16Proof } from "snarkjs";
+import { loadGroth16ProvingKey, witnessValues, type Groth16ProvingKey } from "./groth16-prover.ts";
 import { commitQuantized, toCommitment, type Commitment } from "../commitments/index.ts";
 import type { ZkBuild } from "./build.ts";
 import { ZkArtifactError, ZkProveError } from "./errors.ts";
@@ -44,11 +45,12 @@ export async function loadProver(build: ZkBuild): Promise<WarmProver> {
   if (verifyingKeyHash(zkeyVk) !== verifyingKeyHash(build.verificationKey)) {
     throw new ZkArtifactError(`${build.paths.zkey} does not belong to ${build.paths.verificationKey}`);
   }
-  let zkey: Uint8Array;
+  let zkey: Groth16ProvingKey;
   let calculator: WitnessCalculator;
   try {
     const [key, wasm] = await Promise.all([readFile(build.paths.zkey), readFile(build.paths.wasm)]);
-    zkey = key;
+    // Parsed once, its witness-independent work done once (groth16-prover.ts).
+    zkey = await loadGroth16ProvingKey(key);
     // Compiled and instantiated once; snarkjs's wtns.calculate would compile the wasm for every proof.
     calculator = await WitnessCalculatorBuilder(wasm);
   } catch (error) {
@@ -76,9 +78,9 @@ export async function loadProver(build: ZkBuild): Promise<WarmProver> {
       const proveStart = Date.now();
       let result: { proof: Groth16Proof; publicSignals: string[] };
       try {
-        result = await (await snarkjs()).groth16.prove({ type: "mem", data: zkey }, { type: "mem", data: witness });
+        result = await zkey.prove(witnessValues(witness));
       } catch (error) {
-        throw new ZkProveError("Groth16 proving failed", { cause: error });
+        throw error instanceof ZkProveError ? error : new ZkProveError("Groth16 proving failed", { cause: error });
       }
       const proveMs = Date.now() - proveStart;
       const inputCommitment = await commitQuantized(quantizedInput, model.scaleBits);
