@@ -60,6 +60,11 @@ interface CurveEngine {
   readonly tm: { readonly concurrency: number; queueAction(task: TaskCommand[]): Promise<Buf[]> };
 }
 
+/** snarkjs's BN254 engine, shared by the process (built again after releaseZkResources stopped it). */
+async function bn128(): Promise<CurveEngine> {
+  return (await (await snarkjs()).curves.getCurveFromName("bn128")) as CurveEngine;
+}
+
 /** Sections of a .zkey file (iden3 binary format, Groth16). */
 const ZKEY_HEADER = 1;
 const GROTH16_HEADER = 2;
@@ -134,8 +139,7 @@ export async function loadGroth16ProvingKey(zkey: Uint8Array): Promise<Groth16Pr
   at += 12;
   if (n8q !== 32 || n8r !== 32) throw new ZkArtifactError("the proving key is not on BN254");
 
-  const curve = (await (await snarkjs()).curves.getCurveFromName("bn128")) as CurveEngine;
-  const { Fr, G1, G2 } = curve;
+  const { Fr, G1, G2, tm } = await bn128();
   const g1 = (): Buf => {
     const p = G1.fromRprLEM(header, at);
     at += 2 * n8q;
@@ -170,7 +174,7 @@ export async function loadGroth16ProvingKey(zkey: Uint8Array): Promise<Groth16Pr
   const size = 12 + n8r;
   if (coefficients.length !== 4 + nCoef * size) throw new ZkArtifactError("the proving key's coefficient section is malformed");
   const order = Array.from({ length: nCoef }, (_, i) => i).sort((a, b) => cv.getUint32(4 + a * size + 4, true) - cv.getUint32(4 + b * size + 4, true));
-  const workers = Math.max(1, curve.tm.concurrency);
+  const workers = Math.max(1, tm.concurrency);
   const perWorker = Math.ceil(domainSize / workers);
   const slices: { readonly coefs: Uint8Array; readonly count: number; readonly from: number; readonly n: number }[] = [];
   let next = 0;
@@ -192,7 +196,7 @@ export async function loadGroth16ProvingKey(zkey: Uint8Array): Promise<Groth16Pr
   const n8 = Fr.n8;
 
   /** A·w, B·w and their pointwise product, on the domain, computed by the workers slice by slice. */
-  async function evaluateQap(witness: Uint8Array): Promise<[Buf, Buf, Buf]> {
+  async function evaluateQap(curve: CurveEngine, witness: Uint8Array): Promise<[Buf, Buf, Buf]> {
     const results = await Promise.all(
       slices.map((s) =>
         curve.tm.queueAction([
@@ -214,12 +218,12 @@ export async function loadGroth16ProvingKey(zkey: Uint8Array): Promise<Groth16Pr
   }
 
   /** Evaluations on the domain → evaluations on the odd coset (the H points are for that coset). */
-  async function toCoset(values: Buf): Promise<Buf> {
+  async function toCoset({ Fr }: CurveEngine, values: Buf): Promise<Buf> {
     return Fr.fft(await Fr.batchApplyKey(await Fr.ifft(values, "", ""), Fr.e(1), inc), "", "");
   }
 
   /** (A·B − C) on the coset, out of Montgomery form: the scalars of the H multi-exponentiation. */
-  async function joinQap(a: Buf, b: Buf, c: Buf): Promise<Buf> {
+  async function joinQap(curve: CurveEngine, a: Buf, b: Buf, c: Buf): Promise<Buf> {
     const chunk = Math.ceil(domainSize / workers);
     const parts = await Promise.all(
       Array.from({ length: Math.ceil(domainSize / chunk) }, (_, i) => {
@@ -254,11 +258,14 @@ export async function loadGroth16ProvingKey(zkey: Uint8Array): Promise<Groth16Pr
       witness = owned(witness);
       if (witness.length !== nVars * n8) throw new ZkProveError(`the witness has ${witness.length / n8} values, the circuit ${nVars}`);
       try {
-        const [aT, bT, cT] = await evaluateQap(witness);
-        const aOdd = await toCoset(aT);
-        const bOdd = await toCoset(bT);
-        const cOdd = await toCoset(cT);
-        const hScalars = await joinQap(aOdd, bOdd, cOdd);
+        // The engine of now: releaseZkResources stops the workers, and the next user builds new ones.
+        const curve = await bn128();
+        const { Fr, G1, G2 } = curve;
+        const [aT, bT, cT] = await evaluateQap(curve, witness);
+        const aOdd = await toCoset(curve, aT);
+        const bOdd = await toCoset(curve, bT);
+        const cOdd = await toCoset(curve, cT);
+        const hScalars = await joinQap(curve, aOdd, bOdd, cOdd);
         const sumA = await G1.multiExpAffine(basesA, witness);
         const sumB1 = await G1.multiExpAffine(basesB1, witness);
         const sumB2 = await G2.multiExpAffine(basesB2, witness);

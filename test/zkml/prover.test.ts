@@ -68,11 +68,16 @@ describe("zkml: the in-memory Groth16 prover", function () {
         expect(await snarkjs.groth16.verify(build.verificationKey, forged.publicSignals, forged.proof)).to.equal(false);
       });
 
-      it("the warm prover uses it: valid proofs from memory", async () => {
+      it("the warm prover uses it: valid proofs from memory, also after the curve's workers were stopped", async () => {
         const prover = await loadProver(build);
         const proven = await prover.prove(quantizeInput(build.model, fixture(name).inputValues), 5n);
         expect(proven.publicSignals.at(-1)).to.equal("5");
         expect(await verifyGroth16(build.verificationKey, proven.publicSignals, proven.proof)).to.equal(true);
+        // A process may stop the curve's workers between proofs (a CLI command run in-process does): the
+        // warm prover then proves with the new ones instead of waiting forever on the stopped ones.
+        await releaseZkResources();
+        const after = await prover.prove(quantizeInput(build.model, fixture(name).inputValues), 6n);
+        expect(await verifyGroth16(build.verificationKey, after.publicSignals, after.proof)).to.equal(true);
       });
 
       it("malformed keys and witnesses are typed errors", async () => {
