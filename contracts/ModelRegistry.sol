@@ -21,6 +21,11 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
     /// @dev Tiers a model may accept: Signature (bit 1), TEE (bit 2), ZK (bit 3).
     uint8 internal constant VALID_TIERS = (1 << 1) | (1 << 2) | (1 << 3);
     uint8 internal constant ZK_BIT = 1 << 3;
+    /// @dev Flags kept in the high bits of the stored `acceptedTiers` (never reported as tiers), so that
+    ///      `termsOf` answers whether the model has a circuit and asked for its own window from the slot
+    ///      it reads anyway: a cold read of the third slot (2,100 gas) only for a model with a window.
+    uint8 internal constant CIRCUIT_FLAG = 1 << 7;
+    uint8 internal constant WINDOW_FLAG = 1 << 6;
     /// @notice The longest challenge window a model may ask for.
     uint32 public constant MAX_CHALLENGE_WINDOW = 30 days;
 
@@ -89,7 +94,7 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
         if (acceptsZk != (registration.verifyingKey.length != 0)) revert ModelRegistryVerifyingKeyMismatch(modelId);
 
         model.owner = msg.sender;
-        model.acceptedTiers = registration.acceptedTiers;
+        model.acceptedTiers = registration.acceptedTiers | (acceptsZk ? CIRCUIT_FLAG : 0);
         model.registeredAt = uint40(block.timestamp);
         _setPrices(model, registration.prices);
         model.weightsCommitment = registration.weightsCommitment;
@@ -123,7 +128,7 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
         if (acceptedTiers & ZK_BIT != 0 && model.verifyingKeyStore == address(0)) {
             revert ModelRegistryVerifyingKeyMismatch(modelId);
         }
-        model.acceptedTiers = acceptedTiers;
+        model.acceptedTiers = acceptedTiers | (model.acceptedTiers & (CIRCUIT_FLAG | WINDOW_FLAG));
         emit ModelTiersUpdated(modelId, acceptedTiers);
     }
 
@@ -137,7 +142,9 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
     ///         uses the longer of this and its own; zero for the hub's).
     function setChallengeWindow(bytes32 modelId, uint32 window) external onlyModelOwner(modelId) {
         if (window > MAX_CHALLENGE_WINDOW) revert ModelRegistryInvalidChallengeWindow(window);
-        _models[modelId].challengeWindow = window;
+        Model storage model = _models[modelId];
+        model.challengeWindow = window;
+        model.acceptedTiers = window == 0 ? model.acceptedTiers & ~WINDOW_FLAG : model.acceptedTiers | WINDOW_FLAG;
         emit ModelChallengeWindowUpdated(modelId, window);
     }
 
@@ -178,11 +185,14 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
     function termsOf(bytes32 modelId, Tier tier) external view returns (ModelTerms memory terms) {
         Model storage model = _existing(modelId);
         terms.owner = model.owner;
-        terms.acceptedTiers = model.acceptedTiers;
+        uint8 stored = model.acceptedTiers;
+        terms.acceptedTiers = stored & VALID_TIERS;
         terms.deprecated = model.deprecated;
         if (tier == Tier.Signature) terms.price = model.signaturePrice;
         else if (tier == Tier.TEE) terms.price = model.teePrice;
         else if (tier == Tier.ZK) terms.price = model.zkPrice;
+        terms.challengeable = stored & CIRCUIT_FLAG != 0;
+        if (stored & WINDOW_FLAG != 0) terms.challengeWindow = model.challengeWindow;
     }
 
     /// @inheritdoc IModelRegistry
@@ -207,8 +217,9 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
     }
 
     /// @notice The full record of a model.
-    function modelOf(bytes32 modelId) external view returns (Model memory) {
-        return _existing(modelId);
+    function modelOf(bytes32 modelId) external view returns (Model memory model) {
+        model = _existing(modelId);
+        model.acceptedTiers &= VALID_TIERS;
     }
 
     /// @inheritdoc IModelRegistry

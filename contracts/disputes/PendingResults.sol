@@ -47,18 +47,19 @@ abstract contract PendingResults is ChallengeWindows, AccessControlDefaultAdminR
 
     /// @dev Opens the challenge window of a Signature/TEE result and locks its bond; returns its final
     ///      time (zero when it is final at once). Reverts when the operator's free stake is short.
+    ///      `terms` are the model's (ModelRegistry.termsOf, already read to price the result): whether it
+    ///      has a circuit and the window it asked for come with them, at no further call.
     function _openWindow(
         bytes32 id,
         Receipt calldata receipt,
         address signer,
-        uint256 fee,
+        IModelRegistry.ModelTerms memory terms,
         bytes32 operationId
     ) internal returns (uint64 finalAt) {
         DisputeConfig memory c = _config;
-        if (c.disputes == address(0) || c.window == 0) return 0;
-        (address keyStore, uint32 modelWindow) = _modelRegistry().disputeTermsOf(receipt.modelId);
-        if (keyStore == address(0)) return 0;
-        finalAt = uint64(block.timestamp) + (modelWindow > c.window ? modelWindow : c.window);
+        if (c.disputes == address(0) || c.window == 0 || !terms.challengeable) return 0;
+        finalAt = uint64(block.timestamp) + (terms.challengeWindow > c.window ? terms.challengeWindow : c.window);
+        uint256 fee = terms.price;
         uint256 bond = fee * c.bondMultiple;
         _operatorRegistry().lockBond(receipt.operator, bond, finalAt);
         _storeClaim(
@@ -83,8 +84,6 @@ abstract contract PendingResults is ChallengeWindows, AccessControlDefaultAdminR
     function _disputes() internal view override returns (address) {
         return _config.disputes;
     }
-
-    function _modelRegistry() internal view virtual returns (IModelRegistry);
 
     function _operatorRegistry() internal view virtual returns (IOperatorRegistry);
 }

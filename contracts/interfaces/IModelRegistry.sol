@@ -6,12 +6,19 @@ import {Tier} from "../types/Tier.sol";
 /// @notice Content-addressed AI models: owner, metadata, weights commitment, per-tier prices, accepted
 ///         tiers, version links, the ZK verifying key and the enclave images approved to run them.
 interface IModelRegistry {
-    /// @notice What the hub needs to price and route one receipt, packed in two storage slots.
+    /// @notice What the hub needs to price and route one receipt, and to open its challenge window.
+    /// @param challengeable The model has a registered circuit: its Signature/TEE results can be refuted by
+    ///        proof (so they are pending for a window and bonded).
+    /// @param challengeWindow The window the model asked for (zero: the hub's).
+    /// @dev For a Signature-tier receipt of a model that asked for no window of its own, everything here
+    ///      is one storage read (the flags live beside the accepted tiers).
     struct ModelTerms {
         address owner;
         uint8 acceptedTiers;
         bool deprecated;
         uint80 price;
+        bool challengeable;
+        uint32 challengeWindow;
     }
 
     /// @notice Arguments of `registerModel`.
@@ -88,7 +95,8 @@ interface IModelRegistry {
     /// @notice Registers a model owned by the caller; returns its id.
     function registerModel(Registration calldata registration) external returns (bytes32 modelId);
 
-    /// @notice Owner, acceptance, deprecation and the price at `tier`, for the hub. Reverts for unknown ids.
+    /// @notice Owner, acceptance, deprecation, the price at `tier` and the dispute terms (circuit, window),
+    ///         for the hub and the request book. Reverts for unknown ids.
     function termsOf(bytes32 modelId, Tier tier) external view returns (ModelTerms memory);
 
     /// @notice The pointer to the model's stored verifying key (zero if none).

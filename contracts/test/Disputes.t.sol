@@ -63,6 +63,46 @@ contract DisputesTest is DisputesFixture {
         assertEq(operators.lockedOf(operator), 0, "bond released after finality");
     }
 
+    /// @dev The model's own window (kept beside its accepted tiers so `termsOf` reads one slot) lengthens
+    ///      the hub's, a shorter one does not shorten it, zero returns to the hub's; the flags never show
+    ///      as accepted tiers, and changing the tiers keeps them.
+    function test_modelWindowLengthensTheHubsAndFlagsStayHidden() public {
+        uint8 tiers = (1 << 1) | (1 << 2) | (1 << 3);
+        vm.prank(owner);
+        models.setChallengeWindow(modelId, WINDOW * 3);
+        assertEq(models.termsOf(modelId, Tier.Signature).acceptedTiers, tiers, "flags hidden from termsOf");
+        assertEq(models.modelOf(modelId).acceptedTiers, tiers, "flags hidden from modelOf");
+        assertEq(models.termsOf(modelId, Tier.Signature).challengeWindow, WINDOW * 3, "window reported");
+        assertTrue(models.termsOf(modelId, Tier.Signature).challengeable, "circuit reported");
+        (bytes32 id,) = _submitSigned(INPUT, TRUE_OUTPUT);
+        (, uint64 finalAt,) = hub.statusOf(id);
+        assertEq(finalAt, block.timestamp + WINDOW * 3, "the model's longer window");
+
+        vm.startPrank(owner);
+        models.setAcceptedTiers(modelId, (1 << 1) | (1 << 3));
+        models.setChallengeWindow(modelId, WINDOW / 2);
+        vm.stopPrank();
+        assertEq(models.termsOf(modelId, Tier.Signature).acceptedTiers, (1 << 1) | (1 << 3), "tiers changed");
+        (id,) = _submitSigned(INPUT, TRUE_OUTPUT);
+        (, finalAt,) = hub.statusOf(id);
+        assertEq(finalAt, block.timestamp + WINDOW, "a shorter model window does not shorten the hub's");
+
+        vm.prank(owner);
+        models.setChallengeWindow(modelId, 0);
+        assertEq(models.termsOf(modelId, Tier.Signature).challengeWindow, 0, "window cleared");
+        assertTrue(models.termsOf(modelId, Tier.Signature).challengeable, "still has its circuit");
+        (id,) = _submitSigned(INPUT, TRUE_OUTPUT);
+        (, finalAt,) = hub.statusOf(id);
+        assertEq(finalAt, block.timestamp + WINDOW, "the hub's window again");
+        IModelRegistry.Registration memory reg;
+        reg.weightsCommitment = keccak256("no circuit");
+        reg.prices = [PRICE, PRICE, PRICE];
+        reg.acceptedTiers = 1 << 1;
+        vm.prank(owner);
+        bytes32 plain = models.registerModel(reg);
+        assertTrue(!models.termsOf(plain, Tier.Signature).challengeable, "no circuit, not challengeable");
+    }
+
     function test_refutesWrongResult() public {
         (bytes32 id, Claim memory claim) = _submitSigned(INPUT, WRONG_OUTPUT);
         uint256 escrowBefore = hub.balanceOf(requester);
