@@ -349,6 +349,10 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, RequestEscrow, Verif
         return _results[id] != 0;
     }
 
+    function _modelRegistry() internal view override returns (IModelRegistry) {
+        return models;
+    }
+
     function _operatorRegistry() internal view override(PendingResults, RequestEscrow) returns (IOperatorRegistry) {
         return operators;
     }

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
-import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IModelRegistry, MODEL_CIRCUIT_FLAG, MODEL_WINDOW_FLAG} from "./interfaces/IModelRegistry.sol";
 import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
 import {AdminRules} from "./libraries/AdminRules.sol";
 import {DataStore} from "./libraries/DataStore.sol";
@@ -21,11 +21,12 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
     /// @dev Tiers a model may accept: Signature (bit 1), TEE (bit 2), ZK (bit 3).
     uint8 internal constant VALID_TIERS = (1 << 1) | (1 << 2) | (1 << 3);
     uint8 internal constant ZK_BIT = 1 << 3;
-    /// @dev Flags kept in the high bits of the stored `acceptedTiers` (never reported as tiers), so that
-    ///      `termsOf` answers whether the model has a circuit and asked for its own window from the slot
-    ///      it reads anyway: a cold read of the third slot (2,100 gas) only for a model with a window.
-    uint8 internal constant CIRCUIT_FLAG = 1 << 7;
-    uint8 internal constant WINDOW_FLAG = 1 << 6;
+    /// @dev Flags kept in the high bits of the stored `acceptedTiers` (reported by `termsOf`, masked in
+    ///      `modelOf`), so that a pending result learns whether its model has a circuit and asked for its
+    ///      own window from the slot `termsOf` reads anyway: the third slot (a cold 2,100-gas read) and a
+    ///      second call are needed only for a model with its own window.
+    uint8 internal constant CIRCUIT_FLAG = MODEL_CIRCUIT_FLAG;
+    uint8 internal constant WINDOW_FLAG = MODEL_WINDOW_FLAG;
     /// @notice The longest challenge window a model may ask for.
     uint32 public constant MAX_CHALLENGE_WINDOW = 30 days;
 
@@ -185,14 +186,11 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
     function termsOf(bytes32 modelId, Tier tier) external view returns (ModelTerms memory terms) {
         Model storage model = _existing(modelId);
         terms.owner = model.owner;
-        uint8 stored = model.acceptedTiers;
-        terms.acceptedTiers = stored & VALID_TIERS;
+        terms.acceptedTiers = model.acceptedTiers;
         terms.deprecated = model.deprecated;
         if (tier == Tier.Signature) terms.price = model.signaturePrice;
         else if (tier == Tier.TEE) terms.price = model.teePrice;
         else if (tier == Tier.ZK) terms.price = model.zkPrice;
-        terms.challengeable = stored & CIRCUIT_FLAG != 0;
-        if (stored & WINDOW_FLAG != 0) terms.challengeWindow = model.challengeWindow;
     }
 
     /// @inheritdoc IModelRegistry

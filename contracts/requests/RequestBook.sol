@@ -306,7 +306,7 @@ contract RequestBook is ReentrancyGuardTransient, RequestWindows, BatchFulfilmen
                 _checkProof(r.modelId, r.inputCommitment, e.outputCommitment, stepId, operator, e.proof, e.outputs);
             } else {
                 _checkSigned(ReceiptHashing.hashStructMemory(r), r.modelId, operator, e.tier, e.signer, e.signature);
-                _noteStepWindow(v.windows, i, terms);
+                _noteStepWindow(v.windows, i, r.modelId, terms);
             }
             v.fees[i] = IRequestEscrow.StepFee({fee: terms.price, modelOwner: terms.owner, tier: e.tier});
             v.total += terms.price;
@@ -365,6 +365,10 @@ contract RequestBook is ReentrancyGuardTransient, RequestWindows, BatchFulfilmen
         }
         _pendingCallbacks[requestId] = keccak256(abi.encode(callback, stepTiers, outputs));
         emit CallbackFailed(requestId, callback, reason);
+    }
+
+    function _windowModels() internal view override returns (IModelRegistry) {
+        return models;
     }
 
     /// @dev A request the book fulfilled (refuted or not) counts as recorded: final at once without a window.

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {ChallengeWindows} from "../disputes/ChallengeWindows.sol";
 import {IInferenceHub} from "../interfaces/IInferenceHub.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IModelRegistry, MODEL_CIRCUIT_FLAG, MODEL_WINDOW_FLAG} from "../interfaces/IModelRegistry.sol";
 import {IPendingResults} from "../interfaces/IPendingResults.sol";
 import {IRequestBook} from "../interfaces/IRequestBook.sol";
 import {IRequestEscrow} from "../interfaces/IRequestEscrow.sol";
@@ -45,14 +45,21 @@ abstract contract RequestWindows is ChallengeWindows {
         uint32 modelWindow;
     }
 
-    /// @dev Counts step `i` (Signature or TEE, model terms `terms`) into `w`.
-    function _noteStepWindow(StepWindows memory w, uint256 i, IModelRegistry.ModelTerms memory terms) internal pure {
-        if (!terms.challengeable) {
+    /// @dev Counts step `i` (Signature or TEE, model `modelId` with terms `terms`) into `w`; only a model
+    ///      that asked for its own window costs a call.
+    function _noteStepWindow(StepWindows memory w, uint256 i, bytes32 modelId, IModelRegistry.ModelTerms memory terms)
+        internal
+        view
+    {
+        if (terms.acceptedTiers & MODEL_CIRCUIT_FLAG == 0) {
             w.allBacked = false;
             return;
         }
         w.backed |= 1 << i;
-        if (terms.challengeWindow > w.modelWindow) w.modelWindow = terms.challengeWindow;
+        if (terms.acceptedTiers & MODEL_WINDOW_FLAG != 0) {
+            (, uint32 modelWindow) = _windowModels().disputeTermsOf(modelId);
+            if (modelWindow > w.modelWindow) w.modelWindow = modelWindow;
+        }
     }
 
     /// @dev Opens the challenge windows of a fulfilment's Signature/TEE steps whose model has a circuit
@@ -102,6 +109,9 @@ abstract contract RequestWindows is ChallengeWindows {
         _storeClaim(id, claim);
         emit IRequestBook.FulfilmentPending(id, requestId, claim);
     }
+
+    /// @dev The model registry whose windows the fulfilments follow.
+    function _windowModels() internal view virtual returns (IModelRegistry);
 
     function _disputes() internal view override returns (address disputes) {
         (disputes,,) = IPendingResults(address(hub)).disputeConfig();

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IDisputes} from "../interfaces/IDisputes.sol";
 import {IInferenceHub} from "../interfaces/IInferenceHub.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IModelRegistry, MODEL_CIRCUIT_FLAG, MODEL_WINDOW_FLAG} from "../interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {IPendingResults} from "../interfaces/IPendingResults.sol";
 import {Claim, ResultStatus} from "../types/Claim.sol";
@@ -63,17 +63,15 @@ contract DisputesTest is DisputesFixture {
         assertEq(operators.lockedOf(operator), 0, "bond released after finality");
     }
 
-    /// @dev The model's own window (kept beside its accepted tiers so `termsOf` reads one slot) lengthens
-    ///      the hub's, a shorter one does not shorten it, zero returns to the hub's; the flags never show
-    ///      as accepted tiers, and changing the tiers keeps them.
+    /// @dev The model's own window (flagged beside its accepted tiers so `termsOf` tells whether to fetch it)
+    ///      lengthens the hub's, a shorter one does not shorten it, zero returns to the hub's; the flags
+    ///      never show in `modelOf`, and changing the tiers keeps them.
     function test_modelWindowLengthensTheHubsAndFlagsStayHidden() public {
         uint8 tiers = (1 << 1) | (1 << 2) | (1 << 3);
         vm.prank(owner);
         models.setChallengeWindow(modelId, WINDOW * 3);
-        assertEq(models.termsOf(modelId, Tier.Signature).acceptedTiers, tiers, "flags hidden from termsOf");
+        assertEq(models.termsOf(modelId, Tier.Signature).acceptedTiers, tiers | MODEL_CIRCUIT_FLAG | MODEL_WINDOW_FLAG, "flags reported to the hub");
         assertEq(models.modelOf(modelId).acceptedTiers, tiers, "flags hidden from modelOf");
-        assertEq(models.termsOf(modelId, Tier.Signature).challengeWindow, WINDOW * 3, "window reported");
-        assertTrue(models.termsOf(modelId, Tier.Signature).challengeable, "circuit reported");
         (bytes32 id,) = _submitSigned(INPUT, TRUE_OUTPUT);
         (, uint64 finalAt,) = hub.statusOf(id);
         assertEq(finalAt, block.timestamp + WINDOW * 3, "the model's longer window");
@@ -82,15 +80,14 @@ contract DisputesTest is DisputesFixture {
         models.setAcceptedTiers(modelId, (1 << 1) | (1 << 3));
         models.setChallengeWindow(modelId, WINDOW / 2);
         vm.stopPrank();
-        assertEq(models.termsOf(modelId, Tier.Signature).acceptedTiers, (1 << 1) | (1 << 3), "tiers changed");
+        assertEq(models.termsOf(modelId, Tier.Signature).acceptedTiers, (1 << 1) | (1 << 3) | MODEL_CIRCUIT_FLAG | MODEL_WINDOW_FLAG, "tiers changed, flags kept");
         (id,) = _submitSigned(INPUT, TRUE_OUTPUT);
         (, finalAt,) = hub.statusOf(id);
         assertEq(finalAt, block.timestamp + WINDOW, "a shorter model window does not shorten the hub's");
 
         vm.prank(owner);
         models.setChallengeWindow(modelId, 0);
-        assertEq(models.termsOf(modelId, Tier.Signature).challengeWindow, 0, "window cleared");
-        assertTrue(models.termsOf(modelId, Tier.Signature).challengeable, "still has its circuit");
+        assertEq(models.termsOf(modelId, Tier.Signature).acceptedTiers, (1 << 1) | (1 << 3) | MODEL_CIRCUIT_FLAG, "window flag cleared");
         (id,) = _submitSigned(INPUT, TRUE_OUTPUT);
         (, finalAt,) = hub.statusOf(id);
         assertEq(finalAt, block.timestamp + WINDOW, "the hub's window again");
@@ -100,7 +97,7 @@ contract DisputesTest is DisputesFixture {
         reg.acceptedTiers = 1 << 1;
         vm.prank(owner);
         bytes32 plain = models.registerModel(reg);
-        assertTrue(!models.termsOf(plain, Tier.Signature).challengeable, "no circuit, not challengeable");
+        assertEq(models.termsOf(plain, Tier.Signature).acceptedTiers, 1 << 1, "no circuit, no flag");
     }
 
     function test_refutesWrongResult() public {
