@@ -56,8 +56,10 @@ abstract contract PendingResults is ChallengeWindows, AccessControlDefaultAdminR
         IModelRegistry.ModelTerms memory terms,
         bytes32 operationId
     ) internal returns (uint64 finalAt) {
+        // A model without a circuit is final at once whatever the configuration: no cold read of it.
+        if (terms.acceptedTiers & MODEL_CIRCUIT_FLAG == 0) return 0;
         DisputeConfig memory c = _config;
-        if (c.disputes == address(0) || c.window == 0 || terms.acceptedTiers & MODEL_CIRCUIT_FLAG == 0) return 0;
+        if (c.disputes == address(0) || c.window == 0) return 0;
         uint32 window = c.window;
         if (terms.acceptedTiers & MODEL_WINDOW_FLAG != 0) {
             (, uint32 modelWindow) = _modelRegistry().disputeTermsOf(receipt.modelId);
