@@ -75,7 +75,7 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, RequestEscrow, Verif
         if (terms.price > maxFee) revert InferenceHubFeeAboveMaximum(terms.price, maxFee);
         _checkSigned(receipt.hashStruct(), receipt.modelId, receipt.operator, receipt.tier, signer, signature);
         _settleSingle(id, receipt, terms);
-        _openWindow(id, receipt, signer, terms.price, bytes32(0));
+        _openWindow(id, receipt, signer, terms, bytes32(0));
     }
 
     /// @notice Verifies a ZK-tier receipt: `proof` shows the model maps the input commitment to `outputs`
@@ -262,10 +262,10 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, RequestEscrow, Verif
         uint64 finalAt;
         bool backed = true;
         for (uint256 i = 0; i < ids.length; ++i) {
-            uint256 fee = _verifyStep(acc, steps[i], evidence[i], ids[i]);
-            total += fee;
+            IModelRegistry.ModelTerms memory terms = _verifyStep(acc, steps[i], evidence[i], ids[i]);
+            total += terms.price;
             if (steps[i].tier != Tier.ZK) {
-                uint64 stepFinalAt = _openWindow(ids[i], steps[i], evidence[i].signer, fee, operationId);
+                uint64 stepFinalAt = _openWindow(ids[i], steps[i], evidence[i].signer, terms, operationId);
                 if (stepFinalAt == 0) backed = false;
                 if (stepFinalAt > finalAt) finalAt = stepFinalAt;
             }
@@ -277,21 +277,21 @@ contract InferenceHub is IInferenceHub, IVerifiedInference, RequestEscrow, Verif
         _accounting = acc;
     }
 
-    /// @dev Verifies one operation step and credits its operator and model owner; returns its fee.
+    /// @dev Verifies one operation step and credits its operator and model owner; returns its model's
+    ///      terms (its fee is `terms.price`).
     function _verifyStep(Accounting memory acc, Receipt calldata step, Evidence calldata evidence, bytes32 id)
         private
-        returns (uint256 fee)
+        returns (IModelRegistry.ModelTerms memory terms)
     {
-        IModelRegistry.ModelTerms memory terms = _terms(step.modelId, step.tier);
+        terms = _terms(step.modelId, step.tier);
         if (step.tier == Tier.ZK) {
             _checkProof(step, id, evidence.proof, evidence.outputs);
             emit ProofVerified(id, step.modelId, evidence.outputs);
         } else {
             _checkSigned(step.hashStruct(), step.modelId, step.operator, step.tier, evidence.signer, evidence.signature);
         }
-        fee = terms.price;
         _count(acc, step.tier);
-        _recordSettlement(acc, id, step, fee, terms.owner);
+        _recordSettlement(acc, id, step, terms.price, terms.owner);
     }
 
     function _settleSingle(bytes32 id, Receipt calldata receipt, IModelRegistry.ModelTerms memory terms) private {

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
-import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IModelRegistry, MODEL_CIRCUIT_FLAG, MODEL_WINDOW_FLAG} from "./interfaces/IModelRegistry.sol";
 import {IGroth16Verifier} from "./interfaces/IGroth16Verifier.sol";
 import {AdminRules} from "./libraries/AdminRules.sol";
 import {DataStore} from "./libraries/DataStore.sol";
@@ -21,6 +21,12 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
     /// @dev Tiers a model may accept: Signature (bit 1), TEE (bit 2), ZK (bit 3).
     uint8 internal constant VALID_TIERS = (1 << 1) | (1 << 2) | (1 << 3);
     uint8 internal constant ZK_BIT = 1 << 3;
+    /// @dev Flags kept in the high bits of the stored `acceptedTiers` (reported by `termsOf`, masked in
+    ///      `modelOf`), so that a pending result learns whether its model has a circuit and asked for its
+    ///      own window from the slot `termsOf` reads anyway: the third slot (a cold 2,100-gas read) and a
+    ///      second call are needed only for a model with its own window.
+    uint8 internal constant CIRCUIT_FLAG = MODEL_CIRCUIT_FLAG;
+    uint8 internal constant WINDOW_FLAG = MODEL_WINDOW_FLAG;
     /// @notice The longest challenge window a model may ask for.
     uint32 public constant MAX_CHALLENGE_WINDOW = 30 days;
 
@@ -89,7 +95,7 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
         if (acceptsZk != (registration.verifyingKey.length != 0)) revert ModelRegistryVerifyingKeyMismatch(modelId);
 
         model.owner = msg.sender;
-        model.acceptedTiers = registration.acceptedTiers;
+        model.acceptedTiers = registration.acceptedTiers | (acceptsZk ? CIRCUIT_FLAG : 0);
         model.registeredAt = uint40(block.timestamp);
         _setPrices(model, registration.prices);
         model.weightsCommitment = registration.weightsCommitment;
@@ -123,7 +129,7 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
         if (acceptedTiers & ZK_BIT != 0 && model.verifyingKeyStore == address(0)) {
             revert ModelRegistryVerifyingKeyMismatch(modelId);
         }
-        model.acceptedTiers = acceptedTiers;
+        model.acceptedTiers = acceptedTiers | (model.acceptedTiers & (CIRCUIT_FLAG | WINDOW_FLAG));
         emit ModelTiersUpdated(modelId, acceptedTiers);
     }
 
@@ -137,7 +143,9 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
     ///         uses the longer of this and its own; zero for the hub's).
     function setChallengeWindow(bytes32 modelId, uint32 window) external onlyModelOwner(modelId) {
         if (window > MAX_CHALLENGE_WINDOW) revert ModelRegistryInvalidChallengeWindow(window);
-        _models[modelId].challengeWindow = window;
+        Model storage model = _models[modelId];
+        model.challengeWindow = window;
+        model.acceptedTiers = window == 0 ? model.acceptedTiers & ~WINDOW_FLAG : model.acceptedTiers | WINDOW_FLAG;
         emit ModelChallengeWindowUpdated(modelId, window);
     }
 
@@ -207,8 +215,9 @@ contract ModelRegistry is IModelRegistry, AccessControlDefaultAdminRules {
     }
 
     /// @notice The full record of a model.
-    function modelOf(bytes32 modelId) external view returns (Model memory) {
-        return _existing(modelId);
+    function modelOf(bytes32 modelId) external view returns (Model memory model) {
+        model = _existing(modelId);
+        model.acceptedTiers &= VALID_TIERS;
     }
 
     /// @inheritdoc IModelRegistry

@@ -156,6 +156,8 @@ try {
   say(`  2-step operation ${gas["operation.2step"]} vs separate ${gas["separate.2step"]}; 3-step ${gas["operation.3step"]} vs ${gas["separate.3step"]}`);
   say(`  challenge ${challenge.gas}; a pending signature receipt costs ${challenge.pendingReceiptExtraGas} more (target ≤ 25,000)`);
   table("Inference requests (gas)", { signature: requests.signature, zk: requests.zk });
+  const sig = requests.signature;
+  say(`  signature request + fulfil ${sig.request + sig.fulfil} with its challenge window, ${sig.request + sig.fulfilFinalAtOnce} final at once (target ≤ 150,000)`);
   table("Batch Groth16 verification (execution gas per proof, by batch size)", { verifyBatch: batchGroth16.curve, verifyProof: { "1": batchGroth16.singleGas } });
   say(`  ${batchGroth16.gasPerProof} per proof at ${batchGroth16.proofs} = ${batchGroth16.ratio}× one verifyProof (target ≤ 0.35); fulfilZkBatch ${batchGroth16.fulfilment.batchedPerRequest} per request vs fulfil ${batchGroth16.fulfilment.single}`);
   if (Object.keys(verifier).length > 0) table("Groth16 verification (execution gas; calldata separate)", verifier);

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ChallengeWindows} from "./ChallengeWindows.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IModelRegistry, MODEL_CIRCUIT_FLAG, MODEL_WINDOW_FLAG} from "../interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {IPendingResults} from "../interfaces/IPendingResults.sol";
 import {Claim} from "../types/Claim.sol";
@@ -47,18 +47,26 @@ abstract contract PendingResults is ChallengeWindows, AccessControlDefaultAdminR
 
     /// @dev Opens the challenge window of a Signature/TEE result and locks its bond; returns its final
     ///      time (zero when it is final at once). Reverts when the operator's free stake is short.
+    ///      `terms` are the model's (ModelRegistry.termsOf, already read to price the result): whether it
+    ///      has a circuit comes with them; only a model that asked for its own window costs another call.
     function _openWindow(
         bytes32 id,
         Receipt calldata receipt,
         address signer,
-        uint256 fee,
+        IModelRegistry.ModelTerms memory terms,
         bytes32 operationId
     ) internal returns (uint64 finalAt) {
+        // A model without a circuit is final at once whatever the configuration: no cold read of it.
+        if (terms.acceptedTiers & MODEL_CIRCUIT_FLAG == 0) return 0;
         DisputeConfig memory c = _config;
         if (c.disputes == address(0) || c.window == 0) return 0;
-        (address keyStore, uint32 modelWindow) = _modelRegistry().disputeTermsOf(receipt.modelId);
-        if (keyStore == address(0)) return 0;
-        finalAt = uint64(block.timestamp) + (modelWindow > c.window ? modelWindow : c.window);
+        uint32 window = c.window;
+        if (terms.acceptedTiers & MODEL_WINDOW_FLAG != 0) {
+            (, uint32 modelWindow) = _modelRegistry().disputeTermsOf(receipt.modelId);
+            if (modelWindow > window) window = modelWindow;
+        }
+        finalAt = uint64(block.timestamp) + window;
+        uint256 fee = terms.price;
         uint256 bond = fee * c.bondMultiple;
         _operatorRegistry().lockBond(receipt.operator, bond, finalAt);
         _storeClaim(

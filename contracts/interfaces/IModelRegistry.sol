@@ -3,10 +3,20 @@ pragma solidity ^0.8.28;
 
 import {Tier} from "../types/Tier.sol";
 
+/// @dev In ModelTerms.acceptedTiers: the model has a registered circuit (its results can be refuted by proof).
+uint8 constant MODEL_CIRCUIT_FLAG = 1 << 7;
+/// @dev In ModelTerms.acceptedTiers: the model asked for its own challenge window (see `disputeTermsOf`).
+uint8 constant MODEL_WINDOW_FLAG = 1 << 6;
+
 /// @notice Content-addressed AI models: owner, metadata, weights commitment, per-tier prices, accepted
 ///         tiers, version links, the ZK verifying key and the enclave images approved to run them.
 interface IModelRegistry {
-    /// @notice What the hub needs to price and route one receipt, packed in two storage slots.
+    /// @notice What the hub needs to price and route one receipt, and to open its challenge window.
+    /// @param acceptedTiers Bits 1–3: the tiers accepted (Tier.bit). Bit 7 (MODEL_CIRCUIT_FLAG): the model
+    ///        has a registered circuit, so its Signature/TEE results can be refuted by proof (pending for a
+    ///        window, bonded). Bit 6 (MODEL_WINDOW_FLAG): the model asked for its own window
+    ///        (`disputeTermsOf` gives it). Both come from the one slot `termsOf` reads for a Signature
+    ///        receipt, so a pending result needs no further call unless its model asked for a window.
     struct ModelTerms {
         address owner;
         uint8 acceptedTiers;
@@ -88,7 +98,8 @@ interface IModelRegistry {
     /// @notice Registers a model owned by the caller; returns its id.
     function registerModel(Registration calldata registration) external returns (bytes32 modelId);
 
-    /// @notice Owner, acceptance, deprecation and the price at `tier`, for the hub. Reverts for unknown ids.
+    /// @notice Owner, acceptance (with the circuit and window flags), deprecation and the price at `tier`,
+    ///         for the hub and the request book. Reverts for unknown ids.
     function termsOf(bytes32 modelId, Tier tier) external view returns (ModelTerms memory);
 
     /// @notice The pointer to the model's stored verifying key (zero if none).

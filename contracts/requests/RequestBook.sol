@@ -61,6 +61,7 @@ contract RequestBook is ReentrancyGuardTransient, RequestWindows, BatchFulfilmen
         IRequestEscrow.StepFee[] fees;
         uint256 bond;
         uint64 finalAt;
+        StepWindows windows;
     }
 
     constructor(
@@ -106,7 +107,9 @@ contract RequestBook is ReentrancyGuardTransient, RequestWindows, BatchFulfilmen
             revert RequestBookWrongOperator(params.operator, operator);
         }
         Verified memory v = _verifyAll(requestId, requester, params, operator, steps, outputs);
-        if (v.weakest != Tier.ZK) (v.bond, v.finalAt) = _openWindows(requestId, requester, params, operator, steps, v.fees);
+        if (v.weakest != Tier.ZK) {
+            (v.bond, v.finalAt) = _openWindows(requestId, requester, params, operator, steps, v.fees, v.windows);
+        }
         _record(requestId, requester, operator, v, params.maxFee, outputs);
         _deliver(requestId, params.callback, params.callbackGasLimit, v.stepTiers, outputs);
     }
@@ -130,7 +133,9 @@ contract RequestBook is ReentrancyGuardTransient, RequestWindows, BatchFulfilmen
             revert RequestBookInvalidRequesterSignature(requester);
         }
         Verified memory v = _verifyAll(requestId, requester, params, params.operator, steps, outputs);
-        if (v.weakest != Tier.ZK) (v.bond, v.finalAt) = _openWindows(requestId, requester, params, params.operator, steps, v.fees);
+        if (v.weakest != Tier.ZK) {
+            (v.bond, v.finalAt) = _openWindows(requestId, requester, params, params.operator, steps, v.fees, v.windows);
+        }
         // Nothing was reserved: the price is debited from the requester's escrow now.
         _record(requestId, requester, params.operator, v, 0, outputs);
     }
@@ -280,6 +285,7 @@ contract RequestBook is ReentrancyGuardTransient, RequestWindows, BatchFulfilmen
         if (steps.length != count) revert RequestBookStepCount(count, steps.length);
         v.fees = new IRequestEscrow.StepFee[](count);
         v.weakest = Tier.ZK;
+        v.windows.allBacked = true;
         Receipt memory r;
         r.inputCommitment = params.inputCommitment;
         r.requester = requester;
@@ -300,6 +306,7 @@ contract RequestBook is ReentrancyGuardTransient, RequestWindows, BatchFulfilmen
                 _checkProof(r.modelId, r.inputCommitment, e.outputCommitment, stepId, operator, e.proof, e.outputs);
             } else {
                 _checkSigned(ReceiptHashing.hashStructMemory(r), r.modelId, operator, e.tier, e.signer, e.signature);
+                _noteStepWindow(v.windows, i, r.modelId, terms);
             }
             v.fees[i] = IRequestEscrow.StepFee({fee: terms.price, modelOwner: terms.owner, tier: e.tier});
             v.total += terms.price;

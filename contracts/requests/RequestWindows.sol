@@ -3,13 +3,12 @@ pragma solidity ^0.8.28;
 
 import {ChallengeWindows} from "../disputes/ChallengeWindows.sol";
 import {IInferenceHub} from "../interfaces/IInferenceHub.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IModelRegistry, MODEL_CIRCUIT_FLAG, MODEL_WINDOW_FLAG} from "../interfaces/IModelRegistry.sol";
 import {IPendingResults} from "../interfaces/IPendingResults.sol";
 import {IRequestBook} from "../interfaces/IRequestBook.sol";
 import {IRequestEscrow} from "../interfaces/IRequestEscrow.sol";
 import {ReceiptHashing} from "../libraries/ReceiptHashing.sol";
 import {Claim} from "../types/Claim.sol";
-import {Tier} from "../types/Tier.sol";
 
 /// @title RequestWindows
 /// @notice The request book's fraud-proof side: which steps of a fulfilment are pending, until when,
@@ -37,24 +36,51 @@ abstract contract RequestWindows is ChallengeWindows {
         return ReceiptHashing.receiptId(address(this), requester, modelId, uint256(requestId));
     }
 
-    /// @dev Opens the challenge windows of a fulfilment's Signature/TEE steps whose model has a circuit,
-    ///      all ending at the same time (now + the longest of the hub's and the models' windows), and sets
-    ///      the bond (Σ bondMultiple × step fee) the hub locks with the payment. A request of one step is
-    ///      pending under its own id (a fulfilment proven entirely at ZK has none: callers skip it); a longer one under its steps' ids, with the request id pending until
-    ///      the same time (challengeable when every signed step is). Returns the bond and when it frees.
+    /// @notice Which Signature/TEE steps of a fulfilment can be refuted by proof (bit i for step i: its
+    ///         model has a circuit), whether every such step can, and the longest window their models
+    ///         asked for; gathered while the steps are verified, from the model terms read to price them.
+    struct StepWindows {
+        uint256 backed;
+        bool allBacked;
+        uint32 modelWindow;
+    }
+
+    /// @dev Counts step `i` (Signature or TEE, model `modelId` with terms `terms`) into `w`; only a model
+    ///      that asked for its own window costs a call.
+    function _noteStepWindow(StepWindows memory w, uint256 i, bytes32 modelId, IModelRegistry.ModelTerms memory terms)
+        internal
+        view
+    {
+        if (terms.acceptedTiers & MODEL_CIRCUIT_FLAG == 0) {
+            w.allBacked = false;
+            return;
+        }
+        w.backed |= 1 << i;
+        if (terms.acceptedTiers & MODEL_WINDOW_FLAG != 0) {
+            (, uint32 modelWindow) = _windowModels().disputeTermsOf(modelId);
+            if (modelWindow > w.modelWindow) w.modelWindow = modelWindow;
+        }
+    }
+
+    /// @dev Opens the challenge windows of a fulfilment's Signature/TEE steps whose model has a circuit
+    ///      (`w`), all ending at the same time (now + the longest of the hub's and the models' windows),
+    ///      and sets the bond (Σ bondMultiple × step fee) the hub locks with the payment. A request of one
+    ///      step is pending under its own id (a fulfilment proven entirely at ZK has none: callers skip
+    ///      it); a longer one under its steps' ids, with the request id pending until the same time
+    ///      (challengeable when every signed step is). Returns the bond and when it frees.
     function _openWindows(
         bytes32 requestId,
         address requester,
         IRequestBook.RequestParams calldata params,
         address operator,
         IRequestBook.StepEvidence[] calldata steps,
-        IRequestEscrow.StepFee[] memory fees
+        IRequestEscrow.StepFee[] memory fees,
+        StepWindows memory w
     ) internal returns (uint256 bond, uint64 finalAt) {
-        uint256 backed;
-        bool allBacked;
-        uint16 multiple;
-        (backed, allBacked, finalAt, multiple) = _windowTerms(params.pipeline, steps);
-        if (backed == 0) return (0, 0);
+        if (w.backed == 0) return (0, 0);
+        (address disputes, uint32 window, uint16 multiple) = IPendingResults(address(hub)).disputeConfig();
+        if (disputes == address(0) || window == 0) return (0, 0);
+        finalAt = uint64(block.timestamp) + (w.modelWindow > window ? w.modelWindow : window);
         Claim memory claim;
         claim.operator = operator;
         claim.requester = requester;
@@ -62,7 +88,7 @@ abstract contract RequestWindows is ChallengeWindows {
         if (steps.length != 1) claim.operationId = requestId;
         claim.inputCommitment = params.inputCommitment;
         for (uint256 i = 0; i < steps.length; ++i) {
-            if (backed & (1 << i) != 0) {
+            if (w.backed & (1 << i) != 0) {
                 claim.modelId = params.pipeline[i];
                 claim.fee = fees[i].fee;
                 claim.bond = claim.fee * multiple;
@@ -71,32 +97,7 @@ abstract contract RequestWindows is ChallengeWindows {
             }
             claim.inputCommitment = steps[i].outputCommitment;
         }
-        if (steps.length != 1) _openOperationWindow(requestId, finalAt, allBacked);
-    }
-
-    /// @dev Which signed steps have a window (bit i for step i), whether all of them do, when the
-    ///      windows end and the bond multiple; nothing when fraud proofs are off.
-    function _windowTerms(bytes32[] calldata pipeline, IRequestBook.StepEvidence[] calldata steps)
-        private
-        view
-        returns (uint256 backed, bool allBacked, uint64 finalAt, uint16 multiple)
-    {
-        address disputes;
-        uint32 window;
-        (disputes, window, multiple) = IPendingResults(address(hub)).disputeConfig();
-        if (disputes == address(0) || window == 0) return (0, false, 0, 0);
-        allBacked = true;
-        for (uint256 i = 0; i < steps.length; ++i) {
-            if (steps[i].tier == Tier.ZK) continue;
-            (address keyStore, uint32 modelWindow) = _windowModels().disputeTermsOf(pipeline[i]);
-            if (keyStore == address(0)) {
-                allBacked = false;
-                continue;
-            }
-            backed |= 1 << i;
-            if (modelWindow > window) window = modelWindow;
-        }
-        finalAt = uint64(block.timestamp) + window;
+        if (steps.length != 1) _openOperationWindow(requestId, finalAt, w.allBacked);
     }
 
     /// @dev Completes `claim` with step `e`'s evidence, stores it and announces it.
@@ -109,10 +110,10 @@ abstract contract RequestWindows is ChallengeWindows {
         emit IRequestBook.FulfilmentPending(id, requestId, claim);
     }
 
+    /// @dev The model registry whose windows the fulfilments follow.
+    function _windowModels() internal view virtual returns (IModelRegistry);
+
     function _disputes() internal view override returns (address disputes) {
         (disputes,,) = IPendingResults(address(hub)).disputeConfig();
     }
-
-    /// @dev The model registry whose dispute terms (circuit, window) the windows follow.
-    function _windowModels() internal view virtual returns (IModelRegistry);
 }

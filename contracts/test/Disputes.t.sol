@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IDisputes} from "../interfaces/IDisputes.sol";
 import {IInferenceHub} from "../interfaces/IInferenceHub.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IModelRegistry, MODEL_CIRCUIT_FLAG, MODEL_WINDOW_FLAG} from "../interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {IPendingResults} from "../interfaces/IPendingResults.sol";
 import {Claim, ResultStatus} from "../types/Claim.sol";
@@ -61,6 +61,43 @@ contract DisputesTest is DisputesFixture {
         assertTrue(challengeable, "still reported as backed by fraud proofs");
         vm.warp(uint256(finalAt) + operators.BOND_EPOCH());
         assertEq(operators.lockedOf(operator), 0, "bond released after finality");
+    }
+
+    /// @dev The model's own window (flagged beside its accepted tiers so `termsOf` tells whether to fetch it)
+    ///      lengthens the hub's, a shorter one does not shorten it, zero returns to the hub's; the flags
+    ///      never show in `modelOf`, and changing the tiers keeps them.
+    function test_modelWindowLengthensTheHubsAndFlagsStayHidden() public {
+        uint8 tiers = (1 << 1) | (1 << 2) | (1 << 3);
+        vm.prank(owner);
+        models.setChallengeWindow(modelId, WINDOW * 3);
+        assertEq(models.termsOf(modelId, Tier.Signature).acceptedTiers, tiers | MODEL_CIRCUIT_FLAG | MODEL_WINDOW_FLAG, "flags reported to the hub");
+        assertEq(models.modelOf(modelId).acceptedTiers, tiers, "flags hidden from modelOf");
+        (bytes32 id,) = _submitSigned(INPUT, TRUE_OUTPUT);
+        (, uint64 finalAt,) = hub.statusOf(id);
+        assertEq(finalAt, block.timestamp + WINDOW * 3, "the model's longer window");
+
+        vm.startPrank(owner);
+        models.setAcceptedTiers(modelId, (1 << 1) | (1 << 3));
+        models.setChallengeWindow(modelId, WINDOW / 2);
+        vm.stopPrank();
+        assertEq(models.termsOf(modelId, Tier.Signature).acceptedTiers, (1 << 1) | (1 << 3) | MODEL_CIRCUIT_FLAG | MODEL_WINDOW_FLAG, "tiers changed, flags kept");
+        (id,) = _submitSigned(INPUT, TRUE_OUTPUT);
+        (, finalAt,) = hub.statusOf(id);
+        assertEq(finalAt, block.timestamp + WINDOW, "a shorter model window does not shorten the hub's");
+
+        vm.prank(owner);
+        models.setChallengeWindow(modelId, 0);
+        assertEq(models.termsOf(modelId, Tier.Signature).acceptedTiers, (1 << 1) | (1 << 3) | MODEL_CIRCUIT_FLAG, "window flag cleared");
+        (id,) = _submitSigned(INPUT, TRUE_OUTPUT);
+        (, finalAt,) = hub.statusOf(id);
+        assertEq(finalAt, block.timestamp + WINDOW, "the hub's window again");
+        IModelRegistry.Registration memory reg;
+        reg.weightsCommitment = keccak256("no circuit");
+        reg.prices = [PRICE, PRICE, PRICE];
+        reg.acceptedTiers = 1 << 1;
+        vm.prank(owner);
+        bytes32 plain = models.registerModel(reg);
+        assertEq(models.termsOf(plain, Tier.Signature).acceptedTiers, 1 << 1, "no circuit, no flag");
     }
 
     function test_refutesWrongResult() public {

@@ -120,6 +120,16 @@ contract RequestDisputesTest is DisputesFixture {
         return disputes.challenge(id, claim, proven, outputs, proof);
     }
 
+    /// @dev A fulfilment's window follows the model's own window too (read with its price, `termsOf`).
+    function test_fulfilmentFollowsTheModelsLongerWindow() public {
+        vm.prank(owner);
+        models.setChallengeWindow(modelId, WINDOW * 2);
+        (bytes32 id,) = _consumerFulfilled(TRUE_OUTPUT);
+        (ResultStatus status, uint64 finalAt,) = book.statusOf(id);
+        assertEq(uint256(status), uint256(ResultStatus.Pending), "pending");
+        assertEq(finalAt, block.timestamp + WINDOW * 2, "final after the model's window");
+    }
+
     function test_fulfilmentIsPendingWithBond() public {
         (bytes32 id,) = _consumerFulfilled(TRUE_OUTPUT);
         (ResultStatus status, uint64 finalAt, bool challengeable) = book.statusOf(id);

@@ -2,6 +2,9 @@
  * Gas of inference requests on Hardhat's embedded chain: `request` and `fulfil` at the signature tier
  * (target: ≤ 150,000 together) and at the ZK tier, each measured in the steady state (the second
  * request of a requester, operator and model owner whose balance slots already exist).
+ * The model has a circuit and fraud proofs are on, so a signature fulfilment opens a challenge window
+ * (a fresh pending word, the bond lock, the FulfilmentPending event): `fulfil`. The same fulfilment with
+ * fraud proofs off (final at once, as when issue 9's target was set) is `fulfilFinalAtOnce`.
  */
 import type { network } from "hardhat";
 import { provenRequestStep, zkRegistrationFields } from "../../src/pipeline/index.ts";
@@ -16,7 +19,7 @@ const OPG = 10n ** 18n;
 
 export interface RequestGas {
   /** `authorized`: one fulfilAuthorized transaction settling an off-chain EIP-712 authorization. */
-  readonly signature: { readonly request: number; readonly fulfil: number; readonly authorized: number };
+  readonly signature: { readonly request: number; readonly fulfil: number; readonly authorized: number; readonly fulfilFinalAtOnce: number };
   readonly zk: { readonly request: number; readonly fulfil: number };
 }
 
@@ -68,7 +71,11 @@ export async function benchRequestGas(connection: Connection, head: { build: ZkB
     return Number((await fulfilAuthorizedRequest(book, operator, ctx, signature, [evidence], outputs)).gasUsed);
   };
   await round(Tier.Signature);
-  const signature = { ...(await round(Tier.Signature)), authorized: await authorized() };
+  const signature = { ...(await round(Tier.Signature)), authorized: await authorized(), fulfilFinalAtOnce: 0 };
+  const [disputes, window, multiple] = (await asAdmin.hub.getFunction("disputeConfig")()) as [string, bigint, bigint];
+  await (await asAdmin.hub.getFunction("setDisputeConfig")(disputes, 0, multiple)).wait();
+  signature.fulfilFinalAtOnce = (await round(Tier.Signature)).fulfil;
+  await (await asAdmin.hub.getFunction("setDisputeConfig")(disputes, window, multiple)).wait();
   await round(Tier.ZK);
   const zk = await round(Tier.ZK);
   return { signature, zk };
