@@ -9,7 +9,7 @@
  * power ≤ P, so the largest cached one is reused.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, link, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { snarkjs } from "./snarkjs.ts";
@@ -102,7 +102,8 @@ export async function findCachedPtau(power: number, cacheDir = ptauCacheDir()): 
 /**
  * Returns a cached local ptau of power ≥ `power`, generating one of exactly `power` if none exists:
  * `powersoftau new`, one contribution with fresh random entropy, then `prepare phase2`. Files appear
- * in the cache only when complete (written under a temporary name, then renamed).
+ * in the cache only when complete (written under a temporary name, then linked to their name; when two
+ * processes generate the same power at once, the first one's file stays).
  */
 export async function ensureDevPtau(
   power: number,
@@ -147,7 +148,13 @@ export async function ensureDevPtau(
     await named(`ptau ${power}: prepare phase2`, () =>
       sj.powersOfTau.preparePhase2(contributed, prepared, snarkjsLogger(`ptau ${power}: prepare phase2`, onProgress)),
     );
-    await rename(prepared, finalPath);
+    // Another process may have finished the same power first: keep its file (builds may already use it)
+    // rather than replace it with another ceremony under the same name.
+    try {
+      await link(prepared, finalPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
   } catch (error) {
     throw new CircuitBuildError(`generating a local ptau of power ${power} failed at "${current}": ${firstLine(error)}`, { cause: error });
   } finally {

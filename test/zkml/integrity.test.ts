@@ -5,6 +5,7 @@
  * `opg model register --zk <dir> --ptau <ceremony>` checks the zkey against the r1cs and the ceremony.
  */
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import { cp, readFile, rm, writeFile, appendFile } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
@@ -16,6 +17,7 @@ import {
   ensureDevPtau,
   loadBuild,
   prove,
+  ptauCacheDir,
   readR1csInfo,
   requiredPtauPower,
   verify,
@@ -28,7 +30,7 @@ import {
 import { deploymentOf } from "../helpers/enclave.ts";
 import { keyOf, runOpg } from "../helpers/cli.ts";
 import { deployOn, newChain } from "../helpers/system.ts";
-import { builtFixture, fixture, sharedPtau, TEMP_ROOT } from "./helpers.ts";
+import { builtFixture, fixture, TEMP_ROOT } from "./helpers.ts";
 
 const OPG_BIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/opg.mjs");
 
@@ -180,6 +182,8 @@ describe("zkml: build integrity (key hash, artifact hashes, setup check)", () =>
 
   describe("setup check against the ceremony (item 4)", () => {
     let foreignPtau: string;
+    /** The cached ptau the build used: the smallest one of sufficient power when it was built (not always the run's shared one). */
+    const ownPtau = async () => join(ptauCacheDir(), (await loadBuild(linreg.dir)).metadata.ptau.file);
 
     before(async () => {
       // A different ceremony of the same power: the build's zkey does not derive from it.
@@ -188,9 +192,19 @@ describe("zkml: build integrity (key hash, artifact hashes, setup check)", () =>
       foreignPtau = (await ensureDevPtau(power, { cacheDir: join(TEMP_ROOT, "foreign-ptau") })).path;
     });
 
+    it("two processes generating the same power keep the first ceremony: a file a build used is never replaced", async () => {
+      const cacheDir = join(TEMP_ROOT, "racing-ptau");
+      const digest = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
+      // Both calls miss the cache and generate; each records the file's content when it returns.
+      const seen: string[] = [];
+      await Promise.all([1, 2].map(async () => seen.push(await digest((await ensureDevPtau(4, { cacheDir })).path))));
+      const final = await digest(join(cacheDir, "opg-dev-pot4.ptau"));
+      expect(seen).to.deep.equal([final, final]);
+    });
+
     it("verifyBuildSetup accepts the build with its own ptau and refuses another ceremony", async () => {
       const build = await loadBuild(linreg.dir);
-      await verifyBuildSetup(build, (await sharedPtau()).path);
+      await verifyBuildSetup(build, await ownPtau());
       await rejects(() => verifyBuildSetup(build, foreignPtau), /was not made from .* and the ceremony/);
     });
 
@@ -214,7 +228,7 @@ describe("zkml: build integrity (key hash, artifact hashes, setup check)", () =>
       const usage = await runOpg(chain, dir, env, ["model", "register", "--weights", "0x" + "cd".repeat(32), "--ptau", foreignPtau, "--prices", "1,1,1", "--tiers", "signature"]);
       expect(usage.code).to.equal(2);
 
-      const accepted = await register((await sharedPtau()).path);
+      const accepted = await register(await ownPtau());
       expect(accepted.code, accepted.stderr).to.equal(0);
       expect(accepted.stdout).to.match(/^setup verified: .*\nregistered model 0x[0-9a-f]{64} \(tiers zk; gas \d+\)\n$/);
       expect(await s.models.modelCount()).to.equal(1n);
