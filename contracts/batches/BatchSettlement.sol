@@ -45,6 +45,8 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
     /// @dev What postBatch gathers while settling: the closing leaves' hashes in order (their hash is
     ///      signed) and, per model, what its closing leaves charged.
     struct Tally {
+        Charge[] charges;
+        uint256 settled;
         bytes32[] closings;
         uint256 count;
         bytes32[] modelIds;
@@ -64,9 +66,6 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
     mapping(bytes32 authorization => AuthorizationState) private _authorizations;
     /// @dev The running total settled per (authorization, model), keyed by keccak256(authorization, modelId).
     mapping(bytes32 authorizationAndModel => uint256) private _settledPerModel;
-    /// @dev What each requester was charged in each batch, keyed by keccak256(batchId, requester): a
-    ///      refutation refunds only a requester the batch charged, and at most in proportion to that charge.
-    mapping(bytes32 batchAndRequester => uint256) private _charged;
 
     /// @notice Constructor arguments.
     struct Deployment {
@@ -114,7 +113,9 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
         for (uint256 i = 0; i < settlements.length; ++i) {
             n += settlements[i].closings.length;
         }
-        Tally memory t = Tally(new bytes32[](n), 0, new bytes32[](n), new uint256[](n), 0, 0);
+        Tally memory t = Tally(
+            new Charge[](settlements.length), 0, new bytes32[](n), 0, new bytes32[](n), new uint256[](n), 0, 0
+        );
         for (uint256 i = 0; i < settlements.length; ++i) {
             _settle(batchId, root, operator, settlements[i], t);
         }
@@ -126,7 +127,7 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
         // A batch that charges nothing locks no bond: it could only feed a false refutation.
         if (t.total == 0) revert BatchSettlementEmptyBatch();
         uint32 window = _payFees(operator, t);
-        _record(header, signer, operator, t.total, window);
+        _record(header, signer, operator, t, window);
     }
 
     /// @notice Revokes `authorization` (its requester only). It takes effect after the withdrawal notice:
@@ -144,40 +145,38 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
 
     /// @inheritdoc IBatchSettlement
     function challenge(
-        address operator,
-        bytes32 root,
+        BatchRef calldata batch,
         Leaf calldata leaf,
         bytes32[] calldata proof,
         bytes32 provenOutput,
         uint256[] calldata outputs,
         uint256[8] calldata zkProof
     ) external nonReentrant returns (Outcome memory outcome) {
-        (bytes32 batchId, bytes32 leafHash) = _checkLeaf(operator, root, leaf, proof);
+        (bytes32 batchId, bytes32 leafHash) = _checkLeaf(batch.operator, batch.root, leaf, proof);
         _checkOpen(batchId);
         if (provenOutput == leaf.outputCommitment) revert BatchSettlementSameOutput(leafHash);
         _checkProof(leafIdOf(batchId, leafHash), leaf, provenOutput, outputs, zkProof);
-        return _refute(batchId, leafHash, leaf.requester, leaf.price, provenOutput, msg.sender);
+        return _refute(batchId, batch.charges, leafHash, leaf.requester, leaf.price, provenOutput, msg.sender);
     }
 
     /// @inheritdoc IBatchSettlement
     function refuteCharge(
-        address operator,
-        bytes32 root,
+        BatchRef calldata batch,
         Leaf calldata leaf,
         bytes32[] calldata proof,
         bytes32 previousRoot,
         Leaf calldata previous,
         bytes32[] calldata previousProof
     ) external nonReentrant returns (Outcome memory outcome) {
-        (bytes32 batchId, bytes32 leafHash) = _checkLeaf(operator, root, leaf, proof);
+        (bytes32 batchId, bytes32 leafHash) = _checkLeaf(batch.operator, batch.root, leaf, proof);
         _checkOpen(batchId);
-        uint256 expected = _expectedCumulative(operator, leafHash, leaf, previousRoot, previous, previousProof);
+        uint256 expected = _expectedCumulative(batch.operator, leafHash, leaf, previousRoot, previous, previousProof);
         if (leaf.cumulative == expected) revert BatchSettlementChargeConsistent(leafHash);
         // The requester gets back what the running total added beyond the price (nothing if it fell short),
         // and the reward: whoever sends the proof, the injured party is paid, so front-running it is pointless.
         uint256 overcharge = leaf.cumulative > expected ? leaf.cumulative - expected : 0;
         address requester = leaf.requester;
-        return _refute(batchId, leafHash, requester, overcharge, bytes32(0), requester);
+        return _refute(batchId, batch.charges, leafHash, requester, overcharge, bytes32(0), requester);
     }
 
     /// @notice Sets the challenge window, bond multiple, fee split and slash shares (new batches only).
@@ -276,7 +275,8 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
         uint256 total = settled + amount;
         if (total > a.cap) revert BatchSettlementCapExceeded(id, total, a.cap);
         state.settled = SafeCast.toUint128(total);
-        _charged[keccak256(abi.encode(batchId, a.requester))] += amount;
+        t.charges[t.settled] = Charge(a.requester, amount);
+        ++t.settled;
         _charge(a.requester, amount);
         emit AuthorizationSettled(id, batchId, a.requester, total, amount);
     }
@@ -367,29 +367,15 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
     ///      `refundBase` plus compensation, and the treasury the rest.
     function _refute(
         bytes32 batchId,
+        Charge[] calldata charges,
         bytes32 leafHash,
         address requester,
         uint256 refundBase,
         bytes32 provenOutput,
         address rewarded
     ) private returns (Outcome memory outcome) {
-        Batch storage batch = _batches[batchId];
-        batch.refuted = true;
-        Config memory c = _config;
-        outcome.slashed =
-            operators.slashBond(batch.operator, bondIdOf(batchId), batch.bond, batch.finalAt, address(this));
-        outcome.reward = outcome.slashed * c.rewardBps / BPS;
-        uint256 refund = refundBase + outcome.slashed * c.compensationBps / BPS;
-        // Only what the named requester was charged in this batch backs a refund: a leaf naming anyone else
-        // (an operator's own decoy, refuted first to win back its slash) is refunded nothing. The bound is
-        // that charge back plus its share of the bond's compensation.
-        uint256 charged = _charged[keccak256(abi.encode(batchId, requester))];
-        uint256 cap = charged + charged * c.bondMultiple * c.compensationBps / BPS;
-        if (refund > cap) refund = cap;
-        uint256 available = outcome.slashed - outcome.reward;
-        outcome.refund = refund < available ? refund : available;
-        outcome.remainder = available - outcome.refund;
-
+        (uint256 slashed, uint256 charged, uint16 bondMultiple) = _slash(batchId, charges, requester);
+        outcome = _shares(slashed, charged, refundBase, bondMultiple);
         if (outcome.refund != 0) _credit(requester, outcome.refund);
         _earn(treasury, outcome.remainder);
         if (rewarded == msg.sender) {
@@ -402,21 +388,63 @@ contract BatchSettlement is BatchEscrow, AccessControlDefaultAdminRules, EIP712 
         );
     }
 
+    /// @dev How a slash is shared: the reward, the refund (`refundBase` plus compensation, bounded by what the
+    ///      refunded requester was charged in the batch, `charged`) and the treasury's remainder.
+    function _shares(uint256 slashed, uint256 charged, uint256 refundBase, uint16 bondMultiple)
+        private
+        view
+        returns (Outcome memory outcome)
+    {
+        Config memory c = _config;
+        outcome.slashed = slashed;
+        outcome.reward = slashed * c.rewardBps / BPS;
+        uint256 refund = refundBase + slashed * c.compensationBps / BPS;
+        // Only what the named requester was charged in this batch backs a refund: a leaf naming anyone else
+        // (an operator's own decoy, refuted first to win back its slash) is refunded nothing. The bound is
+        // that charge back plus its share of the bond's compensation.
+        uint256 cap = charged + charged * bondMultiple * c.compensationBps / BPS;
+        if (refund > cap) refund = cap;
+        uint256 available = slashed - outcome.reward;
+        outcome.refund = refund < available ? refund : available;
+        outcome.remainder = available - outcome.refund;
+    }
+
+    /// @dev Checks `charges` against the batch's stored hash, marks the batch refuted and slashes its bond (the
+    ///      bond multiple × the charges' sum; once per bond id); returns what was slashed, what `requester` was
+    ///      charged in the batch and the batch's bond multiple.
+    function _slash(bytes32 batchId, Charge[] calldata charges, address requester)
+        private
+        returns (uint256 slashed, uint256 charged, uint16 bondMultiple)
+    {
+        Batch storage batch = _batches[batchId];
+        if (keccak256(abi.encode(charges)) != batch.charges) revert BatchSettlementWrongCharges(batchId);
+        uint256 bond;
+        for (uint256 i = 0; i < charges.length; ++i) {
+            bond += charges[i].amount;
+            if (charges[i].requester == requester) charged += charges[i].amount;
+        }
+        bondMultiple = batch.bondMultiple;
+        batch.refuted = true;
+        slashed = operators.slashBond(batch.operator, bondIdOf(batchId), bond * bondMultiple, batch.finalAt, address(this));
+    }
+
     /// @dev Stores the batch and locks its bond until the longer of the configured and the models' windows.
-    function _record(BatchHeader calldata header, address signer, address operator, uint256 total, uint32 window)
+    function _record(BatchHeader calldata header, address signer, address operator, Tally memory t, uint32 window)
         private
     {
-        uint64 finalAt;
-        uint256 bond;
-        {
-            Config memory c = _config;
-            finalAt = uint64(block.timestamp) + (window > c.window ? window : c.window);
-            bond = total * c.bondMultiple;
-        }
+        Config memory c = _config;
+        uint64 finalAt = uint64(block.timestamp) + (window > c.window ? window : c.window);
+        uint256 bond = t.total * c.bondMultiple;
         bytes32 batchId = batchIdOf(operator, header.root);
-        _batches[batchId] = Batch({operator: operator, finalAt: finalAt, refuted: false, bond: bond});
+        _batches[batchId] = Batch({
+            operator: operator,
+            finalAt: finalAt,
+            refuted: false,
+            bondMultiple: c.bondMultiple,
+            charges: keccak256(abi.encode(t.charges))
+        });
         operators.lockBond(operator, bond, finalAt);
-        _emitPosted(batchId, header, signer, operator, total, bond, finalAt);
+        _emitPosted(batchId, header, signer, operator, t.total, bond, finalAt);
     }
 
     function _emitPosted(

@@ -72,13 +72,30 @@ interface IBatchSettlement {
         uint64 revokedAt;
     }
 
-    /// @notice A stored batch: its operator, when it is final, whether a leaf of it was refuted, and the
-    ///         bond of its operator's stake locked until then.
+    /// @notice What one authorization's requester was charged in a batch (posting order; as in the
+    ///         `AuthorizationSettled` events of the posting transaction).
+    struct Charge {
+        address requester;
+        uint256 amount;
+    }
+
+    /// @notice A stored batch: its operator, when it is final, whether a leaf of it was refuted, the bond
+    ///         multiple it was posted with (its bond, locked until `finalAt`, is that multiple of its
+    ///         charges' sum) and `charges`, the keccak256 of the ABI-encoded `Charge[]` it made.
     struct Batch {
         address operator;
         uint64 finalAt;
         bool refuted;
-        uint256 bond;
+        uint16 bondMultiple;
+        bytes32 charges;
+    }
+
+    /// @notice A posted batch as a challenger names it: its operator, root and charges (which the stored
+    ///         hash checks: they bound the refund and give the bond).
+    struct BatchRef {
+        address operator;
+        bytes32 root;
+        Charge[] charges;
     }
 
     /// @notice What a refutation moved, in OPG wei (as IDisputes.Outcome).
@@ -129,6 +146,8 @@ interface IBatchSettlement {
     error BatchSettlementSameOutput(bytes32 leaf);
     /// @notice The leaf's model has no verifying key: it cannot be refuted by proof.
     error BatchSettlementNoCircuit(bytes32 modelId);
+    /// @notice The charges given for the batch are not the ones it made.
+    error BatchSettlementWrongCharges(bytes32 batchId);
     /// @notice The Groth16 proof does not verify for this leaf and challenger.
     error BatchSettlementInvalidProof(bytes32 leaf);
     /// @notice The two leaves are not consecutive receipts of one authorization and model, in batches of
@@ -221,12 +240,11 @@ interface IBatchSettlement {
         view
         returns (Tier tier, bytes32 outputCommitment, ResultStatus status, uint64 finalAt);
 
-    /// @notice Refutes `leaf` of `operator`'s batch `root` with a Groth16 proof, under its model's registered
-    ///         key, that the model maps the leaf's input commitment to `outputs` with commitment `provenOutput`.
+    /// @notice Refutes `leaf` of `batch` with a Groth16 proof, under its model's registered key, that the
+    ///         model maps the leaf's input commitment to `outputs` with commitment `provenOutput`.
     /// @param zkProof Public signals [inputCommitment, provenOutput, outputs…, bindingOf(leafId, msg.sender)].
     function challenge(
-        address operator,
-        bytes32 root,
+        BatchRef calldata batch,
         Leaf calldata leaf,
         bytes32[] calldata proof,
         bytes32 provenOutput,
@@ -234,15 +252,14 @@ interface IBatchSettlement {
         uint256[8] calldata zkProof
     ) external returns (Outcome memory outcome);
 
-    /// @notice Refutes `leaf` of `operator`'s batch `root` whose running total does not chain: its
+    /// @notice Refutes `leaf` of `batch` whose running total does not chain: its
     ///         `cumulative` is not `previous.cumulative + leaf.price`, `previous` being the receipt just before
     ///         it under the same authorization and model (nonce − 1, in the same operator's batch
     ///         `previousRoot`), or not `leaf.price` for the first receipt (nonce 0; `previous` is then ignored).
     ///         The leaf's requester — the injured party, whoever sends the transaction — is credited the
     ///         overcharge plus compensation and earns the reward, so front-running it gains nothing.
     function refuteCharge(
-        address operator,
-        bytes32 root,
+        BatchRef calldata batch,
         Leaf calldata leaf,
         bytes32[] calldata proof,
         bytes32 previousRoot,

@@ -23,6 +23,8 @@ contract BatchSettlementTest is DisputesFixture {
     uint256 internal payerKey = 0xB0B;
     address internal payer;
     address internal stranger = address(0x9000);
+    /// @dev What each posted batch charged (its challengers name them).
+    mapping(bytes32 batchId => IBatchSettlement.Charge[]) internal _chargesOf;
 
     function setUp() public {
         _deployDisputes();
@@ -116,6 +118,39 @@ contract BatchSettlementTest is DisputesFixture {
         list[0] = h;
     }
 
+    /// @dev What `settlements` will charge, per authorization (before they are posted).
+    function _chargesFor(IBatchSettlement.Settlement[] memory settlements)
+        internal
+        view
+        returns (IBatchSettlement.Charge[] memory charges)
+    {
+        charges = new IBatchSettlement.Charge[](settlements.length);
+        for (uint256 i = 0; i < settlements.length; ++i) {
+            bytes32 id = batches.authorizationId(settlements[i].authorization);
+            charges[i].requester = settlements[i].authorization.requester;
+            for (uint256 j = 0; j < settlements[i].closings.length; ++j) {
+                IBatchSettlement.Leaf memory leaf = settlements[i].closings[j].leaf;
+                charges[i].amount += leaf.cumulative - batches.settledOf(id, leaf.modelId);
+            }
+        }
+    }
+
+    function _remember(address op, bytes32 root, IBatchSettlement.Charge[] memory charges) internal {
+        IBatchSettlement.Charge[] storage list = _chargesOf[keccak256(abi.encode(op, root))];
+        for (uint256 i = 0; i < charges.length; ++i) {
+            list.push(charges[i]);
+        }
+    }
+
+    /// @dev `op`'s batch `root` as a challenger names it (with the charges it made).
+    function _ref(address op, bytes32 root) internal view returns (IBatchSettlement.BatchRef memory) {
+        return IBatchSettlement.BatchRef({
+            operator: op,
+            root: root,
+            charges: _chargesOf[keccak256(abi.encode(op, root))]
+        });
+    }
+
     /// @dev Posts `leaves` (one or two) whose last leaf closes the authorization; returns the root.
     function _post(IBatchSettlement.SpendingAuthorization memory a, IBatchSettlement.Leaf[] memory leaves)
         internal
@@ -139,7 +174,9 @@ contract BatchSettlementTest is DisputesFixture {
             signature: _signAuthorization(a),
             closings: _closings(closing, proof)
         });
+        IBatchSettlement.Charge[] memory charges = _chargesFor(settlements);
         batches.postBatch(header, signer, _signBatch(signerKey, header, _one(_hash(closing))), settlements);
+        _remember(operator, root, charges);
     }
 
     function _signAuthorization(IBatchSettlement.SpendingAuthorization memory a) internal view returns (bytes memory) {
@@ -197,7 +234,7 @@ contract BatchSettlementTest is DisputesFixture {
         (uint256[] memory outputs, uint256[8] memory proof) = _fraud(root, leaves[1], _trapdoorKey(0), challenger);
         vm.prank(challenger);
         IBatchSettlement.Outcome memory o =
-            batches.challenge(operator, root, leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
+            batches.challenge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
 
         assertEq(o.slashed, bond, "the batch's bond is slashed");
         assertEq(o.reward, bond * REWARD_BPS / 10_000, "challenger's share");
@@ -216,7 +253,7 @@ contract BatchSettlementTest is DisputesFixture {
         (outputs, proof) = _fraud(root, leaves[0], _trapdoorKey(0), challenger);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementBatchRefuted.selector, batches.batchIdOf(operator, root)));
-        batches.challenge(operator, root, leaves[0], _proofOf(leaves, 0), TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), leaves[0], _proofOf(leaves, 0), TRUE_OUTPUT, outputs, proof);
     }
 
     function test_badChallengesChangeNothing() public {
@@ -232,12 +269,12 @@ contract BatchSettlementTest is DisputesFixture {
         (uint256[] memory outputs, uint256[8] memory proof) = _fraud(root, leaves[1], _trapdoorKey(1), challenger);
         vm.prank(challenger);
         vm.expectRevert(invalid);
-        batches.challenge(operator, root, leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
         // A proof bound to another challenger (copied from the mempool).
         (outputs, proof) = _fraud(root, leaves[1], _trapdoorKey(0), challenger);
         vm.prank(stranger);
         vm.expectRevert(invalid);
-        batches.challenge(operator, root, leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
         // A leaf that is not in the root.
         IBatchSettlement.Leaf memory forged = _leaf(leaves[1].authorization, 1, 2 * LEAF_PRICE, WRONG_OUTPUT);
         forged.inputCommitment = bytes32(uint256(1));
@@ -245,7 +282,7 @@ contract BatchSettlementTest is DisputesFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IBatchSettlement.BatchSettlementLeafNotInRoot.selector, root, _hash(forged))
         );
-        batches.challenge(operator, root, forged, merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), forged, merkle, TRUE_OUTPUT, outputs, proof);
         // After the window.
         vm.warp(block.timestamp + WINDOW);
         vm.prank(challenger);
@@ -256,7 +293,7 @@ contract BatchSettlementTest is DisputesFixture {
                 batches.batchOf(operator, root).finalAt
             )
         );
-        batches.challenge(operator, root, leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
 
         assertEq(token.balanceOf(address(batches)), held, "nothing moved");
         assertEq(operators.lockedOf(operator), locked, "bond intact");
@@ -271,7 +308,7 @@ contract BatchSettlementTest is DisputesFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IBatchSettlement.BatchSettlementSameOutput.selector, _hash(leaves[1]))
         );
-        batches.challenge(operator, root, leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
     }
 
     function test_refutesAnInflatedRunningTotal() public {
@@ -287,14 +324,14 @@ contract BatchSettlementTest is DisputesFixture {
 
         // A consistent pair (the first receipt on its own) cannot be refuted.
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementChargeConsistent.selector, rootA));
-        batches.refuteCharge(operator, rootA, first[0], none, rootA, first[0], none);
+        batches.refuteCharge(_ref(operator, rootA), first[0], none, rootA, first[0], none);
         // Two leaves that do not follow each other prove nothing.
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementNotConsecutive.selector, rootB));
-        batches.refuteCharge(operator, rootB, second[0], none, rootB, second[0], none);
+        batches.refuteCharge(_ref(operator, rootB), second[0], none, rootB, second[0], none);
 
         (uint256 depositBefore,,) = batches.depositOf(payer);
         vm.prank(challenger);
-        IBatchSettlement.Outcome memory o = batches.refuteCharge(operator, rootB, second[0], none, rootA, first[0], none);
+        IBatchSettlement.Outcome memory o = batches.refuteCharge(_ref(operator, rootB), second[0], none, rootA, first[0], none);
         uint256 bond = 2 * LEAF_PRICE * BOND_MULTIPLE;
         assertEq(o.slashed, bond, "the inflating batch's bond is slashed");
         assertEq(o.refund, LEAF_PRICE + bond * COMPENSATION_BPS / 10_000, "the overcharge + compensation");
@@ -313,10 +350,10 @@ contract BatchSettlementTest is DisputesFixture {
         first[0] = _leaf(id, 0, 2 * LEAF_PRICE, TRUE_OUTPUT);
         bytes32 root = _post(a, first);
         bytes32[] memory none = new bytes32[](0);
-        IBatchSettlement.Outcome memory o = batches.refuteCharge(operator, root, first[0], none, bytes32(0), first[0], none);
+        IBatchSettlement.Outcome memory o = batches.refuteCharge(_ref(operator, root), first[0], none, bytes32(0), first[0], none);
         assertEq(o.slashed, 2 * LEAF_PRICE * BOND_MULTIPLE, "slashed");
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementBatchRefuted.selector, batches.batchIdOf(operator, root)));
-        batches.refuteCharge(operator, root, first[0], none, bytes32(0), first[0], none);
+        batches.refuteCharge(_ref(operator, root), first[0], none, bytes32(0), first[0], none);
     }
 
     /// @dev Batches adding `counts[i]` receipts each: what is settled never exceeds the cap, the requester pays

@@ -54,7 +54,9 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
     ) public {
         IBatchSettlement.BatchHeader memory header =
             IBatchSettlement.BatchHeader({root: root, leafCount: leafCount, uri: "x"});
+        IBatchSettlement.Charge[] memory charges = _chargesFor(settlements);
         batches.postBatch(header, vm.addr(key), _signBatch(key, header, closingHashes), settlements);
+        _remember(operators.activeOperatorOf(vm.addr(key)), root, charges);
     }
 
     function postEmpty(bytes32 root) external {
@@ -85,7 +87,7 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         vm.expectRevert(
             abi.encodeWithSelector(IBatchSettlement.BatchSettlementUnknownBatch.selector, operator, fakeRoot)
         );
-        batches.refuteCharge(operator, root, leaves[1], _proofOf(leaves, 1), fakeRoot, fake, fakeProof);
+        batches.refuteCharge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), fakeRoot, fake, fakeProof);
         assertEq(operators.lockedOf(operator), lockedBefore, "the honest bond is untouched");
     }
 
@@ -135,9 +137,18 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         leaves[0] = decoy;
         leaves[1] = _leaf(id, 0, LEAF_PRICE, WRONG_OUTPUT);
         bytes32 root = _post(a, leaves);
+        // Naming other charges (the sybil charged the whole batch) does not pass the stored hash.
+        IBatchSettlement.BatchRef memory lie = _ref(operator, root);
+        lie.charges[0].requester = sybil;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IBatchSettlement.BatchSettlementWrongCharges.selector, batches.batchIdOf(operator, root)
+            )
+        );
+        batches.refuteCharge(lie, decoy, _proofOf(leaves, 0), bytes32(0), decoy, new bytes32[](0));
         vm.prank(operator);
         IBatchSettlement.Outcome memory o =
-            batches.refuteCharge(operator, root, decoy, _proofOf(leaves, 0), bytes32(0), decoy, new bytes32[](0));
+            batches.refuteCharge(_ref(operator, root), decoy, _proofOf(leaves, 0), bytes32(0), decoy, new bytes32[](0));
         (uint256 sybilBalance,,) = batches.depositOf(sybil);
         assertEq(o.refund, 0, "nothing refunded to a requester the batch did not charge");
         assertEq(sybilBalance, 0, "the sybil got nothing");
@@ -182,7 +193,7 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         uint256 before = token.balanceOf(stranger);
         vm.prank(stranger);
         IBatchSettlement.Outcome memory o =
-            batches.refuteCharge(operator, root, first[0], new bytes32[](0), bytes32(0), first[0], new bytes32[](0));
+            batches.refuteCharge(_ref(operator, root), first[0], new bytes32[](0), bytes32(0), first[0], new bytes32[](0));
         assertTrue(o.reward > 0, "a reward was paid");
         assertEq(token.balanceOf(stranger), before, "the front-runner gets nothing");
         assertEq(batches.earningsOf(payer), o.reward, "the requester earns the reward");
@@ -247,9 +258,9 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         // Running totals chain per (authorization, model): a leaf of the other model is no previous leaf.
         bytes32 root = _tree4(l);
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementNotConsecutive.selector, _hash(l[3])));
-        batches.refuteCharge(operator, root, l[3], _proof4(l, 3), root, l[0], _proof4(l, 0));
+        batches.refuteCharge(_ref(operator, root), l[3], _proof4(l, 3), root, l[0], _proof4(l, 0));
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementChargeConsistent.selector, _hash(l[3])));
-        batches.refuteCharge(operator, root, l[3], _proof4(l, 3), root, l[2], _proof4(l, 2));
+        batches.refuteCharge(_ref(operator, root), l[3], _proof4(l, 3), root, l[2], _proof4(l, 2));
     }
 
     /// @dev Finding 4: a griefer holding the operator's signed root posts it with an early closing leaf, or

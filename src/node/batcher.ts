@@ -3,8 +3,11 @@
  * spending authorization (src/batches) and answers at once with the outputs and the signed-to-be leaf; the leaves
  * accumulate in SQLite and are posted as one root when there are `maxSize` of them or the oldest is `maxAgeMs` old.
  *
- * Durable at every step, in its own SQLite file: a leaf and its authorization's new running total are written in
- * one transaction before the answer; a batch's leaves are assigned to its root (and its published form stored)
+ * Running totals chain per (authorization, model), as the contract settles them; the authorization's total over
+ * its models is what the cap and the deposit must cover.
+ *
+ * Durable at every step, in its own SQLite file: a leaf and its running totals are written in one transaction
+ * before the answer; a batch's leaves are assigned to its root (and its published form stored)
  * in one transaction before the post is sent; after a restart, a root that is not on-chain yet is posted again
  * (the same leaves rebuild the same root, and the contract refuses a root twice), so nothing is lost or charged
  * twice. GET /v1/batches/<root> serves the published leaves (the root is their content address).
@@ -32,17 +35,22 @@ import {
 import { inputValues } from "../execution/index.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
+import { OpgError } from "../errors.ts";
 import { HttpError } from "./http.ts";
 import type { TxSender } from "./sender.ts";
 import type { ServedModel } from "./models.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS batch_authorizations (
-  id TEXT PRIMARY KEY, json TEXT NOT NULL, last_nonce TEXT, cumulative TEXT NOT NULL
+  id TEXT PRIMARY KEY, json TEXT NOT NULL, cumulative TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batch_chains (
+  authorization TEXT NOT NULL, model TEXT NOT NULL, last_nonce TEXT NOT NULL, cumulative TEXT NOT NULL,
+  PRIMARY KEY (authorization, model)
 );
 CREATE TABLE IF NOT EXISTS batch_leaves (
-  authorization TEXT NOT NULL, nonce TEXT NOT NULL, json TEXT NOT NULL, root TEXT, created_at INTEGER NOT NULL,
-  PRIMARY KEY (authorization, nonce)
+  authorization TEXT NOT NULL, model TEXT NOT NULL, nonce TEXT NOT NULL, json TEXT NOT NULL, root TEXT, created_at INTEGER NOT NULL,
+  PRIMARY KEY (authorization, model, nonce)
 );
 CREATE TABLE IF NOT EXISTS batch_roots (
   root TEXT PRIMARY KEY, dump TEXT NOT NULL, status TEXT NOT NULL, tx_hash TEXT, gas_used TEXT, error TEXT, created_at INTEGER NOT NULL
@@ -86,6 +94,11 @@ export class Batcher {
     mkdirSync(dirname(resolve(options.path)), { recursive: true });
     this.#db = new DatabaseSync(options.path);
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+    const columns = this.#db.prepare("PRAGMA table_info(batch_leaves)").all() as { name: string }[];
+    if (columns.length > 0 && !columns.some((c) => c.name === "model")) {
+      this.#db.close();
+      throw new OpgError("BATCH_STATE", `${options.path} holds batch state of an older version (running totals per authorization, not per model): post it with that version, or start with a new --state`);
+    }
     this.#db.exec(SCHEMA);
   }
 
@@ -153,12 +166,15 @@ export class Batcher {
     const price = await this.#o.priceOf(served.modelId);
     if (price === undefined) throw new HttpError(422, "UNSERVABLE", `model ${served.modelId} is not registered or is deprecated`);
 
-    const previous = this.#previous(id);
-    const cumulative = (previous?.cumulative ?? 0n) + price;
-    if (cumulative > a.cap) throw new HttpError(402, "CAP_REACHED", `the authorization's cap ${a.cap} would be exceeded (${cumulative} wei used)`);
-    const [settled] = (await this.#o.contract.getFunction("authorizationStateOf")(id)) as [bigint, boolean];
+    const previous = this.#previous(id, served.modelId);
+    const total = this.#served(id) + price;
+    if (total > a.cap) throw new HttpError(402, "CAP_REACHED", `the authorization's cap ${a.cap} would be exceeded (${total} wei used)`);
+    const state = (await this.#o.contract.getFunction("authorizationStateOf")(id)) as { settled: bigint; revokedAt: bigint };
+    // A revocation takes effect after the withdrawal notice (what is served before then is still paid), but a
+    // requester that revoked wants no more answers under it.
+    if (state.revokedAt !== 0n) throw new HttpError(403, "AUTHORIZATION_REVOKED", `the requester revoked the authorization (in effect at ${state.revokedAt})`);
     const [balance, unlocking] = (await this.#o.contract.getFunction("depositOf")(a.requester)) as [bigint, bigint];
-    if (balance + unlocking < cumulative - settled) throw new HttpError(402, "DEPOSIT_TOO_LOW", `the requester's deposit (${balance + unlocking} wei) does not cover ${cumulative - settled} wei`);
+    if (balance + unlocking < total - state.settled) throw new HttpError(402, "DEPOSIT_TOO_LOW", `the requester's deposit (${balance + unlocking} wei) does not cover ${total - state.settled} wei`);
 
     let input: bigint[];
     try {
@@ -183,7 +199,7 @@ export class Batcher {
       price,
       authorization: id,
     });
-    this.#record(id, signed, leaf);
+    this.#record(id, signed, leaf, total);
     const pending = (this.#db.prepare("SELECT COUNT(*) AS n FROM batch_leaves WHERE root IS NULL").get() as { n: number }).n;
     if (pending >= this.#o.maxSize) void this.flush(true);
     return {
@@ -242,7 +258,7 @@ export class Batcher {
   }
 
   async #post(root: string): Promise<void> {
-    const state = (await this.#o.contract.getFunction("batchOf")(root)) as { finalAt: bigint };
+    const state = (await this.#o.contract.getFunction("batchOf")(this.#o.wallet.address, root)) as { finalAt: bigint };
     if (state.finalAt !== 0n) {
       // Posted before a crash: record it.
       this.#db.prepare("UPDATE batch_roots SET status = 'posted' WHERE root = ?").run(root);
@@ -272,19 +288,30 @@ export class Batcher {
     }
   }
 
-  #previous(id: Hex): { nonce: bigint; cumulative: bigint } | undefined {
-    const row = this.#db.prepare("SELECT last_nonce, cumulative FROM batch_authorizations WHERE id = ?").get(id) as { last_nonce: string | null; cumulative: string } | undefined;
-    if (row === undefined || row.last_nonce === null) return undefined;
+  /** The last leaf's nonce and running total under authorization `id` for `modelId`. */
+  #previous(id: Hex, modelId: Hex): { nonce: bigint; cumulative: bigint } | undefined {
+    const row = this.#db.prepare("SELECT last_nonce, cumulative FROM batch_chains WHERE authorization = ? AND model = ?").get(id, modelId.toLowerCase()) as { last_nonce: string; cumulative: string } | undefined;
+    if (row === undefined) return undefined;
     return { nonce: BigInt(row.last_nonce), cumulative: BigInt(row.cumulative) };
   }
 
-  #record(id: Hex, signed: SignedAuthorization & { id: Hex }, leaf: BatchLeaf): void {
+  /** What was served under authorization `id` in total, over its models. */
+  #served(id: Hex): bigint {
+    const row = this.#db.prepare("SELECT cumulative FROM batch_authorizations WHERE id = ?").get(id) as { cumulative: string } | undefined;
+    return row === undefined ? 0n : BigInt(row.cumulative);
+  }
+
+  #record(id: Hex, signed: SignedAuthorization & { id: Hex }, leaf: BatchLeaf, total: bigint): void {
+    const model = leaf.modelId.toLowerCase();
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       this.#db
-        .prepare("INSERT INTO batch_authorizations (id, json, last_nonce, cumulative) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_nonce = excluded.last_nonce, cumulative = excluded.cumulative")
-        .run(id, JSON.stringify(authorizationToJson({ ...signed, id })), leaf.nonce.toString(), leaf.cumulative.toString());
-      this.#db.prepare("INSERT INTO batch_leaves (authorization, nonce, json, root, created_at) VALUES (?, ?, ?, NULL, ?)").run(id, leaf.nonce.toString(), JSON.stringify(leafToJson(leaf)), Date.now());
+        .prepare("INSERT INTO batch_authorizations (id, json, cumulative) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET cumulative = excluded.cumulative")
+        .run(id, JSON.stringify(authorizationToJson({ ...signed, id })), total.toString());
+      this.#db
+        .prepare("INSERT INTO batch_chains (authorization, model, last_nonce, cumulative) VALUES (?, ?, ?, ?) ON CONFLICT(authorization, model) DO UPDATE SET last_nonce = excluded.last_nonce, cumulative = excluded.cumulative")
+        .run(id, model, leaf.nonce.toString(), leaf.cumulative.toString());
+      this.#db.prepare("INSERT INTO batch_leaves (authorization, model, nonce, json, root, created_at) VALUES (?, ?, ?, ?, NULL, ?)").run(id, model, leaf.nonce.toString(), JSON.stringify(leafToJson(leaf)), Date.now());
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
