@@ -56,7 +56,7 @@ describe("end to end: opg node settles HTTP inferences in batches", function () 
     try {
       const contract = batchSettlementAt((await loadDeployment(net.deployment)).batches!, provider);
       const auth = JSON.parse(readFileSync(join(dir, "auth.json"), "utf8")) as { id: string };
-      const [settled] = (await contract.getFunction("authorizationStateOf")(auth.id)) as [bigint];
+      const { settled } = (await contract.getFunction("authorizationStateOf")(auth.id)) as { settled: bigint };
       const [deposit] = (await contract.getFunction("depositOf")(address(KEYS.requester))) as [bigint];
       return { settled, deposit };
     } finally {

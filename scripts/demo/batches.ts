@@ -29,8 +29,11 @@ export interface BatchRun {
 }
 
 export interface BatchBench {
-  /** Deploys once; each run posts a new batch with fresh requesters (their first settlement: the costliest). */
-  run(receipts: number, requesters: number): Promise<BatchRun>;
+  /**
+   * Deploys once; each run posts a new batch with fresh requesters (their first settlement: the costliest). By
+   * default each requester uses both models (two running totals each); `oneModelEach` gives each one model.
+   */
+  run(receipts: number, requesters: number, options?: { oneModelEach?: boolean }): Promise<BatchRun>;
 }
 
 export async function batchBench(connection: Connection): Promise<BatchBench> {
@@ -56,7 +59,7 @@ export async function batchBench(connection: Connection): Promise<BatchBench> {
   const token = asAdmin.token;
   let counter = 0n;
 
-  async function run(receipts: number, requesterCount: number): Promise<BatchRun> {
+  async function run(receipts: number, requesterCount: number, options: { oneModelEach?: boolean } = {}): Promise<BatchRun> {
     const requesters: Signer[] = Array.from({ length: requesterCount }, () => Wallet.createRandom());
     const deposit = PRICE * BigInt(receipts);
     await (await token.getFunction("approve")(deployment.batches, deposit * BigInt(requesterCount))).wait();
@@ -74,7 +77,7 @@ export async function batchBench(connection: Connection): Promise<BatchBench> {
     const leaves: BatchLeaf[] = [];
     for (let i = 0; i < receipts; i++) {
       const k = i % requesterCount;
-      const modelId = models[Math.floor(i / requesterCount) % models.length]!;
+      const modelId = models[(options.oneModelEach === true ? k : Math.floor(i / requesterCount)) % models.length]!;
       const n = ++counter;
       const leaf = nextLeaf(last.get(`${k}:${modelId}`), {
         modelId,
