@@ -154,6 +154,8 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         bytes32 id = authorizationId(a);
         if (a.operator != operator) revert BatchSettlementWrongOperator(id, a.operator);
         if (block.timestamp > a.expiry) revert BatchSettlementAuthorizationExpired(id, a.expiry);
+        // A settlement with no closing leaf charges nothing: it would only add an empty charge to the batch.
+        if (s.closings.length == 0) revert BatchSettlementEmptyBatch();
         AuthorizationState storage state = _authorizations[id];
         uint64 revokedAt = state.revokedAt;
         if (revokedAt != 0 && block.timestamp >= revokedAt) revert BatchSettlementAuthorizationRevoked(id, revokedAt);

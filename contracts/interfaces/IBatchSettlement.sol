@@ -106,7 +106,8 @@ interface IBatchSettlement {
         uint256 remainder;
     }
 
-    /// @notice The batch has no leaf, or charges nothing (a batch with no fees locks no bond).
+    /// @notice The batch has no leaf, charges nothing (a batch with no fees locks no bond), or settles an
+    ///         authorization without a closing leaf.
     error BatchSettlementEmptyBatch();
     /// @notice This operator already posted this root.
     error BatchSettlementRootExists(address operator, bytes32 root);

@@ -292,6 +292,13 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         vm.prank(stranger);
         vm.expectRevert(invalid);
         batches.postBatch(header, signer, signature, settlements);
+        // An extra settlement with no closing leaf.
+        IBatchSettlement.Settlement[] memory padded = new IBatchSettlement.Settlement[](2);
+        padded[0] = _settlement(a, closings)[0];
+        padded[1] = _settlement(a, new IBatchSettlement.Closing[](0))[0];
+        vm.prank(stranger);
+        vm.expectRevert(IBatchSettlement.BatchSettlementEmptyBatch.selector);
+        batches.postBatch(header, signer, signature, padded);
         // No settlement at all.
         vm.prank(stranger);
         vm.expectRevert(invalid);

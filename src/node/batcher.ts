@@ -166,13 +166,13 @@ export class Batcher {
     const price = await this.#o.priceOf(served.modelId);
     if (price === undefined) throw new HttpError(422, "UNSERVABLE", `model ${served.modelId} is not registered or is deprecated`);
 
-    const previous = this.#previous(id, served.modelId);
-    const total = this.#served(id) + price;
-    if (total > a.cap) throw new HttpError(402, "CAP_REACHED", `the authorization's cap ${a.cap} would be exceeded (${total} wei used)`);
     const state = (await this.#o.contract.getFunction("authorizationStateOf")(id)) as { settled: bigint; revokedAt: bigint };
     // A revocation takes effect after the withdrawal notice (what is served before then is still paid), but a
     // requester that revoked wants no more answers under it.
     if (state.revokedAt !== 0n) throw new HttpError(403, "AUTHORIZATION_REVOKED", `the requester revoked the authorization (in effect at ${state.revokedAt})`);
+    const previous = this.#previous(id, served.modelId);
+    const total = this.#served(id) + price;
+    if (total > a.cap) throw new HttpError(402, "CAP_REACHED", `the authorization's cap ${a.cap} would be exceeded (${total} wei used)`);
     const [balance, unlocking] = (await this.#o.contract.getFunction("depositOf")(a.requester)) as [bigint, bigint];
     if (balance + unlocking < total - state.settled) throw new HttpError(402, "DEPOSIT_TOO_LOW", `the requester's deposit (${balance + unlocking} wei) does not cover ${total - state.settled} wei`);
 

@@ -1,12 +1,14 @@
 /**
- * `opg batch deposit | authorize | post | verify-leaf | claim`: batch settlement from the command line. A requester
- * deposits and signs one capped, expiring spending authorization for an operator; the operator posts one signed root
- * over the receipts it served and settles every authorization in the same transaction; anyone verifies a leaf.
+ * `opg batch deposit | authorize | revoke | post | verify-leaf | claim`: batch settlement from the command line. A
+ * requester deposits and signs one capped, expiring spending authorization for an operator (and may revoke it, in
+ * effect after the withdrawal notice); the operator posts one signed root over the receipts it served and settles
+ * every authorization in the same transaction; anyone verifies a leaf.
  */
 import { NonceManager, formatUnits, getAddress, isAddress, parseUnits, type Signer } from "ethers";
 import {
   authorizationFromJson,
   authorizationToJson,
+  authorizationValue,
   batchDomain,
   batchSettlementAt,
   buildBatch,
@@ -109,6 +111,30 @@ ${CHAIN_USAGE}
     } else {
       io.stdout(JSON.stringify(json) + "\n");
     }
+    return 0;
+  },
+};
+
+const revokeCommand: CliCommand = {
+  path: ["batch", "revoke"],
+  summary: "Revoke a spending authorization you signed, in effect after the withdrawal notice (requester)",
+  usage: `Usage: opg batch revoke --authorization <file> [chain options]
+
+Revokes the signed authorization in --authorization (from 'opg batch authorize'; you must be its requester). It
+takes effect after the withdrawal notice: a batch posted before then still settles what you were served, so
+the operator is paid; its node serves nothing more under it at once.
+${CHAIN_USAGE}
+`,
+  async run(args, io) {
+    const { values } = parseOptions(args, { ...CHAIN_OPTIONS, authorization: { type: "string" } }, { min: 0, max: 0, names: "no positional arguments (see --help)" });
+    if (values.authorization === undefined) throw new UsageError("--authorization <file> is required");
+    const signed = authorizationFromJson(await readJson(io, values.authorization, "authorization"));
+    const { chain, signer } = await withSigner(values, io);
+    const contract = batchSettlementAt(batchesOf(chain), signer);
+    const receipt = await onChain(() => mined(contract.getFunction("revokeAuthorization")(authorizationValue(signed.authorization))));
+    const id = (await contract.getFunction("authorizationId")(authorizationValue(signed.authorization))) as string;
+    const { revokedAt } = (await contract.getFunction("authorizationStateOf")(id)) as { revokedAt: bigint };
+    io.stdout(`revoked authorization ${id}: batches posted from ${revokedAt} on cannot settle it (gas ${receipt.gasUsed})\n`);
     return 0;
   },
 };
@@ -220,4 +246,4 @@ const claimCommand: CliCommand = {
   },
 };
 
-export const batchCommands: readonly CliCommand[] = [depositCommand, authorizeCommand, postCommand, verifyLeafCommand, claimCommand];
+export const batchCommands: readonly CliCommand[] = [depositCommand, authorizeCommand, revokeCommand, postCommand, verifyLeafCommand, claimCommand];
