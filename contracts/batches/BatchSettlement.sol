@@ -154,27 +154,28 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         bytes32 id = authorizationId(a);
         if (a.operator != operator) revert BatchSettlementWrongOperator(id, a.operator);
         if (block.timestamp > a.expiry) revert BatchSettlementAuthorizationExpired(id, a.expiry);
-        // A settlement with no closing leaf charges nothing: it would only add an empty charge to the batch.
-        if (s.closings.length == 0) revert BatchSettlementEmptyBatch();
         AuthorizationState storage state = _authorizations[id];
         uint64 revokedAt = state.revokedAt;
         if (revokedAt != 0 && block.timestamp >= revokedAt) revert BatchSettlementAuthorizationRevoked(id, revokedAt);
         uint256 settled = state.settled;
+        address requester = a.requester;
         // The requester's signature is checked once: a stored, non-zero total proves it was.
-        if (settled == 0 && !SignatureChecker.isValidSignatureNow(a.requester, id, s.signature)) {
+        if (settled == 0 && !SignatureChecker.isValidSignatureNow(requester, id, s.signature)) {
             revert BatchSettlementInvalidAuthorization(id);
         }
         uint256 amount;
         for (uint256 j = 0; j < s.closings.length; ++j) {
-            amount += _close(root, id, a.requester, s.closings[j], t);
+            amount += _close(root, id, requester, s.closings[j], t);
         }
+        // Every closing leaf charges something: nothing charged means no closing leaf, an empty charge.
+        if (amount == 0) revert BatchSettlementEmptyBatch();
         uint256 total = settled + amount;
         if (total > a.cap) revert BatchSettlementCapExceeded(id, total, a.cap);
         state.settled = SafeCast.toUint128(total);
-        t.charges[t.settled] = Charge(a.requester, amount);
+        t.charges[t.settled] = Charge(requester, amount);
         ++t.settled;
-        _charge(a.requester, amount);
-        emit AuthorizationSettled(id, batchId, a.requester, total, amount);
+        _charge(requester, amount);
+        emit AuthorizationSettled(id, batchId, requester, total, amount);
     }
 
     /// @dev Settles one (authorization, model) up to its closing leaf; returns what it charged, which is also
