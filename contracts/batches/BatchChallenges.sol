@@ -49,6 +49,9 @@ abstract contract BatchChallenges is BatchEscrow {
             address(models_) == address(0) || address(operators_) == address(0)
                 || address(verifier_) == address(0) || treasury_ == address(0)
         ) revert BatchSettlementZeroAddress();
+        // A slash arrives in the stake token and leaves as rewards and refunds in `token`: they must be one.
+        address stakeToken = address(operators_.stakeToken());
+        if (stakeToken != address(token_)) revert BatchSettlementTokenMismatch(stakeToken, address(token_));
         models = models_;
         operators = operators_;
         verifier = verifier_;
@@ -66,8 +69,14 @@ abstract contract BatchChallenges is BatchEscrow {
     ) external nonReentrant returns (Outcome memory outcome) {
         (bytes32 batchId, bytes32 leafHash) = _checkLeaf(batch.operator, batch.root, leaf, proof);
         _checkOpen(batchId);
-        if (provenOutput == leaf.outputCommitment) revert BatchSettlementSameOutput(leafHash);
-        _checkProof(leafIdOf(batchId, leafHash), leaf, provenOutput, outputs, zkProof);
+        // A leaf no proof can be checked against (another tier, an input commitment outside the field) is
+        // refuted as it stands: the operator signed a root over a receipt nobody could challenge.
+        if (_wellFormed(leaf)) {
+            if (provenOutput == leaf.outputCommitment) revert BatchSettlementSameOutput(leafHash);
+            _checkProof(leafIdOf(batchId, leafHash), leaf, provenOutput, outputs, zkProof);
+        } else {
+            provenOutput = bytes32(0);
+        }
         return _refute(batchId, batch.charges, leafHash, leaf.requester, leaf.price, provenOutput, msg.sender);
     }
 
@@ -98,6 +107,7 @@ abstract contract BatchChallenges is BatchEscrow {
         returns (Tier tier, bytes32 outputCommitment, ResultStatus status, uint64 finalAt)
     {
         (bytes32 batchId,) = _checkLeaf(operator, root, leaf, proof);
+        if (leaf.tier != Tier.Signature) revert BatchSettlementUnsupportedTier(leaf.tier);
         Batch storage batch = _batches[batchId];
         finalAt = batch.finalAt;
         if (batch.refuted) status = ResultStatus.Refuted;
@@ -157,7 +167,9 @@ abstract contract BatchChallenges is BatchEscrow {
         ) {
             revert BatchSettlementNotConsecutive(leafHash);
         }
-        expected += previous.cumulative;
+        // Both totals are the operator's word: one that overflows is as inconsistent as any other, not a panic.
+        uint256 before = previous.cumulative;
+        expected = before > type(uint256).max - expected ? type(uint256).max : expected + before;
     }
 
     /// @dev Reverts unless batch `batchId` can still be refuted: not refuted yet, inside its window.
@@ -179,8 +191,8 @@ abstract contract BatchChallenges is BatchEscrow {
         bytes32 provenOutput,
         address rewarded
     ) private returns (Outcome memory outcome) {
-        (uint256 slashed, uint256 charged, uint16 bondMultiple) = _slash(batchId, charges, requester);
-        outcome = _shares(slashed, charged, refundBase, bondMultiple);
+        (uint256 slashed, uint256 charged) = _slash(batchId, charges, requester);
+        outcome = _shares(_batches[batchId], slashed, charged, refundBase);
         if (outcome.refund != 0) _credit(requester, outcome.refund);
         _earn(treasury, outcome.remainder);
         if (rewarded == msg.sender) {
@@ -195,19 +207,20 @@ abstract contract BatchChallenges is BatchEscrow {
 
     /// @dev How a slash is shared: the reward, the refund (`refundBase` plus compensation, bounded by what the
     ///      refunded requester was charged in the batch, `charged`) and the treasury's remainder.
-    function _shares(uint256 slashed, uint256 charged, uint256 refundBase, uint16 bondMultiple)
+    function _shares(Batch storage batch, uint256 slashed, uint256 charged, uint256 refundBase)
         private
         view
         returns (Outcome memory outcome)
     {
-        Config memory c = _config;
+        (uint16 bondMultiple, uint16 rewardBps, uint16 compensationBps) =
+            (batch.bondMultiple, batch.rewardBps, batch.compensationBps);
         outcome.slashed = slashed;
-        outcome.reward = slashed * c.rewardBps / BPS;
-        uint256 refund = refundBase + slashed * c.compensationBps / BPS;
+        outcome.reward = slashed * rewardBps / BPS;
+        uint256 refund = refundBase + slashed * compensationBps / BPS;
         // Only what the named requester was charged in this batch backs a refund: a leaf naming anyone else
         // (an operator's own decoy, refuted first to win back its slash) is refunded nothing. The bound is
         // that charge back plus its share of the bond's compensation.
-        uint256 cap = charged + charged * bondMultiple * c.compensationBps / BPS;
+        uint256 cap = charged + charged * bondMultiple * compensationBps / BPS;
         if (refund > cap) refund = cap;
         uint256 available = slashed - outcome.reward;
         outcome.refund = refund < available ? refund : available;
@@ -215,11 +228,11 @@ abstract contract BatchChallenges is BatchEscrow {
     }
 
     /// @dev Checks `charges` against the batch's stored hash, marks the batch refuted and slashes its bond (the
-    ///      bond multiple × the charges' sum; once per bond id); returns what was slashed, what `requester` was
-    ///      charged in the batch and the batch's bond multiple.
+    ///      bond multiple × the charges' sum; once per bond id); returns what was slashed and what `requester`
+    ///      was charged in the batch.
     function _slash(bytes32 batchId, Charge[] calldata charges, address requester)
         private
-        returns (uint256 slashed, uint256 charged, uint16 bondMultiple)
+        returns (uint256 slashed, uint256 charged)
     {
         Batch storage batch = _batches[batchId];
         if (keccak256(abi.encode(charges)) != batch.charges) revert BatchSettlementWrongCharges(batchId);
@@ -228,9 +241,9 @@ abstract contract BatchChallenges is BatchEscrow {
             bond += charges[i].amount;
             if (charges[i].requester == requester) charged += charges[i].amount;
         }
-        bondMultiple = batch.bondMultiple;
         batch.refuted = true;
-        slashed = operators.slashBond(batch.operator, bondIdOf(batchId), bond * bondMultiple, batch.finalAt, address(this));
+        slashed =
+            operators.slashBond(batch.operator, bondIdOf(batchId), bond * batch.bondMultiple, batch.finalAt, address(this));
     }
 
     /// @dev Reverts unless `operator` posted `root` and `leaf` is in it; returns the batch's id and the leaf's hash.
@@ -244,13 +257,17 @@ abstract contract BatchChallenges is BatchEscrow {
         leafHash = _proveLeaf(root, leaf, proof);
     }
 
-    /// @dev Reverts unless `leaf` (Signature tier) and `proof` lead to `root`; returns the leaf's hash.
+    /// @dev Whether a proof can be checked against `leaf`: Signature tier, input commitment in the field.
+    function _wellFormed(Leaf calldata leaf) internal pure returns (bool) {
+        return leaf.tier == Tier.Signature && uint256(leaf.inputCommitment) < FIELD;
+    }
+
+    /// @dev Reverts unless `leaf` and `proof` lead to `root`; returns the leaf's hash.
     function _proveLeaf(bytes32 root, Leaf calldata leaf, bytes32[] calldata proof)
         internal
         pure
         returns (bytes32 leafHash)
     {
-        if (leaf.tier != Tier.Signature) revert BatchSettlementUnsupportedTier(leaf.tier);
         leafHash = BatchHashing.hashLeaf(leaf);
         if (!MerkleProof.verifyCalldata(proof, root, leafHash)) revert BatchSettlementLeafNotInRoot(root, leafHash);
     }

@@ -186,7 +186,10 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
     {
         Leaf calldata leaf = c.leaf;
         if (leaf.authorization != id || leaf.requester != requester) revert BatchSettlementLeafMismatch(id);
-        t.closings[t.count] = _proveLeaf(root, leaf, c.proof);
+        bytes32 leafHash = _proveLeaf(root, leaf, c.proof);
+        // A closing leaf is one a challenger can check: Signature tier, input commitment in the field.
+        if (!_wellFormed(leaf)) revert BatchSettlementMalformedLeaf(leafHash);
+        t.closings[t.count] = leafHash;
         ++t.count;
         bytes32 modelId = leaf.modelId;
         bytes32 key = keccak256(abi.encode(id, modelId));
@@ -215,7 +218,12 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         uint256 treasuryShare;
         for (uint256 i = 0; i < t.models; ++i) {
             bytes32 modelId = t.modelIds[i];
-            address owner = models.termsOf(modelId, Tier.Signature).owner;
+            IModelRegistry.ModelTerms memory terms = models.termsOf(modelId, Tier.Signature);
+            // Nobody is charged for a model its owner withdrew or does not offer at this tier.
+            if (terms.deprecated || terms.acceptedTiers & (uint8(1) << uint8(Tier.Signature)) == 0) {
+                revert BatchSettlementModelNotAccepted(modelId);
+            }
+            address owner = terms.owner;
             (, uint32 modelWindow) = models.disputeTermsOf(modelId);
             if (modelWindow > window) window = modelWindow;
             (uint256 toOperator, uint256 toOwner, uint256 toTreasury) =
@@ -238,9 +246,11 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         bytes32 batchId = batchIdOf(operator, header.root);
         _batches[batchId] = Batch({
             operator: operator,
-            finalAt: finalAt,
+            finalAt: uint40(finalAt),
             refuted: false,
             bondMultiple: c.bondMultiple,
+            rewardBps: c.rewardBps,
+            compensationBps: c.compensationBps,
             charges: keccak256(abi.encode(t.charges))
         });
         operators.lockBond(operator, bond, finalAt);

@@ -80,13 +80,16 @@ interface IBatchSettlement {
     }
 
     /// @notice A stored batch: its operator, when it is final, whether a leaf of it was refuted, the bond
-    ///         multiple it was posted with (its bond, locked until `finalAt`, is that multiple of its
-    ///         charges' sum) and `charges`, the keccak256 of the ABI-encoded `Charge[]` it made.
+    ///         multiple and slash shares it was posted with (its bond, locked until `finalAt`, is that
+    ///         multiple of its charges' sum; a later configuration does not change how its slash is shared)
+    ///         and `charges`, the keccak256 of the ABI-encoded `Charge[]` it made.
     struct Batch {
         address operator;
-        uint64 finalAt;
+        uint40 finalAt;
         bool refuted;
         uint16 bondMultiple;
+        uint16 rewardBps;
+        uint16 compensationBps;
         bytes32 charges;
     }
 
@@ -139,6 +142,13 @@ interface IBatchSettlement {
     error BatchSettlementInsufficientBalance(address requester, uint256 balance, uint256 needed);
     /// @notice Batched leaves are signed by an operator key: only Signature-tier leaves are accepted.
     error BatchSettlementUnsupportedTier(Tier tier);
+    /// @notice A closing leaf must be one a proof can be checked against: Signature tier, input commitment
+    ///         below the BN254 scalar field order. (Any such leaf of a root is refuted without a proof.)
+    error BatchSettlementMalformedLeaf(bytes32 leaf);
+    /// @notice The model is deprecated or does not accept the Signature tier: its receipts cannot be charged.
+    error BatchSettlementModelNotAccepted(bytes32 modelId);
+    /// @notice The operator registry's stake token is not the token deposits are made in.
+    error BatchSettlementTokenMismatch(address stakeToken, address token);
     /// @notice A leaf of this batch was already refuted (its bond is slashed once).
     error BatchSettlementBatchRefuted(bytes32 batchId);
     /// @notice The batch's challenge window closed at `finalAt`.

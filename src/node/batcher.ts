@@ -15,7 +15,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { ZeroHash, verifyTypedData, type Contract, type Provider, type TypedDataDomain, type Wallet } from "ethers";
+import { ZeroHash, verifyTypedData, type Contract, type Provider, type TransactionReceipt, type TypedDataDomain, type Wallet } from "ethers";
 import {
   AUTHORIZATION_TYPES,
   authorizationFromJson,
@@ -29,6 +29,7 @@ import {
   nextLeaf,
   postBatchArgs,
   signBatch,
+  type Batch,
   type BatchLeaf,
   type SignedAuthorization,
 } from "../batches/index.ts";
@@ -36,6 +37,7 @@ import { inputValues } from "../execution/index.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
 import { OpgError } from "../errors.ts";
+import { ContractRevertError } from "../settlement/errors.ts";
 import { HttpError } from "./http.ts";
 import type { TxSender } from "./sender.ts";
 import type { ServedModel } from "./models.ts";
@@ -171,10 +173,18 @@ export class Batcher {
     // requester that revoked wants no more answers under it.
     if (state.revokedAt !== 0n) throw new HttpError(403, "AUTHORIZATION_REVOKED", `the requester revoked the authorization (in effect at ${state.revokedAt})`);
     const previous = this.#previous(id, served.modelId);
+    if (previous === undefined && ((await this.#o.contract.getFunction("settledOf")(id, served.modelId)) as bigint) !== 0n) {
+      // Receipts under it were settled, but this state has no record of them (a new or lost --state): a leaf
+      // restarting at nonce 0 would charge nothing or be refuted as inconsistent.
+      throw new HttpError(409, "AUTHORIZATION_IN_USE", `receipts under this authorization were already settled for model ${served.modelId} and this node's state does not hold them: sign a new authorization`);
+    }
     const total = this.#served(id) + price;
     if (total > a.cap) throw new HttpError(402, "CAP_REACHED", `the authorization's cap ${a.cap} would be exceeded (${total} wei used)`);
-    const [balance, unlocking] = (await this.#o.contract.getFunction("depositOf")(a.requester)) as [bigint, bigint];
-    if (balance + unlocking < total - state.settled) throw new HttpError(402, "DEPOSIT_TOO_LOW", `the requester's deposit (${balance + unlocking} wei) does not cover ${total - state.settled} wei`);
+    const [balance, unlocking, unlockAt] = (await this.#o.contract.getFunction("depositOf")(a.requester)) as [bigint, bigint, bigint];
+    // What is being withdrawn pays settlements only until `unlockAt`: count it only if it cannot leave before the
+    // node's next post (the batch age, plus the same margin as for the expiry).
+    const available = balance + (unlockAt > now + margin ? unlocking : 0n);
+    if (available < total - state.settled) throw new HttpError(402, "DEPOSIT_TOO_LOW", `the requester's deposit that stays until the next post (${available} wei) does not cover ${total - state.settled} wei`);
 
     let input: bigint[];
     try {
@@ -234,10 +244,27 @@ export class Batcher {
     return this.#flushing;
   }
 
+  /**
+   * Posts every root still 'posting', oldest first. One root that fails does not stop the others: its error is
+   * recorded and logged, it is tried again at the next flush, and a root re-cut without a failing authorization
+   * (see #post) is posted in the same flush.
+   */
   async #flush(cut: boolean): Promise<void> {
     if (cut) this.#cut();
-    const open = this.#db.prepare("SELECT root FROM batch_roots WHERE status = 'posting' ORDER BY created_at").all() as { root: string }[];
-    for (const { root } of open) await this.#post(root);
+    const tried = new Set<string>();
+    let failure: unknown;
+    for (;;) {
+      const open = (this.#db.prepare("SELECT root FROM batch_roots WHERE status = 'posting' ORDER BY created_at").all() as { root: string }[]).find((r) => !tried.has(r.root));
+      if (open === undefined) break;
+      tried.add(open.root);
+      try {
+        await this.#post(open.root);
+      } catch (error) {
+        failure ??= error;
+        this.#o.log(`batch ${open.root} not posted: ${(error as Error).message.split("\n")[0]}`);
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** Assigns every pending leaf to a new root and stores its published form, in one transaction. */
@@ -278,14 +305,51 @@ export class Batcher {
       const to = await this.#o.contract.getAddress();
       if (this.#sender === undefined) throw new Error("the batcher was not started");
       const tx = await this.#sender.send({ to, data }, (s) => void this.#db.prepare("UPDATE batch_roots SET tx_hash = ? WHERE root = ?").run(s.hash, root));
-      const receipt = await this.#o.provider.waitForTransaction(tx.hash);
+      const receipt = await receiptOf(this.#o.provider, tx.hash);
       if (receipt === null || receipt.status !== 1) throw new Error(`the post ${tx.hash} reverted`);
       this.#db.prepare("UPDATE batch_roots SET status = 'posted', gas_used = ? WHERE root = ?").run(receipt.gasUsed.toString(), root);
       this.#o.log(`posted batch ${root}: ${batch.leaves.length} receipts, ${receipt.gasUsed} gas (${Math.round(Number(receipt.gasUsed) / batch.leaves.length)} per receipt)`);
     } catch (error) {
       this.#db.prepare("UPDATE batch_roots SET error = ? WHERE root = ?").run((error as Error).message.split("\n")[0] ?? "failed", root);
+      const culprits = error instanceof ContractRevertError ? culpritsOf(error, batch) : undefined;
+      if (culprits === undefined) throw error;
+      // One authorization cannot be settled (its requester's deposit went to another operator or left, its
+      // revocation took effect, …): re-cut the root without it rather than let it block what others owe.
+      this.#recut(root, batch, culprits.ids, culprits.retry, (error as Error).message);
+    }
+  }
+
+  /**
+   * Replaces unposted `root` by a root over its leaves minus the running totals `drop` ("authorization:model"
+   * keys), in one transaction; the new root keeps the old one's place. The dropped leaves go back to pending when
+   * `retry` (a deposit may be topped up: their age restarts, so they wait a whole batch age before they are tried
+   * again), or are set aside as 'dropped' (never to be posted: an expired, revoked or exhausted authorization, a
+   * model withdrawn from the Signature tier).
+   */
+  #recut(root: string, batch: Batch, drop: ReadonlySet<string>, retry: boolean, reason: string): void {
+    const kept = batch.leaves.filter((leaf) => !drop.has(runningTotalKey(leaf.authorization, leaf.modelId)));
+    const next = kept.length === 0 ? undefined : buildBatch(kept);
+    const nextRoot = next?.root.toLowerCase();
+    const created = (this.#db.prepare("SELECT created_at FROM batch_roots WHERE root = ?").get(root) as { created_at: number }).created_at;
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const key of drop) {
+        const [id, model] = key.split(":");
+        if (retry) this.#db.prepare("UPDATE batch_leaves SET root = NULL, created_at = ? WHERE root = ? AND authorization = ? AND model = ?").run(Date.now(), root, id!, model!);
+        else this.#db.prepare("UPDATE batch_leaves SET root = 'dropped' WHERE root = ? AND authorization = ? AND model = ?").run(root, id!, model!);
+      }
+      this.#db.prepare("DELETE FROM batch_roots WHERE root = ?").run(root);
+      if (next !== undefined && nextRoot !== undefined) {
+        this.#db.prepare("INSERT INTO batch_roots (root, dump, status, created_at) VALUES (?, ?, 'posting', ?)").run(nextRoot, dumpBatch(next), created);
+        this.#db.prepare("UPDATE batch_leaves SET root = ? WHERE root = ?").run(nextRoot, root);
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
       throw error;
     }
+    const what = [...new Set([...drop].map((key) => key.split(":")[0]))].join(", ");
+    this.#o.log(`batch ${root}: authorization(s) ${what} ${retry ? "left pending" : "dropped"} (${reason.split("\n")[0]}); ${nextRoot === undefined ? "nothing left to post" : `re-cut as ${nextRoot}`}`);
   }
 
   /** The last leaf's nonce and running total under authorization `id` for `modelId`. */
@@ -318,4 +382,61 @@ export class Batcher {
       throw error;
     }
   }
+}
+
+/**
+ * The receipt of `hash`, polled. (ethers' waitForTransaction counts confirmations from a block number it cached
+ * and then waits for a next block: on a chain that mines only on demand, one that may never come.)
+ */
+async function receiptOf(provider: Provider, hash: string, timeoutMs = 600_000): Promise<TransactionReceipt> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const receipt = await provider.getTransactionReceipt(hash);
+    if (receipt !== null) return receipt;
+    if (Date.now() > end) throw new OpgError("BATCH_POST", `the post ${hash} was not mined within ${timeoutMs / 1000} s: it is tried again at the next flush`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/** Errors of one settlement that name its authorization id first. Those not worth retrying drop its leaves. */
+const AUTHORIZATION_ERRORS: Readonly<Record<string, { retry: boolean }>> = {
+  BatchSettlementInvalidAuthorization: { retry: false },
+  BatchSettlementWrongOperator: { retry: false },
+  BatchSettlementAuthorizationExpired: { retry: false },
+  BatchSettlementAuthorizationRevoked: { retry: false },
+  BatchSettlementCapExceeded: { retry: false },
+  BatchSettlementAlreadySettled: { retry: false },
+  BatchSettlementLeafMismatch: { retry: false },
+};
+
+/** The key of one running total: authorization id and model id, lower case. */
+function runningTotalKey(authorization: string, modelId: string): string {
+  return `${authorization.toLowerCase()}:${modelId.toLowerCase()}`;
+}
+
+/**
+ * The running totals of `batch` a refused post names: those of an authorization named by id; for a deposit too
+ * low, every authorization of that requester (kept pending: the requester may top its deposit up); for a model
+ * no longer accepted at the Signature tier (deprecated), that model's. Undefined: the revert is not one
+ * settlement's (then the root is retried as it is).
+ */
+function culpritsOf(error: ContractRevertError, batch: Batch): { ids: Set<string>; retry: boolean } | undefined {
+  const name = error.errorName ?? "";
+  const first = typeof error.args[0] === "string" ? error.args[0].toLowerCase() : undefined;
+  if (first === undefined) return undefined;
+  const ids = new Set<string>();
+  let retry = false;
+  for (const [id, closings] of batch.closing) {
+    for (const leaf of closings) {
+      const named =
+        name === "BatchSettlementInsufficientBalance"
+          ? leaf.requester.toLowerCase() === first
+          : name === "BatchSettlementModelNotAccepted"
+            ? leaf.modelId.toLowerCase() === first
+            : AUTHORIZATION_ERRORS[name] !== undefined && id.toLowerCase() === first;
+      if (named) ids.add(runningTotalKey(id, leaf.modelId));
+    }
+  }
+  if (name === "BatchSettlementInsufficientBalance") retry = true;
+  return ids.size === 0 ? undefined : { ids, retry };
 }
