@@ -50,7 +50,7 @@ function leaves(dir: string, modelId: Hex, requester: string, count: number, pre
 }
 
 describe("opg batch (CLI)", function () {
-  it("deposit, authorize, post, verify-leaf, claim — and one readable line for each refusal", async () => {
+  it("deposit, authorize, post, verify-leaf, revoke, claim — and one readable line for each refusal", async () => {
     const { s, dir, modelId } = await chain.networkHelpers.loadFixture(ready);
     const opg = (env: Record<string, string>, args: string[]) => runOpg(chain, dir, env, args);
 
@@ -69,7 +69,12 @@ describe("opg batch (CLI)", function () {
 
     const verified = await runOpg(chain, dir, {}, ["batch", "verify-leaf", "--batch", "batch.json", "--index", "1", "--json"]);
     expect(verified.code, verified.stderr).to.equal(0);
-    expect(JSON.parse(verified.stdout)).to.include({ root: report.root, verified: true, status: "pending", tier: Tier.Signature });
+    expect(JSON.parse(verified.stdout)).to.include({ root: report.root, operator: s.operator.address, verified: true, status: "pending", tier: Tier.Signature });
+    expect(report).to.include({ operator: s.operator.address });
+    // Batches are keyed by operator and root: the same root under another operator is not posted.
+    const explicit = await runOpg(chain, dir, {}, ["batch", "verify-leaf", "--batch", "batch.json", "--index", "0", "--operator", s.operator.address]);
+    expect(explicit.code, explicit.stderr).to.equal(0);
+    expectFailure(await runOpg(chain, dir, {}, ["batch", "verify-leaf", "--batch", "batch.json", "--index", "0", "--operator", s.stranger.address]), "BatchSettlementUnknownBatch");
 
     // Refusals: one line naming the custom error, amounts in OPG, exit 1; usage mistakes exit 2.
     expectFailure(await opg(as(KEYS.operator), ["batch", "post", "--leaves", "leaves.json", "--authorization", "auth.json"]), "BatchSettlementRootExists");
@@ -80,6 +85,13 @@ describe("opg batch (CLI)", function () {
     expectFailure(await opg(as(KEYS.operator), ["batch", "post", "--authorization", "auth.json"]), "--leaves <file> is required", 2);
     writeFileSync(join(dir, "bad.json"), JSON.stringify([{ modelId: "0x12" }]));
     expectFailure(await opg(as(KEYS.operator), ["batch", "post", "--leaves", "bad.json", "--authorization", "auth.json"]), "leaf modelId must be a 32-byte hex string");
+
+    // Only its requester revokes an authorization; it takes effect after the withdrawal notice.
+    expectFailure(await opg(as(KEYS.stranger), ["batch", "revoke", "--authorization", "auth.json"]), "BatchSettlementNotRequester");
+    const revoked = await opg(as(KEYS.requester), ["batch", "revoke", "--authorization", "auth.json"]);
+    expect(revoked.code, revoked.stderr).to.equal(0);
+    expect(revoked.stdout).to.match(/revoked authorization 0x[0-9a-f]{64}: batches posted from \d+ on cannot settle it/);
+    expectFailure(await opg(as(KEYS.requester), ["batch", "revoke", "--authorization", "auth.json"]), "BatchSettlementAuthorizationRevoked");
 
     const claimed = await opg(as(KEYS.operator), ["batch", "claim"]);
     expect(claimed.code, claimed.stderr).to.equal(0);

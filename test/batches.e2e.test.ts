@@ -3,7 +3,9 @@
  * the system (BatchSettlement included), `opg` commands set it up, the requester deposits and signs one spending
  * authorization with `opg batch authorize`, `opg node` serves POST /v1/batch/infer under it and posts a root once
  * three receipts are pending; anyone fetches the published leaves and verifies one with `opg batch verify-leaf`.
- * The node is then SIGKILLed with a receipt pending and restarted: the receipt is settled once, on shutdown.
+ * The node is then SIGKILLed with a receipt pending and restarted; the requester revokes with `opg batch revoke`
+ * (the node refuses it at once): the pending receipt is still settled once, on shutdown, the revocation taking
+ * effect only after the withdrawal notice.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,7 +58,7 @@ describe("end to end: opg node settles HTTP inferences in batches", function () 
     try {
       const contract = batchSettlementAt((await loadDeployment(net.deployment)).batches!, provider);
       const auth = JSON.parse(readFileSync(join(dir, "auth.json"), "utf8")) as { id: string };
-      const [settled] = (await contract.getFunction("authorizationStateOf")(auth.id)) as [bigint];
+      const { settled } = (await contract.getFunction("authorizationStateOf")(auth.id)) as { settled: bigint };
       const [deposit] = (await contract.getFunction("depositOf")(address(KEYS.requester))) as [bigint];
       return { settled, deposit };
     } finally {
@@ -116,6 +118,12 @@ describe("end to end: opg node settles HTTP inferences in batches", function () 
     const sixth = await infer(port2);
     expect(sixth.status).to.equal(402);
     expect(sixth.body.error?.code).to.equal("CAP_REACHED");
+    // The requester revokes: the node serves nothing more under it, but the revocation takes effect only after
+    // the withdrawal notice, so the receipt it already served is still paid when the node posts it.
+    await ok(KEYS.requester, ["batch", "revoke", "--authorization", "auth.json"]);
+    const seventh = await infer(port2);
+    expect(seventh.status).to.equal(403);
+    expect(seventh.body.error?.code).to.equal("AUTHORIZATION_REVOKED");
     node.child.kill("SIGTERM");
     expect((await node.exited).code).to.equal(0);
     expect(node.output()).to.match(/posted batch 0x[0-9a-f]{64}: 2 receipts/);

@@ -5,11 +5,15 @@ import {
   AUTHORIZATION_TYPES,
   BATCH_SETTLEMENT_ABI,
   BATCH_TYPES,
-  feesHash,
+  closingLeaves,
+  closingsHash,
+  leafHashOf,
   BatchError,
   LeafStatus,
   authorizationId,
   batchDomain,
+  batchIdOf,
+  batchRefOf,
   buildBatch,
   dumpBatch,
   loadBatch,
@@ -91,14 +95,17 @@ function authMap(...auths: (SignedAuthorization & { id: Hex })[]): Map<string, S
   return new Map(auths.map((a) => [a.id, a]));
 }
 
-/** The raw postBatch transaction (so chai can match custom errors), signed by `signer`. */
-async function rawPost(r: Ready, leaves: BatchLeaf[], auths: Map<string, SignedAuthorization>, options: { signer?: Account; fees?: { modelId: Hex; amount: bigint }[]; leafCount?: number } = {}) {
+/**
+ * The raw postBatch transaction (so chai can match custom errors), signed by `signer` over `signedClosings` (by
+ * default the batch's closing leaves, in posting order).
+ */
+async function rawPost(r: Ready, leaves: BatchLeaf[], auths: Map<string, SignedAuthorization>, options: { signer?: Account; signedClosings?: BatchLeaf[]; leafCount?: number } = {}) {
   const batch = buildBatch(leaves);
   const signer = options.signer ?? r.operator;
-  const fees = options.fees ?? batch.fees;
+  const closings = (options.signedClosings ?? closingLeaves(batch)).map((leaf) => leafHashOf(batch, leaf));
   const header = { root: batch.root, leafCount: options.leafCount ?? leaves.length, uri: "https://node.example/v1/batches/" + batch.root };
-  const signature = await signer.signTypedData(r.domain, BATCH_TYPES, { ...header, fees: feesHash(fees) });
-  return r.batches.connect(r.operator).postBatch(header, signer.address, signature, settlementsOf(batch, auths) as never, [...fees]);
+  const signature = await signer.signTypedData(r.domain, BATCH_TYPES, { ...header, closings: closingsHash(closings) });
+  return r.batches.connect(r.operator).postBatch(header, signer.address, signature, settlementsOf(batch, auths) as never);
 }
 
 /** Everything a refused batch must leave alone. */
@@ -122,40 +129,47 @@ describe("Batch settlement", function () {
     });
   });
 
-  it("settles many receipts per authorization, splits fees per model and locks the bond", async () => {
+  it("settles many receipts per authorization and model, splits fees per model and locks the bond", async () => {
     const r = await chain.networkHelpers.loadFixture(ready);
     const [alice, bob] = r.requesters;
     const a = await authorize(r, alice);
     const b = await authorize(r, bob);
     expect(a.id).to.equal(await r.batches.authorizationId(a.authorization));
-    const leaves = [...serve(r, a, 3), ...serve(r, b, 2, undefined, r.otherModelId)];
+    // Alice uses both models: one running total per (authorization, model), each closed in the batch.
+    const leaves = [...serve(r, a, 3), ...serve(r, b, 2, undefined, r.otherModelId), ...serve(r, a, 1, undefined, r.otherModelId)];
     const batch = buildBatch(leaves);
+    expect(batch.closing.get(a.id)).to.have.length(2);
     const signed = await signBatch(r.operator, r.domain, batch, "https://node.example/v1/batches/" + batch.root);
     expect(signed.header.root).to.equal(batch.root);
     const posted = await postBatch(r.contract, batch, { ...signed, signer: r.operator.address }, authMap(a, b));
-    expect(posted.receipts).to.equal(5);
+    expect(posted.receipts).to.equal(6);
+    expect(posted.operator).to.equal(r.operator.address);
+    expect(posted.batchId).to.equal(batchIdOf(r.operator.address, batch.root));
+    expect(posted.batchId).to.equal(await r.batches.batchIdOf(r.operator.address, batch.root));
 
-    expect((await r.batches.depositOf(alice.address)).balance).to.equal(DEPOSIT - 3n * PRICE);
+    expect((await r.batches.depositOf(alice.address)).balance).to.equal(DEPOSIT - 4n * PRICE);
     expect((await r.batches.depositOf(bob.address)).balance).to.equal(DEPOSIT - 2n * PRICE);
-    const total = 5n * PRICE;
+    expect(await r.batches.settledOf(a.id, r.modelId)).to.equal(3n * PRICE);
+    expect(await r.batches.settledOf(a.id, r.otherModelId)).to.equal(PRICE);
+    const total = 6n * PRICE;
     expect(await r.batches.earningsOf(r.operator.address)).to.equal((total * 7_000n) / 10_000n);
     expect(await r.batches.earningsOf(r.modelOwner.address)).to.equal((total * 2_000n) / 10_000n);
     expect(await r.batches.earningsOf(r.treasury.address)).to.equal(total / 10n);
     expect(await r.operators.lockedOf(r.operator.address)).to.equal(total * 10n);
-    expect((await r.batches.authorizationStateOf(a.id)).settled).to.equal(3n * PRICE);
+    expect((await r.batches.authorizationStateOf(a.id)).settled).to.equal(4n * PRICE);
 
     // Every leaf is usable on its own: the view and the off-chain check agree.
     for (const leaf of leaves) {
       const proof = proofOf(batch, leaf);
       expect(verifyLeafOffChain(batch.root, leaf, proof)).to.equal(true);
-      const v = await verifyLeafOnChain(r.contract, batch.root, leaf, proof);
+      const v = await verifyLeafOnChain(r.contract, r.operator.address, batch.root, leaf, proof);
       expect(v.tier).to.equal(Tier.Signature);
       expect(v.outputCommitment).to.equal(leaf.outputCommitment);
       expect(v.status).to.equal(LeafStatus.Pending);
       expect(v.finalAt).to.equal(posted.finalAt);
     }
     await r.networkHelpers.time.increaseTo(posted.finalAt);
-    const final = await verifyLeafOnChain(r.contract, batch.root, leaves[0]!, proofOf(batch, leaves[0]!));
+    const final = await verifyLeafOnChain(r.contract, r.operator.address, batch.root, leaves[0]!, proofOf(batch, leaves[0]!));
     expect(final.status).to.equal(LeafStatus.Final);
 
     // The published leaves rebuild the root; a tampered file does not.
@@ -167,8 +181,8 @@ describe("Batch settlement", function () {
     const second = buildBatch(more);
     const signed2 = await signBatch(r.operator, r.domain, second, "uri");
     await postBatch(r.contract, second, { ...signed2, signer: r.operator.address }, new Map([[a.id, { authorization: a.authorization, signature: "0x" as Hex }]]));
-    expect((await r.batches.depositOf(alice.address)).balance).to.equal(DEPOSIT - 5n * PRICE);
-    expect((await r.batches.authorizationStateOf(a.id)).settled).to.equal(5n * PRICE);
+    expect((await r.batches.depositOf(alice.address)).balance).to.equal(DEPOSIT - 6n * PRICE);
+    expect((await r.batches.authorizationStateOf(a.id)).settled).to.equal(6n * PRICE);
   });
 
   it("the demo's batch section: 64 receipts of 4 requesters under one root, a leaf verified", async () => {
@@ -179,6 +193,25 @@ describe("Batch settlement", function () {
     expect(run).to.include({ receipts: 64, requesters: 4, leafVerified: true });
     expect(run!.gasPerReceipt).to.equal(Math.round(run!.gasUsed / 64));
     expect(lines.some((l) => l.includes(run!.root))).to.equal(true);
+  });
+
+  it("a running total that does not chain is refuted by anyone; the requester gets the reward and the refund", async () => {
+    const r = await chain.networkHelpers.loadFixture(ready);
+    const [alice] = r.requesters;
+    const a = await authorize(r, alice);
+    const [honest] = serve(r, a, 1);
+    const inflated = { ...honest!, cumulative: 3n * PRICE }; // the first receipt charged three prices
+    const batch = buildBatch([inflated]);
+    await (await rawPost(r, [inflated], authMap(a))).wait();
+    const ref = await batchRefOf(r.contract, r.operator.address, batch.root);
+    expect(ref.charges).to.deep.equal([{ requester: alice.address, amount: 3n * PRICE }]);
+    const before = await r.token.balanceOf(r.stranger.address);
+    const depositBefore = (await r.batches.depositOf(alice.address)).balance;
+    await (await r.batches.connect(r.stranger).refuteCharge(ref as never, inflated, proofOf(batch, inflated), ZeroHash, inflated, [])).wait();
+    expect(await r.token.balanceOf(r.stranger.address)).to.equal(before);
+    expect(await r.batches.earningsOf(alice.address)).to.be.greaterThan(0n);
+    expect((await r.batches.depositOf(alice.address)).balance).to.be.greaterThan(depositBefore + 2n * PRICE);
+    expect((await verifyLeafOnChain(r.contract, r.operator.address, batch.root, inflated, proofOf(batch, inflated))).status).to.equal(LeafStatus.Refuted);
   });
 
   it("a deposit being withdrawn still pays settlements until its notice has passed", async () => {
@@ -210,19 +243,21 @@ describe("Batch settlement", function () {
       const forged = { ...leaves[0]!, outputCommitment: toBeHex(42n, 32) as Hex };
       const proof = proofOf(batch, leaves[0]!);
       expect(verifyLeafOffChain(batch.root, forged, proof)).to.equal(false);
-      await expect(r.batches.verifyLeaf(batch.root, forged, proof)).to.be.revertedWithCustomError(r.batches, "BatchSettlementLeafNotInRoot");
-      await expect(r.batches.verifyLeaf(ZeroHash, leaves[0]!, proof)).to.be.revertedWithCustomError(r.batches, "BatchSettlementUnknownRoot");
+      await expect(r.batches.verifyLeaf(r.operator.address, batch.root, forged, proof)).to.be.revertedWithCustomError(r.batches, "BatchSettlementLeafNotInRoot");
+      await expect(r.batches.verifyLeaf(r.operator.address, ZeroHash, leaves[0]!, proof)).to.be.revertedWithCustomError(r.batches, "BatchSettlementUnknownBatch");
+      // Batches are keyed by operator and root: the root under another operator is unknown.
+      await expect(r.batches.verifyLeaf(r.stranger.address, batch.root, leaves[0]!, proof)).to.be.revertedWithCustomError(r.batches, "BatchSettlementUnknownBatch");
       // Through the library: a typed error naming the custom error.
-      const failure = await verifyLeafOnChain(r.contract, batch.root, forged, proof).catch((e: unknown) => e);
+      const failure = await verifyLeafOnChain(r.contract, r.operator.address, batch.root, forged, proof).catch((e: unknown) => e);
       expect(failure).to.be.instanceOf(ContractRevertError);
       expect((failure as ContractRevertError).errorName).to.equal("BatchSettlementLeafNotInRoot");
       // A closing leaf that is not in the posted root.
       const other = serve(r, a, 1, leaves[1]);
       const batch2 = buildBatch(other);
-      const settlements = settlementsOf(batch2, authMap(a)) as { proof: string[] }[];
-      settlements[0]!.proof = [ZeroHash];
+      const settlements = settlementsOf(batch2, authMap(a)) as { closings: { proof: string[] }[] }[];
+      settlements[0]!.closings[0]!.proof = [ZeroHash];
       const { header, signature } = await signBatch(r.operator, r.domain, batch2, "uri");
-      await refused(r, () => r.batches.connect(r.operator).postBatch(header, r.operator.address, signature, settlements as never, [...batch2.fees]), "BatchSettlementLeafNotInRoot");
+      await refused(r, () => r.batches.connect(r.operator).postBatch(header, r.operator.address, signature, settlements as never), "BatchSettlementLeafNotInRoot");
     });
 
     it("a root signed by a non-operator, an unstaked operator, or an operator whose free stake cannot bond it", async () => {
@@ -242,7 +277,7 @@ describe("Batch settlement", function () {
       await refused(r, () => rawPost(r, serve(r, a, 1), authMap(a)), "BatchSettlementNotOperator");
     });
 
-    it("a settlement above the cap, after the expiry, for another operator, or with a forged authorization", async () => {
+    it("a settlement above the cap, after the expiry, for another operator, with a forged or revoked authorization", async () => {
       const r = await chain.networkHelpers.loadFixture(ready);
       const [alice] = r.requesters;
       const capped = await authorize(r, alice, { cap: 2n * PRICE });
@@ -253,15 +288,22 @@ describe("Batch settlement", function () {
       await refused(r, () => rawPost(r, leaves, authMap(short)), "BatchSettlementAuthorizationExpired");
       const elsewhere = await authorize(r, alice, { operator: r.stranger.address });
       await refused(r, () => rawPost(r, serve(r, elsewhere, 1), authMap(elsewhere)), "BatchSettlementWrongOperator");
-      const a = await authorize(r, alice);
+      const a = await authorize(r, alice, { expiresIn: 10n * 86_400n });
       const forged = { ...a, signature: (await r.stranger.signTypedData(r.domain, AUTHORIZATION_TYPES, { ...a.authorization })) as Hex };
       await refused(r, () => rawPost(r, serve(r, a, 1), authMap(forged)), "BatchSettlementInvalidAuthorization");
-      await (await r.batches.connect(alice).revokeAuthorization(a.authorization)).wait();
-      await refused(r, () => rawPost(r, serve(r, a, 1), authMap(a)), "BatchSettlementAuthorizationRevoked");
       await expect(r.batches.connect(r.stranger).revokeAuthorization(a.authorization)).to.be.revertedWithCustomError(r.batches, "BatchSettlementNotRequester");
+      // A revocation takes effect after the withdrawal notice: what was served before is still paid until then.
+      const served = serve(r, a, 1);
+      await (await r.batches.connect(alice).revokeAuthorization(a.authorization)).wait();
+      const { revokedAt } = await r.batches.authorizationStateOf(a.id);
+      expect(revokedAt).to.equal(BigInt(await r.networkHelpers.time.latest()) + (await r.batches.withdrawalDelay()));
+      await (await rawPost(r, served, authMap(a))).wait();
+      expect((await r.batches.authorizationStateOf(a.id)).settled).to.equal(PRICE);
+      await r.networkHelpers.time.increaseTo(revokedAt);
+      await refused(r, () => rawPost(r, serve(r, a, 1, served[0]), authMap(a)), "BatchSettlementAuthorizationRevoked");
     });
 
-    it("a replayed root or authorization, an empty or unbalanced batch, a settlement above the deposit", async () => {
+    it("a replayed root or authorization, an empty batch, closing leaves other than the signed ones, a settlement above the deposit", async () => {
       const r = await chain.networkHelpers.loadFixture(ready);
       const [alice, bob] = r.requesters;
       const a = await authorize(r, alice);
@@ -276,7 +318,8 @@ describe("Batch settlement", function () {
       expect(() => buildBatch([])).to.throw(BatchError);
       await refused(r, () => rawPost(r, serve(r, b, 1), authMap(b), { leafCount: 0 }), "BatchSettlementEmptyBatch");
       const bLeaves = serve(r, b, 2);
-      await refused(r, () => rawPost(r, bLeaves, authMap(b), { fees: [{ modelId: r.modelId, amount: PRICE }] }), "BatchSettlementUnbalanced");
+      // The signature covers the closing leaves: posting the root with another choice (an earlier leaf) fails.
+      await refused(r, () => rawPost(r, bLeaves, authMap(b), { signedClosings: [bLeaves[0]!] }), "BatchSettlementInvalidSignature");
       // More than the deposit.
       const huge = await authorize(r, bob, { cap: 1_000n * OPG });
       const costly = (await registerModel(r, { tiers: [Tier.Signature], prices: [60n * OPG, 0n, 0n] })) as Hex;
@@ -293,10 +336,11 @@ describe("Batch settlement", function () {
       await (await rawPost(r, leaves, authMap(a))).wait();
       const proof = proofOf(batch, leaves[0]!);
       const zk = Array(8).fill(0n) as never;
-      await refused(r, () => r.batches.connect(r.stranger).challenge(batch.root, leaves[0]!, proof, toBeHex(5n, 32), [1n], zk), "BatchSettlementNoCircuit");
-      await refused(r, () => r.batches.connect(r.stranger).challenge(batch.root, leaves[0]!, proof, leaves[0]!.outputCommitment, [1n], zk), "BatchSettlementSameOutput");
+      const ref = (await batchRefOf(r.contract, r.operator.address, batch.root)) as never;
+      await refused(r, () => r.batches.connect(r.stranger).challenge(ref, leaves[0]!, proof, toBeHex(5n, 32), [1n], zk), "BatchSettlementNoCircuit");
+      await refused(r, () => r.batches.connect(r.stranger).challenge(ref, leaves[0]!, proof, leaves[0]!.outputCommitment, [1n], zk), "BatchSettlementSameOutput");
       await r.networkHelpers.time.increase(WINDOW);
-      await refused(r, () => r.batches.connect(r.stranger).challenge(batch.root, leaves[0]!, proof, toBeHex(5n, 32), [1n], zk), "BatchSettlementWindowClosed");
+      await refused(r, () => r.batches.connect(r.stranger).challenge(ref, leaves[0]!, proof, toBeHex(5n, 32), [1n], zk), "BatchSettlementWindowClosed");
     });
   });
 });

@@ -9,7 +9,7 @@ describe("public API (src/index.ts)", () => {
     expect(typeof opg.nitro.verifyAttestation).to.equal("function");
     expect(typeof opg.enclaves.attest).to.equal("function");
     expect(typeof opg.zkml.buildCircuit).to.equal("function");
-    for (const name of ["buildBatch", "signAuthorization", "signBatch", "postBatch", "proofOf", "verifyLeafOffChain", "verifyLeafOnChain", "loadBatch"] as const) {
+    for (const name of ["buildBatch", "signAuthorization", "signBatch", "postBatch", "proofOf", "verifyLeafOffChain", "verifyLeafOnChain", "loadBatch", "batchRefOf", "batchIdOf"] as const) {
       expect(typeof opg.batches[name], `batches.${name}`).to.equal("function");
     }
     expect(opg.Tier.ZK).to.equal(3);

@@ -6,9 +6,9 @@ import {Tier} from "../types/Tier.sol";
 
 /// @notice Batch settlement: a requester signs once a capped, expiring spending authorization for one
 ///         operator; the operator serves many inferences under it, signs one Merkle root over their
-///         receipts (leaves) and settles, per requester, the cumulative amount used so far. Every leaf
-///         stays usable on its own (verified with its Merkle proof) and refutable by a Groth16 proof
-///         during the batch's challenge window.
+///         receipts (leaves) and settles, per authorization and model, the running total used so far. A
+///         batch is keyed by its operator and root (`batchIdOf`). Every leaf stays usable on its own
+///         (verified with its Merkle proof) and refutable during the batch's challenge window.
 interface IBatchSettlement {
     /// @notice What a requester signs once (EIP-712): `operator` may charge up to `cap` OPG wei in total
     ///         from the requester's deposit, in batches posted before `expiry`. `salt` makes it unique.
@@ -23,8 +23,9 @@ interface IBatchSettlement {
     /// @notice One receipt of a batch, as a leaf of its Merkle tree (OpenZeppelin standard leaf:
     ///         keccak256(bytes.concat(keccak256(abi.encode(leaf))))).
     /// @param price What this inference cost (the model's price at `tier` when served).
-    /// @param nonce The receipt's sequence number under its authorization (0, 1, 2…).
-    /// @param cumulative What the requester owes under `authorization` after this receipt (running sum).
+    /// @param nonce The receipt's sequence number under its authorization for its model (0, 1, 2…).
+    /// @param cumulative What the requester owes for `modelId` under `authorization` after this receipt
+    ///        (running sum of the prices of that authorization's receipts of that model).
     /// @param authorization The id (EIP-712 digest) of the spending authorization it was served under.
     struct Leaf {
         bytes32 modelId;
@@ -39,8 +40,8 @@ interface IBatchSettlement {
         bytes32 authorization;
     }
 
-    /// @notice The part of a batch its operator's signer signs (EIP-712 `Batch`, with `fees` the hash of
-    ///         the per-model fee list).
+    /// @notice The part of a batch its operator's signer signs (EIP-712 `Batch`, with `closings` the
+    ///         keccak256 of the closing leaves' hashes, concatenated in the order they are posted).
     /// @param uri Where the leaves are published (the root is their content address: anyone can rebuild it).
     struct BatchHeader {
         bytes32 root;
@@ -48,30 +49,56 @@ interface IBatchSettlement {
         string uri;
     }
 
-    /// @notice Brings one authorization up to date: the requester owes `closingLeaf.cumulative` in total,
-    ///         as the operator signed in that leaf of this batch.
+    /// @notice The last leaf of one (authorization, model) in a batch, with its Merkle proof: the requester
+    ///         owes `leaf.cumulative` for that model in total.
+    struct Closing {
+        Leaf leaf;
+        bytes32[] proof;
+    }
+
+    /// @notice Brings one authorization up to date: per model it used in the batch, its closing leaf.
     /// @param signature The requester's signature of the authorization (checked on its first settlement
     ///        only; may be empty afterwards).
     struct Settlement {
         SpendingAuthorization authorization;
         bytes signature;
-        Leaf closingLeaf;
-        bytes32[] proof;
+        Closing[] closings;
     }
 
-    /// @notice What one model earned in a batch (split to its owner, the operator and the treasury).
-    struct ModelFee {
-        bytes32 modelId;
+    /// @notice What an authorization's state is: settled in total (all models) and when a revocation
+    ///         takes effect (zero: not revoked).
+    struct AuthorizationState {
+        uint128 settled;
+        uint64 revokedAt;
+    }
+
+    /// @notice What one authorization's requester was charged in a batch (posting order; as in the
+    ///         `AuthorizationSettled` events of the posting transaction).
+    struct Charge {
+        address requester;
         uint256 amount;
     }
 
-    /// @notice A stored batch: who posted it, when it is final, whether a leaf of it was refuted, and the
-    ///         bond of its operator's stake locked until then.
+    /// @notice A stored batch: its operator, when it is final, whether a leaf of it was refuted, the bond
+    ///         multiple and slash shares it was posted with (its bond, locked until `finalAt`, is that
+    ///         multiple of its charges' sum; a later configuration does not change how its slash is shared)
+    ///         and `charges`, the keccak256 of the ABI-encoded `Charge[]` it made.
     struct Batch {
         address operator;
-        uint64 finalAt;
+        uint40 finalAt;
         bool refuted;
-        uint256 bond;
+        uint16 bondMultiple;
+        uint16 rewardBps;
+        uint16 compensationBps;
+        bytes32 charges;
+    }
+
+    /// @notice A posted batch as a challenger names it: its operator, root and charges (which the stored
+    ///         hash checks: they bound the refund and give the bond).
+    struct BatchRef {
+        address operator;
+        bytes32 root;
+        Charge[] charges;
     }
 
     /// @notice What a refutation moved, in OPG wei (as IDisputes.Outcome).
@@ -82,12 +109,13 @@ interface IBatchSettlement {
         uint256 remainder;
     }
 
-    /// @notice The batch has no leaf, or charges nothing (a batch with no fees locks no bond).
+    /// @notice The batch has no leaf, charges nothing (a batch with no fees locks no bond), or settles an
+    ///         authorization without a closing leaf.
     error BatchSettlementEmptyBatch();
-    /// @notice This root was already posted.
-    error BatchSettlementRootExists(bytes32 root);
-    /// @notice No batch was posted with this root.
-    error BatchSettlementUnknownRoot(bytes32 root);
+    /// @notice This operator already posted this root.
+    error BatchSettlementRootExists(address operator, bytes32 root);
+    /// @notice This operator posted no batch with this root.
+    error BatchSettlementUnknownBatch(address operator, bytes32 root);
     /// @notice The batch signature is not `signer`'s.
     error BatchSettlementInvalidSignature(address signer);
     /// @notice The batch's signer is not the signer of a staked operator.
@@ -100,31 +128,41 @@ interface IBatchSettlement {
     error BatchSettlementWrongOperator(bytes32 authorization, address operator);
     /// @notice The authorization expired at `expiry`.
     error BatchSettlementAuthorizationExpired(bytes32 authorization, uint64 expiry);
-    /// @notice The requester revoked the authorization.
-    error BatchSettlementAuthorizationRevoked(bytes32 authorization);
+    /// @notice The requester's revocation of the authorization took effect at `revokedAt` (or, when
+    ///         revoking, was already requested).
+    error BatchSettlementAuthorizationRevoked(bytes32 authorization, uint64 revokedAt);
     /// @notice The settled cumulative amount exceeds the authorization's cap.
     error BatchSettlementCapExceeded(bytes32 authorization, uint256 cumulative, uint256 cap);
-    /// @notice The cumulative amount does not exceed what was already settled (a replayed settlement).
-    error BatchSettlementAlreadySettled(bytes32 authorization, uint256 cumulative, uint256 settled);
+    /// @notice The closing leaf's running total for `modelId` does not exceed what was already settled
+    ///         for it (a replayed settlement).
+    error BatchSettlementAlreadySettled(bytes32 authorization, bytes32 modelId, uint256 cumulative, uint256 settled);
     /// @notice The closing leaf belongs to another authorization or requester.
     error BatchSettlementLeafMismatch(bytes32 authorization);
-    /// @notice The per-model fees do not add up to what the requesters paid.
-    error BatchSettlementUnbalanced(uint256 paid, uint256 fees);
     /// @notice The requester's deposit cannot cover the amount.
     error BatchSettlementInsufficientBalance(address requester, uint256 balance, uint256 needed);
     /// @notice Batched leaves are signed by an operator key: only Signature-tier leaves are accepted.
     error BatchSettlementUnsupportedTier(Tier tier);
+    /// @notice A closing leaf must be one a proof can be checked against: Signature tier, input commitment
+    ///         below the BN254 scalar field order. (Any such leaf of a root is refuted without a proof.)
+    error BatchSettlementMalformedLeaf(bytes32 leaf);
+    /// @notice The model is deprecated or does not accept the Signature tier: its receipts cannot be charged.
+    error BatchSettlementModelNotAccepted(bytes32 modelId);
+    /// @notice The operator registry's stake token is not the token deposits are made in.
+    error BatchSettlementTokenMismatch(address stakeToken, address token);
     /// @notice A leaf of this batch was already refuted (its bond is slashed once).
-    error BatchSettlementRootRefuted(bytes32 root);
+    error BatchSettlementBatchRefuted(bytes32 batchId);
     /// @notice The batch's challenge window closed at `finalAt`.
-    error BatchSettlementWindowClosed(bytes32 root, uint64 finalAt);
+    error BatchSettlementWindowClosed(bytes32 batchId, uint64 finalAt);
     /// @notice The proven output commitment is the signed one: the leaf is correct.
     error BatchSettlementSameOutput(bytes32 leaf);
     /// @notice The leaf's model has no verifying key: it cannot be refuted by proof.
     error BatchSettlementNoCircuit(bytes32 modelId);
+    /// @notice The charges given for the batch are not the ones it made.
+    error BatchSettlementWrongCharges(bytes32 batchId);
     /// @notice The Groth16 proof does not verify for this leaf and challenger.
     error BatchSettlementInvalidProof(bytes32 leaf);
-    /// @notice The two leaves are not consecutive receipts of one authorization.
+    /// @notice The two leaves are not consecutive receipts of one authorization and model, in batches of
+    ///         one operator.
     error BatchSettlementNotConsecutive(bytes32 leaf);
     /// @notice The leaf's running total is its predecessor's plus its price: nothing to refute.
     error BatchSettlementChargeConsistent(bytes32 leaf);
@@ -142,6 +180,7 @@ interface IBatchSettlement {
     /// @notice A batch was posted: `leafCount` receipts under `root`, `total` OPG settled, `bond` of the
     ///         operator's stake locked until `finalAt`; its leaves are published at `uri`.
     event BatchPosted(
+        bytes32 indexed batchId,
         bytes32 indexed root,
         address indexed operator,
         address signer,
@@ -151,18 +190,20 @@ interface IBatchSettlement {
         uint64 finalAt,
         string uri
     );
-    /// @notice `requester` now owes `cumulative` in total under `authorization`; `amount` was charged now.
+    /// @notice `requester` now owes `settled` in total (all models) under `authorization`; `amount` was
+    ///         charged now, in batch `batchId`.
     event AuthorizationSettled(
-        bytes32 indexed authorization, bytes32 indexed root, address indexed requester, uint256 cumulative, uint256 amount
+        bytes32 indexed authorization, bytes32 indexed batchId, address indexed requester, uint256 settled, uint256 amount
     );
-    /// @notice The requester revoked an authorization: no further settlement under it.
-    event AuthorizationRevoked(bytes32 indexed authorization, address indexed requester);
-    /// @notice A leaf of batch `root` was proven wrong: the batch is refuted and its bond slashed. `provenOutput`
-    ///         is the proof's output commitment, zero when the leaf's running total was proven wrong.
+    /// @notice The requester revoked an authorization: batches posted from `revokedAt` on cannot settle it.
+    event AuthorizationRevoked(bytes32 indexed authorization, address indexed requester, uint64 revokedAt);
+    /// @notice A leaf of batch `batchId` was proven wrong: the batch is refuted and its bond slashed.
+    ///         `rewarded` got the reward: the challenger of an output, the leaf's requester for a charge.
+    ///         `provenOutput` is the proof's output commitment, zero when a running total was proven wrong.
     event BatchRefuted(
-        bytes32 indexed root,
+        bytes32 indexed batchId,
         bytes32 indexed leaf,
-        address indexed challenger,
+        address indexed rewarded,
         bytes32 provenOutput,
         uint256 slashed,
         uint256 reward,
@@ -190,31 +231,31 @@ interface IBatchSettlement {
         uint16 compensationBps;
     }
 
-    /// @notice Posts batch `header`, signed by a staked operator's signer, settles each authorization up
-    ///         to its closing leaf's cumulative amount, splits `fees` per model and locks the bond.
+    /// @notice Posts batch `header`, signed by a staked operator's signer (over the header and the closing
+    ///         leaves in order), settles each (authorization, model) up to its closing leaf's running total,
+    ///         pays each model's owner its share of what its own closing leaves charged, and locks the bond.
     function postBatch(
         BatchHeader calldata header,
         address signer,
         bytes calldata signature,
-        Settlement[] calldata settlements,
-        ModelFee[] calldata fees
+        Settlement[] calldata settlements
     ) external;
 
-    /// @notice Verifies `leaf` with its Merkle `proof` in batch `root`; reverts if it is not in it.
+    /// @notice Verifies `leaf` with its Merkle `proof` in `operator`'s batch `root`; reverts if it is not in it.
     /// @return tier The leaf's tier.
     /// @return outputCommitment The committed outputs.
     /// @return status Pending until the window closes, then Final; Refuted if a leaf of the batch was.
     /// @return finalAt When the leaf is (or became) final.
-    function verifyLeaf(bytes32 root, Leaf calldata leaf, bytes32[] calldata proof)
+    function verifyLeaf(address operator, bytes32 root, Leaf calldata leaf, bytes32[] calldata proof)
         external
         view
         returns (Tier tier, bytes32 outputCommitment, ResultStatus status, uint64 finalAt);
 
-    /// @notice Refutes `leaf` of batch `root` with a Groth16 proof, under its model's registered key, that
-    ///         the model maps the leaf's input commitment to `outputs` with commitment `provenOutput`.
+    /// @notice Refutes `leaf` of `batch` with a Groth16 proof, under its model's registered key, that the
+    ///         model maps the leaf's input commitment to `outputs` with commitment `provenOutput`.
     /// @param zkProof Public signals [inputCommitment, provenOutput, outputs…, bindingOf(leafId, msg.sender)].
     function challenge(
-        bytes32 root,
+        BatchRef calldata batch,
         Leaf calldata leaf,
         bytes32[] calldata proof,
         bytes32 provenOutput,
@@ -222,12 +263,14 @@ interface IBatchSettlement {
         uint256[8] calldata zkProof
     ) external returns (Outcome memory outcome);
 
-    /// @notice Refutes `leaf` of batch `root` whose running total does not chain: its `cumulative` is not
-    ///         `previous.cumulative + leaf.price`, `previous` being the receipt just before it under the same
-    ///         authorization (nonce − 1, in batch `previousRoot`), or not `leaf.price` for the first receipt
-    ///         (nonce 0; `previous` is then ignored). The requester is credited the overcharge plus compensation.
+    /// @notice Refutes `leaf` of `batch` whose running total does not chain: its
+    ///         `cumulative` is not `previous.cumulative + leaf.price`, `previous` being the receipt just before
+    ///         it under the same authorization and model (nonce − 1, in the same operator's batch
+    ///         `previousRoot`), or not `leaf.price` for the first receipt (nonce 0; `previous` is then ignored).
+    ///         The leaf's requester — the injured party, whoever sends the transaction — is credited the
+    ///         overcharge plus compensation and earns the reward, so front-running it gains nothing.
     function refuteCharge(
-        bytes32 root,
+        BatchRef calldata batch,
         Leaf calldata leaf,
         bytes32[] calldata proof,
         bytes32 previousRoot,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
 /// @notice Staked inference operators, the keys that sign for them, unbonding and slashing.
 interface IOperatorRegistry {
     /// @notice The amount is zero.
@@ -40,6 +42,9 @@ interface IOperatorRegistry {
     event StakeWithdrawn(address indexed operator, address indexed to, uint256 amount);
     /// @notice Stake was slashed by the dispute role.
     event Slashed(address indexed operator, uint256 amount, address indexed recipient, bytes32 indexed reason);
+
+    /// @notice The token operators stake (and slashes are paid in).
+    function stakeToken() external view returns (IERC20);
 
     /// @notice The operator whose active (staked, not unbonded) signer `signer` is; zero otherwise.
     function activeOperatorOf(address signer) external view returns (address operator);

@@ -23,6 +23,8 @@ contract BatchSettlementTest is DisputesFixture {
     uint256 internal payerKey = 0xB0B;
     address internal payer;
     address internal stranger = address(0x9000);
+    /// @dev What each posted batch charged (its challengers name them).
+    mapping(bytes32 batchId => IBatchSettlement.Charge[]) internal _chargesOf;
 
     function setUp() public {
         _deployDisputes();
@@ -90,12 +92,70 @@ contract BatchSettlementTest is DisputesFixture {
         return a < b ? keccak256(abi.encode(a, b)) : keccak256(abi.encode(b, a));
     }
 
+    /// @dev One closing leaf with its proof.
+    function _closings(IBatchSettlement.Leaf memory leaf, bytes32[] memory proof)
+        internal
+        pure
+        returns (IBatchSettlement.Closing[] memory c)
+    {
+        c = new IBatchSettlement.Closing[](1);
+        c[0] = IBatchSettlement.Closing({leaf: leaf, proof: proof});
+    }
+
+    /// @dev The operator signer `key`'s signature of `header` with these closing leaves (in order).
+    function _signBatch(uint256 key, IBatchSettlement.BatchHeader memory header, bytes32[] memory closingHashes)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 v, bytes32 r, bytes32 s) =
+            vm.sign(key, batches.batchDigest(header, keccak256(abi.encodePacked(closingHashes))));
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _one(bytes32 h) internal pure returns (bytes32[] memory list) {
+        list = new bytes32[](1);
+        list[0] = h;
+    }
+
+    /// @dev What `settlements` will charge, per authorization (before they are posted).
+    function _chargesFor(IBatchSettlement.Settlement[] memory settlements)
+        internal
+        view
+        returns (IBatchSettlement.Charge[] memory charges)
+    {
+        charges = new IBatchSettlement.Charge[](settlements.length);
+        for (uint256 i = 0; i < settlements.length; ++i) {
+            bytes32 id = batches.authorizationId(settlements[i].authorization);
+            charges[i].requester = settlements[i].authorization.requester;
+            for (uint256 j = 0; j < settlements[i].closings.length; ++j) {
+                IBatchSettlement.Leaf memory leaf = settlements[i].closings[j].leaf;
+                charges[i].amount += leaf.cumulative - batches.settledOf(id, leaf.modelId);
+            }
+        }
+    }
+
+    function _remember(address op, bytes32 root, IBatchSettlement.Charge[] memory charges) internal {
+        IBatchSettlement.Charge[] storage list = _chargesOf[keccak256(abi.encode(op, root))];
+        for (uint256 i = 0; i < charges.length; ++i) {
+            list.push(charges[i]);
+        }
+    }
+
+    /// @dev `op`'s batch `root` as a challenger names it (with the charges it made).
+    function _ref(address op, bytes32 root) internal view returns (IBatchSettlement.BatchRef memory) {
+        return IBatchSettlement.BatchRef({
+            operator: op,
+            root: root,
+            charges: _chargesOf[keccak256(abi.encode(op, root))]
+        });
+    }
+
     /// @dev Posts `leaves` (one or two) whose last leaf closes the authorization; returns the root.
-    function _post(
-        IBatchSettlement.SpendingAuthorization memory a,
-        IBatchSettlement.Leaf[] memory leaves,
-        uint256 fee
-    ) internal returns (bytes32 root) {
+    function _post(IBatchSettlement.SpendingAuthorization memory a, IBatchSettlement.Leaf[] memory leaves)
+        internal
+        returns (bytes32 root)
+    {
         bytes32[] memory proof;
         IBatchSettlement.Leaf memory closing = leaves[leaves.length - 1];
         if (leaves.length == 1) {
@@ -108,17 +168,15 @@ contract BatchSettlementTest is DisputesFixture {
         }
         IBatchSettlement.BatchHeader memory header =
             IBatchSettlement.BatchHeader({root: root, leafCount: uint32(leaves.length), uri: "ipfs://leaves"});
-        IBatchSettlement.ModelFee[] memory fees = new IBatchSettlement.ModelFee[](1);
-        fees[0] = IBatchSettlement.ModelFee({modelId: modelId, amount: fee});
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(signerKey, batches.batchDigest(header, fees));
         IBatchSettlement.Settlement[] memory settlements = new IBatchSettlement.Settlement[](1);
         settlements[0] = IBatchSettlement.Settlement({
             authorization: a,
             signature: _signAuthorization(a),
-            closingLeaf: closing,
-            proof: proof
+            closings: _closings(closing, proof)
         });
-        batches.postBatch(header, signer, abi.encodePacked(r, s, v), settlements, fees);
+        IBatchSettlement.Charge[] memory charges = _chargesFor(settlements);
+        batches.postBatch(header, signer, _signBatch(signerKey, header, _one(_hash(closing))), settlements);
+        _remember(operator, root, charges);
     }
 
     function _signAuthorization(IBatchSettlement.SpendingAuthorization memory a) internal view returns (bytes memory) {
@@ -135,7 +193,7 @@ contract BatchSettlementTest is DisputesFixture {
         leaves = new IBatchSettlement.Leaf[](2);
         leaves[0] = _leaf(id, 0, LEAF_PRICE, TRUE_OUTPUT);
         leaves[1] = _leaf(id, 1, 2 * LEAF_PRICE, output);
-        root = _post(a, leaves, 2 * LEAF_PRICE);
+        root = _post(a, leaves);
     }
 
     function _fraud(bytes32 root, IBatchSettlement.Leaf memory leaf, bytes memory key, address by)
@@ -149,7 +207,7 @@ contract BatchSettlementTest is DisputesFixture {
         signals[0] = uint256(leaf.inputCommitment);
         signals[1] = uint256(TRUE_OUTPUT);
         signals[2] = outputs[0];
-        signals[3] = batches.bindingOf(batches.leafIdOf(root, _hash(leaf)), by);
+        signals[3] = batches.bindingOf(batches.leafIdOf(batches.batchIdOf(operator, root), _hash(leaf)), by);
         proof = _prove(key, signals);
     }
 
@@ -161,14 +219,14 @@ contract BatchSettlementTest is DisputesFixture {
     function _held() internal view returns (uint256 total) {
         (uint256 balance, uint256 unlocking,) = batches.depositOf(payer);
         total = balance + unlocking + batches.earningsOf(operator) + batches.earningsOf(owner)
-            + batches.earningsOf(TREASURY);
+            + batches.earningsOf(TREASURY) + batches.earningsOf(payer);
     }
 
     function test_refutesWrongLeafAndSlashesTheBatchOnce() public {
         (bytes32 root, IBatchSettlement.Leaf[] memory leaves) = _twoLeafBatch(WRONG_OUTPUT);
         uint256 bond = 2 * LEAF_PRICE * BOND_MULTIPLE;
         assertEq(operators.lockedOf(operator), bond, "bond locked");
-        (,, ResultStatus status,) = batches.verifyLeaf(root, leaves[1], _proofOf(leaves, 1));
+        (,, ResultStatus status,) = batches.verifyLeaf(operator, root, leaves[1], _proofOf(leaves, 1));
         assertEq(uint256(status), uint256(ResultStatus.Pending), "pending");
         (uint256 depositBefore,,) = batches.depositOf(payer);
         uint256 stakeBefore = operators.stakeOf(operator).bonded;
@@ -176,7 +234,7 @@ contract BatchSettlementTest is DisputesFixture {
         (uint256[] memory outputs, uint256[8] memory proof) = _fraud(root, leaves[1], _trapdoorKey(0), challenger);
         vm.prank(challenger);
         IBatchSettlement.Outcome memory o =
-            batches.challenge(root, leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
+            batches.challenge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
 
         assertEq(o.slashed, bond, "the batch's bond is slashed");
         assertEq(o.reward, bond * REWARD_BPS / 10_000, "challenger's share");
@@ -188,21 +246,21 @@ contract BatchSettlementTest is DisputesFixture {
         assertEq(operators.stakeOf(operator).bonded, stakeBefore - bond, "stake slashed");
         assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");
         // The whole batch is refuted: even its honest leaf is no longer reported usable.
-        (,, status,) = batches.verifyLeaf(root, leaves[0], _proofOf(leaves, 0));
+        (,, status,) = batches.verifyLeaf(operator, root, leaves[0], _proofOf(leaves, 0));
         assertEq(uint256(status), uint256(ResultStatus.Refuted), "batch refuted");
 
         // At most once per batch.
         (outputs, proof) = _fraud(root, leaves[0], _trapdoorKey(0), challenger);
         vm.prank(challenger);
-        vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementRootRefuted.selector, root));
-        batches.challenge(root, leaves[0], _proofOf(leaves, 0), TRUE_OUTPUT, outputs, proof);
+        vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementBatchRefuted.selector, batches.batchIdOf(operator, root)));
+        batches.challenge(_ref(operator, root), leaves[0], _proofOf(leaves, 0), TRUE_OUTPUT, outputs, proof);
     }
 
     function test_badChallengesChangeNothing() public {
         (bytes32 root, IBatchSettlement.Leaf[] memory leaves) = _twoLeafBatch(WRONG_OUTPUT);
         bytes32[] memory merkle = _proofOf(leaves, 1);
         bytes memory invalid = abi.encodeWithSelector(
-            IBatchSettlement.BatchSettlementInvalidProof.selector, batches.leafIdOf(root, _hash(leaves[1]))
+            IBatchSettlement.BatchSettlementInvalidProof.selector, batches.leafIdOf(batches.batchIdOf(operator, root), _hash(leaves[1]))
         );
         uint256 held = token.balanceOf(address(batches));
         uint256 locked = operators.lockedOf(operator);
@@ -211,12 +269,12 @@ contract BatchSettlementTest is DisputesFixture {
         (uint256[] memory outputs, uint256[8] memory proof) = _fraud(root, leaves[1], _trapdoorKey(1), challenger);
         vm.prank(challenger);
         vm.expectRevert(invalid);
-        batches.challenge(root, leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
         // A proof bound to another challenger (copied from the mempool).
         (outputs, proof) = _fraud(root, leaves[1], _trapdoorKey(0), challenger);
         vm.prank(stranger);
         vm.expectRevert(invalid);
-        batches.challenge(root, leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
         // A leaf that is not in the root.
         IBatchSettlement.Leaf memory forged = _leaf(leaves[1].authorization, 1, 2 * LEAF_PRICE, WRONG_OUTPUT);
         forged.inputCommitment = bytes32(uint256(1));
@@ -224,20 +282,22 @@ contract BatchSettlementTest is DisputesFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IBatchSettlement.BatchSettlementLeafNotInRoot.selector, root, _hash(forged))
         );
-        batches.challenge(root, forged, merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), forged, merkle, TRUE_OUTPUT, outputs, proof);
         // After the window.
         vm.warp(block.timestamp + WINDOW);
         vm.prank(challenger);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IBatchSettlement.BatchSettlementWindowClosed.selector, root, batches.batchOf(root).finalAt
+                IBatchSettlement.BatchSettlementWindowClosed.selector,
+                batches.batchIdOf(operator, root),
+                batches.batchOf(operator, root).finalAt
             )
         );
-        batches.challenge(root, leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
 
         assertEq(token.balanceOf(address(batches)), held, "nothing moved");
         assertEq(operators.lockedOf(operator), locked, "bond intact");
-        (,, ResultStatus status,) = batches.verifyLeaf(root, leaves[1], merkle);
+        (,, ResultStatus status,) = batches.verifyLeaf(operator, root, leaves[1], merkle);
         assertEq(uint256(status), uint256(ResultStatus.Final), "final after the window");
     }
 
@@ -248,39 +308,39 @@ contract BatchSettlementTest is DisputesFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IBatchSettlement.BatchSettlementSameOutput.selector, _hash(leaves[1]))
         );
-        batches.challenge(root, leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
     }
 
     function test_refutesAnInflatedRunningTotal() public {
         (IBatchSettlement.SpendingAuthorization memory a, bytes32 id) = _authorization(1e18);
         IBatchSettlement.Leaf[] memory first = new IBatchSettlement.Leaf[](1);
         first[0] = _leaf(id, 0, LEAF_PRICE, TRUE_OUTPUT);
-        bytes32 rootA = _post(a, first, LEAF_PRICE);
+        bytes32 rootA = _post(a, first);
         // The next receipt claims 3 prices in total instead of 2: one price charged for nothing.
         IBatchSettlement.Leaf[] memory second = new IBatchSettlement.Leaf[](1);
         second[0] = _leaf(id, 1, 3 * LEAF_PRICE, TRUE_OUTPUT);
-        bytes32 rootB = _post(a, second, 2 * LEAF_PRICE);
+        bytes32 rootB = _post(a, second);
         bytes32[] memory none = new bytes32[](0);
 
         // A consistent pair (the first receipt on its own) cannot be refuted.
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementChargeConsistent.selector, rootA));
-        batches.refuteCharge(rootA, first[0], none, rootA, first[0], none);
+        batches.refuteCharge(_ref(operator, rootA), first[0], none, rootA, first[0], none);
         // Two leaves that do not follow each other prove nothing.
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementNotConsecutive.selector, rootB));
-        batches.refuteCharge(rootB, second[0], none, rootB, second[0], none);
+        batches.refuteCharge(_ref(operator, rootB), second[0], none, rootB, second[0], none);
 
         (uint256 depositBefore,,) = batches.depositOf(payer);
         vm.prank(challenger);
-        IBatchSettlement.Outcome memory o = batches.refuteCharge(rootB, second[0], none, rootA, first[0], none);
+        IBatchSettlement.Outcome memory o = batches.refuteCharge(_ref(operator, rootB), second[0], none, rootA, first[0], none);
         uint256 bond = 2 * LEAF_PRICE * BOND_MULTIPLE;
         assertEq(o.slashed, bond, "the inflating batch's bond is slashed");
         assertEq(o.refund, LEAF_PRICE + bond * COMPENSATION_BPS / 10_000, "the overcharge + compensation");
         (uint256 depositAfter,,) = batches.depositOf(payer);
         assertEq(depositAfter, depositBefore + o.refund, "requester refunded");
         assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");
-        (,, ResultStatus status,) = batches.verifyLeaf(rootB, second[0], none);
+        (,, ResultStatus status,) = batches.verifyLeaf(operator, rootB, second[0], none);
         assertEq(uint256(status), uint256(ResultStatus.Refuted), "batch refuted");
-        (,, status,) = batches.verifyLeaf(rootA, first[0], none);
+        (,, status,) = batches.verifyLeaf(operator, rootA, first[0], none);
         assertEq(uint256(status), uint256(ResultStatus.Pending), "the honest batch stands");
     }
 
@@ -288,12 +348,12 @@ contract BatchSettlementTest is DisputesFixture {
         (IBatchSettlement.SpendingAuthorization memory a, bytes32 id) = _authorization(1e18);
         IBatchSettlement.Leaf[] memory first = new IBatchSettlement.Leaf[](1);
         first[0] = _leaf(id, 0, 2 * LEAF_PRICE, TRUE_OUTPUT);
-        bytes32 root = _post(a, first, 2 * LEAF_PRICE);
+        bytes32 root = _post(a, first);
         bytes32[] memory none = new bytes32[](0);
-        IBatchSettlement.Outcome memory o = batches.refuteCharge(root, first[0], none, bytes32(0), first[0], none);
+        IBatchSettlement.Outcome memory o = batches.refuteCharge(_ref(operator, root), first[0], none, bytes32(0), first[0], none);
         assertEq(o.slashed, 2 * LEAF_PRICE * BOND_MULTIPLE, "slashed");
-        vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementRootRefuted.selector, root));
-        batches.refuteCharge(root, first[0], none, bytes32(0), first[0], none);
+        vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementBatchRefuted.selector, batches.batchIdOf(operator, root)));
+        batches.refuteCharge(_ref(operator, root), first[0], none, bytes32(0), first[0], none);
     }
 
     /// @dev Batches adding `counts[i]` receipts each: what is settled never exceeds the cap, the requester pays
@@ -309,13 +369,13 @@ contract BatchSettlementTest is DisputesFixture {
             leaves[0] = _leaf(id, nonce + k - 1, cumulative + k * LEAF_PRICE, bytes32(i));
             if (cumulative + k * LEAF_PRICE > cap) {
                 vm.expectRevert();
-                this.postExternal(a, leaves, k * LEAF_PRICE);
+                this.postExternal(a, leaves);
                 continue;
             }
-            _post(a, leaves, k * LEAF_PRICE);
+            _post(a, leaves);
             cumulative += k * LEAF_PRICE;
             nonce += k;
-            (uint256 settled,) = batches.authorizationStateOf(id);
+            uint256 settled = batches.authorizationStateOf(id).settled;
             assertEq(settled, cumulative, "settled = cumulative");
             assertLe(settled, cap, "never above the cap");
         }
@@ -326,9 +386,9 @@ contract BatchSettlementTest is DisputesFixture {
     }
 
     /// @dev External so that a reverting post can be expected.
-    function postExternal(IBatchSettlement.SpendingAuthorization memory a, IBatchSettlement.Leaf[] memory leaves, uint256 fee)
+    function postExternal(IBatchSettlement.SpendingAuthorization memory a, IBatchSettlement.Leaf[] memory leaves)
         external
     {
-        _post(a, leaves, fee);
+        _post(a, leaves);
     }
 }

@@ -1,7 +1,9 @@
 /**
  * Batch settlement on a fresh embedded chain: requesters sign one spending authorization each, an operator serves
- * `receipts` Signature-tier inferences across them and two models, signs one root and settles everything in one
- * transaction; one leaf is then verified on-chain and off-chain. Shared by the demo and the bench.
+ * `receipts` Signature-tier inferences across them and two models (each requester uses both once there are at
+ * least two receipts per requester: two running totals per authorization, the costliest mix), signs one root
+ * and settles everything in one transaction; one leaf is then verified on-chain and off-chain. Shared by the
+ * demo and the bench.
  */
 import { Wallet, ZeroHash, toBeHex, type Signer } from "ethers";
 import type { network } from "hardhat";
@@ -17,6 +19,8 @@ const PRICE = OPG / 1_000n;
 
 export interface BatchRun {
   readonly root: Hex;
+  /** The contract's key of the batch: its operator and root. */
+  readonly batchId: Hex;
   readonly receipts: number;
   readonly requesters: number;
   readonly gasUsed: number;
@@ -25,8 +29,11 @@ export interface BatchRun {
 }
 
 export interface BatchBench {
-  /** Deploys once; each run posts a new batch with fresh requesters (their first settlement: the costliest). */
-  run(receipts: number, requesters: number): Promise<BatchRun>;
+  /**
+   * Deploys once; each run posts a new batch with fresh requesters (their first settlement: the costliest). By
+   * default each requester uses both models (two running totals each); `oneModelEach` gives each one model.
+   */
+  run(receipts: number, requesters: number, options?: { oneModelEach?: boolean }): Promise<BatchRun>;
 }
 
 export async function batchBench(connection: Connection): Promise<BatchBench> {
@@ -52,12 +59,12 @@ export async function batchBench(connection: Connection): Promise<BatchBench> {
   const token = asAdmin.token;
   let counter = 0n;
 
-  async function run(receipts: number, requesterCount: number): Promise<BatchRun> {
+  async function run(receipts: number, requesterCount: number, options: { oneModelEach?: boolean } = {}): Promise<BatchRun> {
     const requesters: Signer[] = Array.from({ length: requesterCount }, () => Wallet.createRandom());
     const deposit = PRICE * BigInt(receipts);
     await (await token.getFunction("approve")(deployment.batches, deposit * BigInt(requesterCount))).wait();
     const authorizations = new Map<string, SignedAuthorization>();
-    const last: (BatchLeaf | undefined)[] = [];
+    const last = new Map<string, BatchLeaf>();
     const ids: Hex[] = [];
     const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
     for (const requester of requesters) {
@@ -66,14 +73,14 @@ export async function batchBench(connection: Connection): Promise<BatchBench> {
       const signed = await signAuthorization(requester, domain, { operator: operator.address, cap: deposit, expiry: now + 86_400n });
       authorizations.set(signed.id, signed);
       ids.push(signed.id);
-      last.push(undefined);
     }
     const leaves: BatchLeaf[] = [];
     for (let i = 0; i < receipts; i++) {
       const k = i % requesterCount;
+      const modelId = models[(options.oneModelEach === true ? k : Math.floor(i / requesterCount)) % models.length]!;
       const n = ++counter;
-      const leaf = nextLeaf(last[k], {
-        modelId: models[i % models.length]!,
+      const leaf = nextLeaf(last.get(`${k}:${modelId}`), {
+        modelId,
         inputCommitment: toBeHex(n, 32) as Hex,
         outputCommitment: toBeHex(n + (1n << 128n), 32) as Hex,
         outputDigest: ZeroHash as Hex,
@@ -82,7 +89,7 @@ export async function batchBench(connection: Connection): Promise<BatchBench> {
         price: PRICE,
         authorization: ids[k]!,
       });
-      last[k] = leaf;
+      last.set(`${k}:${modelId}`, leaf);
       leaves.push(leaf);
     }
     const batch = buildBatch(leaves);
@@ -90,10 +97,10 @@ export async function batchBench(connection: Connection): Promise<BatchBench> {
     const posted = await postBatch(contract, batch, { ...signed, signer: operator.address }, authorizations);
     const probe = leaves[Math.floor(leaves.length / 2)]!;
     const proof = proofOf(batch, probe);
-    const onChain = await verifyLeafOnChain(contract, batch.root, probe, proof);
+    const onChain = await verifyLeafOnChain(contract, posted.operator, batch.root, probe, proof);
     const leafVerified = verifyLeafOffChain(batch.root, probe, proof) && onChain.status === LeafStatus.Pending && onChain.outputCommitment === probe.outputCommitment;
     const gasUsed = Number(posted.gasUsed);
-    return { root: batch.root, receipts, requesters: requesterCount, gasUsed, gasPerReceipt: Math.round(gasUsed / receipts), leafVerified };
+    return { root: batch.root, batchId: posted.batchId, receipts, requesters: requesterCount, gasUsed, gasPerReceipt: Math.round(gasUsed / receipts), leafVerified };
   }
   return { run };
 }

@@ -7,8 +7,8 @@ import { onChain } from "../settlement/errors.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
 import { BATCH_SETTLEMENT_ABI } from "./abi.ts";
-import { BatchError, proofOf, type Batch } from "./tree.ts";
-import { AUTHORIZATION_TYPES, BATCH_TYPES, authorizationId, authorizationValue, feesHash, type BatchHeader, type BatchLeaf, type SignedAuthorization, type SpendingAuthorization } from "./types.ts";
+import { BatchError, closingLeaves, leafHashOf, proofOf, type Batch } from "./tree.ts";
+import { AUTHORIZATION_TYPES, BATCH_TYPES, authorizationId, authorizationValue, closingsHash, type BatchHeader, type BatchLeaf, type SignedAuthorization, type SpendingAuthorization } from "./types.ts";
 
 /** The status of a leaf as the contract reports it (ResultStatus in contracts/types/Claim.sol). */
 export const LeafStatus = { None: 0, Final: 1, Pending: 2, Refuted: 3 } as const;
@@ -35,19 +35,24 @@ export async function signAuthorization(
   return { authorization, signature, id: authorizationId(domain, authorization) };
 }
 
-/** The operator's signer signs a batch header with its per-model fees. */
+/**
+ * The operator's signer signs a batch header and its closing leaves (per authorization and model, in posting
+ * order): nobody can post the root with another choice of closing leaves.
+ */
 export async function signBatch(signer: Signer, domain: TypedDataDomain, batch: Batch, uri: string): Promise<{ header: BatchHeader; signature: Hex }> {
   const header: BatchHeader = { root: batch.root, leafCount: batch.leaves.length, uri };
-  const signature = (await signer.signTypedData(domain, BATCH_TYPES, { ...header, fees: feesHash(batch.fees) })) as Hex;
+  const closings = closingsHash(closingLeaves(batch).map((leaf) => leafHashOf(batch, leaf)));
+  const signature = (await signer.signTypedData(domain, BATCH_TYPES, { ...header, closings })) as Hex;
   return { header, signature };
 }
 
-/** The `settlements` argument of postBatch: per authorization of the batch, its closing leaf and proof. */
+/** The `settlements` argument of postBatch: per authorization of the batch, its closing leaves and proofs. */
 export function settlementsOf(batch: Batch, authorizations: ReadonlyMap<string, SignedAuthorization>): unknown[] {
-  return [...batch.closing].map(([id, leaf]) => {
+  return [...batch.closing].map(([id, leaves]) => {
     const signed = authorizations.get(id) ?? authorizations.get(id.toLowerCase());
     if (signed === undefined) throw new BatchError(`no signed authorization ${id} for the batch's receipts`);
-    return { authorization: authorizationValue(signed.authorization), signature: signed.signature, closingLeaf: { ...leaf }, proof: proofOf(batch, leaf) };
+    const closings = leaves.map((leaf) => ({ leaf: { ...leaf }, proof: proofOf(batch, leaf) }));
+    return { authorization: authorizationValue(signed.authorization), signature: signed.signature, closings };
   });
 }
 
@@ -56,12 +61,15 @@ export function postBatchArgs(
   batch: Batch,
   signed: { header: BatchHeader; signature: Hex; signer: string },
   authorizations: ReadonlyMap<string, SignedAuthorization>,
-): [BatchHeader, string, Hex, unknown[], { modelId: Hex; amount: bigint }[]] {
-  const fees = batch.fees.map((f) => ({ modelId: f.modelId, amount: f.amount }));
-  return [signed.header, signed.signer, signed.signature, settlementsOf(batch, authorizations), fees];
+): [BatchHeader, string, Hex, unknown[]] {
+  return [signed.header, signed.signer, signed.signature, settlementsOf(batch, authorizations)];
 }
 
 export interface PostedBatch {
+  /** The contract's key of the batch: keccak256(abi.encode(operator, root)). */
+  readonly batchId: Hex;
+  /** The operator whose signer signed it (the batch is keyed by it and the root). */
+  readonly operator: string;
   readonly root: Hex;
   readonly receipts: number;
   readonly gasUsed: bigint;
@@ -80,14 +88,17 @@ export async function postBatch(
   authorizations: ReadonlyMap<string, SignedAuthorization>,
 ): Promise<PostedBatch> {
   const tx = await onChain(() => contract.getFunction("postBatch")(...postBatchArgs(batch, signed, authorizations)));
-  const receipt = (await onChain(() => tx.wait())) as { gasUsed: bigint; hash: string };
-  const state = await contract.getFunction("batchOf")(batch.root);
+  const receipt = (await onChain(() => tx.wait())) as { gasUsed: bigint; hash: string; logs: readonly { topics: readonly string[]; data: string }[] };
+  const posted = receipt.logs.map((log) => contract.interface.parseLog(log)).find((event) => event?.name === "BatchPosted");
+  if (posted === undefined || posted === null) throw new BatchError(`the post ${receipt.hash} emitted no BatchPosted event`);
   return {
+    batchId: posted.args["batchId"] as Hex,
+    operator: posted.args["operator"] as string,
     root: batch.root,
     receipts: batch.leaves.length,
-    gasUsed: receipt.gasUsed as bigint,
-    transactionHash: receipt.hash as string,
-    finalAt: state.finalAt as bigint,
+    gasUsed: receipt.gasUsed,
+    transactionHash: receipt.hash,
+    finalAt: posted.args["finalAt"] as bigint,
   };
 }
 
@@ -98,20 +109,60 @@ export interface LeafVerification {
   readonly finalAt: bigint;
 }
 
-/** The contract's view: the leaf is in the posted root (else a ContractRevertError), its tier, outputs and status. */
-export async function verifyLeafOnChain(contract: Contract, root: string, leaf: BatchLeaf, proof: readonly string[]): Promise<LeafVerification> {
-  const result = await onChain(() => contract.getFunction("verifyLeaf")(root, { ...leaf }, [...proof]));
+/**
+ * The contract's view: the leaf is in the root `operator` posted (else a ContractRevertError), its tier, outputs
+ * and status.
+ */
+export async function verifyLeafOnChain(contract: Contract, operator: string, root: string, leaf: BatchLeaf, proof: readonly string[]): Promise<LeafVerification> {
+  const result = await onChain(() => contract.getFunction("verifyLeaf")(operator, root, { ...leaf }, [...proof]));
   return { tier: Number(result[0]) as Tier, outputCommitment: result[1] as Hex, status: Number(result[2]) as LeafStatus, finalAt: result[3] as bigint };
 }
 
+/** The operators that posted a batch over `root` (usually one; batches are keyed by operator and root). */
+export async function operatorsOfRoot(contract: Contract, root: string): Promise<string[]> {
+  const logs = await onChain(() => contract.queryFilter(contract.filters["BatchPosted"]!(null, root), 0));
+  return [...new Set(logs.map((log) => ("args" in log ? (log.args["operator"] as string) : undefined)).filter((a): a is string => a !== undefined))];
+}
+
+/** What one authorization's requester was charged in a batch (the contract's `Charge`). */
+export interface Charge {
+  readonly requester: string;
+  readonly amount: bigint;
+}
+
+/** A posted batch as challenge and refuteCharge name it: its operator, root and the charges it made. */
+export interface BatchRef {
+  readonly operator: string;
+  readonly root: Hex;
+  readonly charges: readonly Charge[];
+}
+
+/**
+ * `operator`'s batch `root` as a challenger names it: the charges come from the posting transaction's
+ * AuthorizationSettled events, in order (the contract checks them against the hash it stored).
+ */
+export async function batchRefOf(contract: Contract, operator: string, root: Hex): Promise<BatchRef> {
+  const batchId = (await contract.getFunction("batchIdOf")(operator, root)) as Hex;
+  const logs = await onChain(() => contract.queryFilter(contract.filters["AuthorizationSettled"]!(null, batchId), 0));
+  const charges = logs.map((log) => {
+    if (!("args" in log)) throw new BatchError(`an AuthorizationSettled event of batch ${batchId} could not be decoded`);
+    return { requester: log.args["requester"] as string, amount: log.args["amount"] as bigint };
+  });
+  return { operator, root, charges };
+}
+
 /** A leaf's id and the binding a challenger's proof must carry. */
-export async function challengeBinding(contract: Contract, root: string, leafHash: string, challenger: string): Promise<{ leafId: Hex; binding: bigint }> {
-  const leafId = (await contract.getFunction("leafIdOf")(root, leafHash)) as Hex;
+export async function challengeBinding(contract: Contract, operator: string, root: string, leafHash: string, challenger: string): Promise<{ leafId: Hex; binding: bigint }> {
+  const batchId = (await contract.getFunction("batchIdOf")(operator, root)) as Hex;
+  const leafId = (await contract.getFunction("leafIdOf")(batchId, leafHash)) as Hex;
   const binding = (await contract.getFunction("bindingOf")(leafId, challenger)) as bigint;
   return { leafId, binding };
 }
 
-/** The next leaf under an authorization: nonce and running total continue the previous leaf (or start at 0). */
+/**
+ * The next leaf under an authorization for a model: nonce and running total continue `previous`, the last leaf
+ * of the same authorization and model (or start at 0).
+ */
 export function nextLeaf(
   previous: { nonce: bigint; cumulative: bigint } | undefined,
   fields: Omit<BatchLeaf, "nonce" | "cumulative">,

@@ -16,44 +16,57 @@ export class BatchError extends OpgError {
   }
 }
 
-/** A built batch: its tree, root, the closing leaf of each authorization and what each model earned. */
+/** A built batch: its tree, root, the closing leaves of each authorization and what each model earned. */
 export interface Batch {
   readonly tree: StandardMerkleTree<LeafValues>;
   readonly root: Hex;
   readonly leaves: readonly BatchLeaf[];
-  /** Per authorization id, the leaf with the highest cumulative amount in this batch. */
-  readonly closing: ReadonlyMap<Hex, BatchLeaf>;
+  /**
+   * Per authorization id, its closing leaves: per model it used in this batch, the leaf with the highest
+   * running total. The order (authorizations, then models, by first appearance) is the posting order the
+   * operator's signature commits to.
+   */
+  readonly closing: ReadonlyMap<Hex, readonly BatchLeaf[]>;
   readonly fees: readonly ModelFee[];
-  /** Σ prices = Σ over authorizations of (closing cumulative − what was settled before this batch). */
+  /** Σ prices = Σ over (authorization, model) of (closing cumulative − what was settled before this batch). */
   readonly total: bigint;
 }
 
 /**
- * Builds the tree over `leaves`. Per authorization the leaves of one batch must continue each other: nonces
- * consecutive, each cumulative = the previous one + its price (what the contract then charges is the closing
- * cumulative minus the amount already settled, which is the first leaf's cumulative minus its price).
+ * Builds the tree over `leaves`. Per (authorization, model) the leaves of one batch must continue each other:
+ * nonces consecutive, each cumulative = the previous one + its price (what the contract then charges for that
+ * model is the closing cumulative minus the amount already settled for it, which is the first leaf's cumulative
+ * minus its price).
  */
 export function buildBatch(leaves: readonly BatchLeaf[]): Batch {
   if (leaves.length === 0) throw new BatchError("a batch needs at least one receipt");
-  const byAuthorization = new Map<Hex, BatchLeaf[]>();
+  const chains = new Map<Hex, Map<Hex, BatchLeaf[]>>();
   for (const leaf of leaves) {
-    const list = byAuthorization.get(leaf.authorization) ?? [];
+    const byModel = chains.get(leaf.authorization) ?? new Map<Hex, BatchLeaf[]>();
+    const list = byModel.get(leaf.modelId) ?? [];
     list.push(leaf);
-    byAuthorization.set(leaf.authorization, list);
+    byModel.set(leaf.modelId, list);
+    chains.set(leaf.authorization, byModel);
   }
-  const closing = new Map<Hex, BatchLeaf>();
-  for (const [id, list] of byAuthorization) {
-    const sorted = [...list].sort((a, b) => (a.nonce < b.nonce ? -1 : a.nonce > b.nonce ? 1 : 0));
-    for (let i = 1; i < sorted.length; i++) {
-      const prev = sorted[i - 1]!;
-      const leaf = sorted[i]!;
-      if (leaf.nonce !== prev.nonce + 1n || leaf.cumulative !== prev.cumulative + leaf.price || leaf.requester.toLowerCase() !== prev.requester.toLowerCase()) {
-        throw new BatchError(`the receipts of authorization ${id} do not chain at nonce ${leaf.nonce}`);
+  const closing = new Map<Hex, BatchLeaf[]>();
+  for (const [id, byModel] of chains) {
+    const requester = byModel.values().next().value![0]!.requester.toLowerCase();
+    const closings: BatchLeaf[] = [];
+    for (const [modelId, list] of byModel) {
+      const sorted = [...list].sort((a, b) => (a.nonce < b.nonce ? -1 : a.nonce > b.nonce ? 1 : 0));
+      for (let i = 0; i < sorted.length; i++) {
+        const leaf = sorted[i]!;
+        const prev = sorted[i - 1];
+        if (leaf.requester.toLowerCase() !== requester) throw new BatchError(`the receipts of authorization ${id} name two requesters`);
+        if (prev !== undefined && (leaf.nonce !== prev.nonce + 1n || leaf.cumulative !== prev.cumulative + leaf.price)) {
+          throw new BatchError(`the receipts of authorization ${id} for model ${modelId} do not chain at nonce ${leaf.nonce}`);
+        }
       }
+      const first = sorted[0]!;
+      if (first.cumulative < first.price) throw new BatchError(`authorization ${id}, model ${modelId}: cumulative below price at nonce ${first.nonce}`);
+      closings.push(sorted[sorted.length - 1]!);
     }
-    const first = sorted[0]!;
-    if (first.cumulative < first.price) throw new BatchError(`authorization ${id}: cumulative below price at nonce ${first.nonce}`);
-    closing.set(id, sorted[sorted.length - 1]!);
+    closing.set(id, closings);
   }
   const perModel = new Map<Hex, bigint>();
   let total = 0n;
@@ -64,6 +77,16 @@ export function buildBatch(leaves: readonly BatchLeaf[]): Batch {
   const fees = [...perModel].map(([modelId, amount]) => ({ modelId, amount }));
   const tree = StandardMerkleTree.of(leaves.map(leafValues), LEAF_ENCODING);
   return { tree, root: tree.root as Hex, leaves, closing, fees, total };
+}
+
+/** The closing leaves of `batch` in posting order (what the operator's signature commits to). */
+export function closingLeaves(batch: Batch): BatchLeaf[] {
+  return [...batch.closing.values()].flat();
+}
+
+/** The Merkle leaf hash of `leaf` (standard double-keccak encoding, as the contract hashes it). */
+export function leafHashOf(batch: Batch, leaf: BatchLeaf): Hex {
+  return batch.tree.leafHash(leafValues(leaf)) as Hex;
 }
 
 /** The Merkle proof of `leaf` in `batch`. */

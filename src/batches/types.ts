@@ -2,7 +2,7 @@
  * Batch settlement off-chain: the EIP-712 types of spending authorizations and batch headers, and the receipt
  * leaf of a batch's Merkle tree, field for field as in contracts/interfaces/IBatchSettlement.sol.
  */
-import { AbiCoder, TypedDataEncoder, keccak256 } from "ethers";
+import { AbiCoder, TypedDataEncoder, concat, keccak256 } from "ethers";
 import type { TypedDataDomain, TypedDataField } from "ethers";
 import { InvalidInputError } from "../errors.ts";
 import { checkAddress, type Hex } from "../receipts/receipt.ts";
@@ -34,21 +34,21 @@ export interface BatchLeaf {
   readonly tier: Tier;
   /** What this inference cost, in OPG wei. */
   readonly price: bigint;
-  /** Sequence number under its authorization (0, 1, 2…). */
+  /** Sequence number under its authorization for its model (0, 1, 2…). */
   readonly nonce: bigint;
-  /** What the requester owes under the authorization after this receipt. */
+  /** What the requester owes for this model under the authorization after this receipt. */
   readonly cumulative: bigint;
   /** The authorization's id (its EIP-712 digest). */
   readonly authorization: Hex;
 }
 
-/** What one model earned in a batch. */
+/** What one model earned in a batch (what its closing leaves charge; informative: the contract derives it). */
 export interface ModelFee {
   readonly modelId: Hex;
   readonly amount: bigint;
 }
 
-/** The part of a batch its operator's signer signs, besides the fees. */
+/** The part of a batch its operator's signer signs, besides its closing leaves. */
 export interface BatchHeader {
   readonly root: Hex;
   readonly leafCount: number;
@@ -75,7 +75,7 @@ export const BATCH_TYPES: Record<string, TypedDataField[]> = {
     { name: "root", type: "bytes32" },
     { name: "leafCount", type: "uint32" },
     { name: "uri", type: "string" },
-    { name: "fees", type: "bytes32" },
+    { name: "closings", type: "bytes32" },
   ],
 };
 
@@ -93,15 +93,19 @@ export function authorizationValue(a: SpendingAuthorization): Record<string, unk
   return { requester: a.requester, operator: a.operator, cap: a.cap, expiry: a.expiry, salt: a.salt };
 }
 
-/** keccak256(abi.encode(ModelFee[])) as the contract hashes the fee list into the signed batch. */
-export function feesHash(fees: readonly ModelFee[]): Hex {
-  const encoded = AbiCoder.defaultAbiCoder().encode(["tuple(bytes32 modelId, uint256 amount)[]"], [fees.map((f) => [f.modelId, f.amount])]);
-  return keccak256(encoded) as Hex;
+/** keccak256 of the closing leaves' hashes concatenated in posting order, as the signed batch commits to them. */
+export function closingsHash(leafHashes: readonly string[]): Hex {
+  return keccak256(leafHashes.length === 0 ? "0x" : concat([...leafHashes])) as Hex;
 }
 
-/** The EIP-712 digest an operator's signer signs for a batch. */
-export function batchDigest(domain: TypedDataDomain, header: BatchHeader, fees: readonly ModelFee[]): Hex {
-  return TypedDataEncoder.hash(domain, BATCH_TYPES, { ...header, fees: feesHash(fees) }) as Hex;
+/** The EIP-712 digest an operator's signer signs for a batch, given its closing leaves' hashes in posting order. */
+export function batchDigest(domain: TypedDataDomain, header: BatchHeader, closingLeafHashes: readonly string[]): Hex {
+  return TypedDataEncoder.hash(domain, BATCH_TYPES, { ...header, closings: closingsHash(closingLeafHashes) }) as Hex;
+}
+
+/** A batch's id in the contract: its operator and root (keccak256(abi.encode(operator, root))). */
+export function batchIdOf(operator: string, root: string): Hex {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [operator, root])) as Hex;
 }
 
 export function leafValues(leaf: BatchLeaf): LeafValues {

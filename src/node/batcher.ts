@@ -3,8 +3,11 @@
  * spending authorization (src/batches) and answers at once with the outputs and the signed-to-be leaf; the leaves
  * accumulate in SQLite and are posted as one root when there are `maxSize` of them or the oldest is `maxAgeMs` old.
  *
- * Durable at every step, in its own SQLite file: a leaf and its authorization's new running total are written in
- * one transaction before the answer; a batch's leaves are assigned to its root (and its published form stored)
+ * Running totals chain per (authorization, model), as the contract settles them; the authorization's total over
+ * its models is what the cap and the deposit must cover.
+ *
+ * Durable at every step, in its own SQLite file: a leaf and its running totals are written in one transaction
+ * before the answer; a batch's leaves are assigned to its root (and its published form stored)
  * in one transaction before the post is sent; after a restart, a root that is not on-chain yet is posted again
  * (the same leaves rebuild the same root, and the contract refuses a root twice), so nothing is lost or charged
  * twice. GET /v1/batches/<root> serves the published leaves (the root is their content address).
@@ -12,7 +15,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { ZeroHash, verifyTypedData, type Contract, type Provider, type TypedDataDomain, type Wallet } from "ethers";
+import { ZeroHash, verifyTypedData, type Contract, type Provider, type TransactionReceipt, type TypedDataDomain, type Wallet } from "ethers";
 import {
   AUTHORIZATION_TYPES,
   authorizationFromJson,
@@ -26,23 +29,30 @@ import {
   nextLeaf,
   postBatchArgs,
   signBatch,
+  type Batch,
   type BatchLeaf,
   type SignedAuthorization,
 } from "../batches/index.ts";
 import { inputValues } from "../execution/index.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
+import { OpgError } from "../errors.ts";
+import { ContractRevertError } from "../settlement/errors.ts";
 import { HttpError } from "./http.ts";
 import type { TxSender } from "./sender.ts";
 import type { ServedModel } from "./models.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS batch_authorizations (
-  id TEXT PRIMARY KEY, json TEXT NOT NULL, last_nonce TEXT, cumulative TEXT NOT NULL
+  id TEXT PRIMARY KEY, json TEXT NOT NULL, cumulative TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batch_chains (
+  authorization TEXT NOT NULL, model TEXT NOT NULL, last_nonce TEXT NOT NULL, cumulative TEXT NOT NULL,
+  PRIMARY KEY (authorization, model)
 );
 CREATE TABLE IF NOT EXISTS batch_leaves (
-  authorization TEXT NOT NULL, nonce TEXT NOT NULL, json TEXT NOT NULL, root TEXT, created_at INTEGER NOT NULL,
-  PRIMARY KEY (authorization, nonce)
+  authorization TEXT NOT NULL, model TEXT NOT NULL, nonce TEXT NOT NULL, json TEXT NOT NULL, root TEXT, created_at INTEGER NOT NULL,
+  PRIMARY KEY (authorization, model, nonce)
 );
 CREATE TABLE IF NOT EXISTS batch_roots (
   root TEXT PRIMARY KEY, dump TEXT NOT NULL, status TEXT NOT NULL, tx_hash TEXT, gas_used TEXT, error TEXT, created_at INTEGER NOT NULL
@@ -86,6 +96,11 @@ export class Batcher {
     mkdirSync(dirname(resolve(options.path)), { recursive: true });
     this.#db = new DatabaseSync(options.path);
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+    const columns = this.#db.prepare("PRAGMA table_info(batch_leaves)").all() as { name: string }[];
+    if (columns.length > 0 && !columns.some((c) => c.name === "model")) {
+      this.#db.close();
+      throw new OpgError("BATCH_STATE", `${options.path} holds batch state of an older version (running totals per authorization, not per model): post it with that version, or start with a new --state`);
+    }
     this.#db.exec(SCHEMA);
   }
 
@@ -153,12 +168,23 @@ export class Batcher {
     const price = await this.#o.priceOf(served.modelId);
     if (price === undefined) throw new HttpError(422, "UNSERVABLE", `model ${served.modelId} is not registered or is deprecated`);
 
-    const previous = this.#previous(id);
-    const cumulative = (previous?.cumulative ?? 0n) + price;
-    if (cumulative > a.cap) throw new HttpError(402, "CAP_REACHED", `the authorization's cap ${a.cap} would be exceeded (${cumulative} wei used)`);
-    const [settled] = (await this.#o.contract.getFunction("authorizationStateOf")(id)) as [bigint, boolean];
-    const [balance, unlocking] = (await this.#o.contract.getFunction("depositOf")(a.requester)) as [bigint, bigint];
-    if (balance + unlocking < cumulative - settled) throw new HttpError(402, "DEPOSIT_TOO_LOW", `the requester's deposit (${balance + unlocking} wei) does not cover ${cumulative - settled} wei`);
+    const state = (await this.#o.contract.getFunction("authorizationStateOf")(id)) as { settled: bigint; revokedAt: bigint };
+    // A revocation takes effect after the withdrawal notice (what is served before then is still paid), but a
+    // requester that revoked wants no more answers under it.
+    if (state.revokedAt !== 0n) throw new HttpError(403, "AUTHORIZATION_REVOKED", `the requester revoked the authorization (in effect at ${state.revokedAt})`);
+    const previous = this.#previous(id, served.modelId);
+    if (previous === undefined && ((await this.#o.contract.getFunction("settledOf")(id, served.modelId)) as bigint) !== 0n) {
+      // Receipts under it were settled, but this state has no record of them (a new or lost --state): a leaf
+      // restarting at nonce 0 would charge nothing or be refuted as inconsistent.
+      throw new HttpError(409, "AUTHORIZATION_IN_USE", `receipts under this authorization were already settled for model ${served.modelId} and this node's state does not hold them: sign a new authorization`);
+    }
+    const total = this.#served(id) + price;
+    if (total > a.cap) throw new HttpError(402, "CAP_REACHED", `the authorization's cap ${a.cap} would be exceeded (${total} wei used)`);
+    const [balance, unlocking, unlockAt] = (await this.#o.contract.getFunction("depositOf")(a.requester)) as [bigint, bigint, bigint];
+    // What is being withdrawn pays settlements only until `unlockAt`: count it only if it cannot leave before the
+    // node's next post (the batch age, plus the same margin as for the expiry).
+    const available = balance + (unlockAt > now + margin ? unlocking : 0n);
+    if (available < total - state.settled) throw new HttpError(402, "DEPOSIT_TOO_LOW", `the requester's deposit that stays until the next post (${available} wei) does not cover ${total - state.settled} wei`);
 
     let input: bigint[];
     try {
@@ -183,7 +209,7 @@ export class Batcher {
       price,
       authorization: id,
     });
-    this.#record(id, signed, leaf);
+    this.#record(id, signed, leaf, total);
     const pending = (this.#db.prepare("SELECT COUNT(*) AS n FROM batch_leaves WHERE root IS NULL").get() as { n: number }).n;
     if (pending >= this.#o.maxSize) void this.flush(true);
     return {
@@ -218,10 +244,27 @@ export class Batcher {
     return this.#flushing;
   }
 
+  /**
+   * Posts every root still 'posting', oldest first. One root that fails does not stop the others: its error is
+   * recorded and logged, it is tried again at the next flush, and a root re-cut without a failing authorization
+   * (see #post) is posted in the same flush.
+   */
   async #flush(cut: boolean): Promise<void> {
     if (cut) this.#cut();
-    const open = this.#db.prepare("SELECT root FROM batch_roots WHERE status = 'posting' ORDER BY created_at").all() as { root: string }[];
-    for (const { root } of open) await this.#post(root);
+    const tried = new Set<string>();
+    let failure: unknown;
+    for (;;) {
+      const open = (this.#db.prepare("SELECT root FROM batch_roots WHERE status = 'posting' ORDER BY created_at").all() as { root: string }[]).find((r) => !tried.has(r.root));
+      if (open === undefined) break;
+      tried.add(open.root);
+      try {
+        await this.#post(open.root);
+      } catch (error) {
+        failure ??= error;
+        this.#o.log(`batch ${open.root} not posted: ${(error as Error).message.split("\n")[0]}`);
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** Assigns every pending leaf to a new root and stores its published form, in one transaction. */
@@ -242,7 +285,7 @@ export class Batcher {
   }
 
   async #post(root: string): Promise<void> {
-    const state = (await this.#o.contract.getFunction("batchOf")(root)) as { finalAt: bigint };
+    const state = (await this.#o.contract.getFunction("batchOf")(this.#o.wallet.address, root)) as { finalAt: bigint };
     if (state.finalAt !== 0n) {
       // Posted before a crash: record it.
       this.#db.prepare("UPDATE batch_roots SET status = 'posted' WHERE root = ?").run(root);
@@ -262,33 +305,138 @@ export class Batcher {
       const to = await this.#o.contract.getAddress();
       if (this.#sender === undefined) throw new Error("the batcher was not started");
       const tx = await this.#sender.send({ to, data }, (s) => void this.#db.prepare("UPDATE batch_roots SET tx_hash = ? WHERE root = ?").run(s.hash, root));
-      const receipt = await this.#o.provider.waitForTransaction(tx.hash);
+      const receipt = await receiptOf(this.#o.provider, tx.hash);
       if (receipt === null || receipt.status !== 1) throw new Error(`the post ${tx.hash} reverted`);
       this.#db.prepare("UPDATE batch_roots SET status = 'posted', gas_used = ? WHERE root = ?").run(receipt.gasUsed.toString(), root);
       this.#o.log(`posted batch ${root}: ${batch.leaves.length} receipts, ${receipt.gasUsed} gas (${Math.round(Number(receipt.gasUsed) / batch.leaves.length)} per receipt)`);
     } catch (error) {
       this.#db.prepare("UPDATE batch_roots SET error = ? WHERE root = ?").run((error as Error).message.split("\n")[0] ?? "failed", root);
-      throw error;
+      const culprits = error instanceof ContractRevertError ? culpritsOf(error, batch) : undefined;
+      if (culprits === undefined) throw error;
+      // One authorization cannot be settled (its requester's deposit went to another operator or left, its
+      // revocation took effect, …): re-cut the root without it rather than let it block what others owe.
+      this.#recut(root, batch, culprits.ids, culprits.retry, (error as Error).message);
     }
   }
 
-  #previous(id: Hex): { nonce: bigint; cumulative: bigint } | undefined {
-    const row = this.#db.prepare("SELECT last_nonce, cumulative FROM batch_authorizations WHERE id = ?").get(id) as { last_nonce: string | null; cumulative: string } | undefined;
-    if (row === undefined || row.last_nonce === null) return undefined;
+  /**
+   * Replaces unposted `root` by a root over its leaves minus the running totals `drop` ("authorization:model"
+   * keys), in one transaction; the new root keeps the old one's place. The dropped leaves go back to pending when
+   * `retry` (a deposit may be topped up: their age restarts, so they wait a whole batch age before they are tried
+   * again), or are set aside as 'dropped' (never to be posted: an expired, revoked or exhausted authorization, a
+   * model withdrawn from the Signature tier).
+   */
+  #recut(root: string, batch: Batch, drop: ReadonlySet<string>, retry: boolean, reason: string): void {
+    const kept = batch.leaves.filter((leaf) => !drop.has(runningTotalKey(leaf.authorization, leaf.modelId)));
+    const next = kept.length === 0 ? undefined : buildBatch(kept);
+    const nextRoot = next?.root.toLowerCase();
+    const created = (this.#db.prepare("SELECT created_at FROM batch_roots WHERE root = ?").get(root) as { created_at: number }).created_at;
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const key of drop) {
+        const [id, model] = key.split(":");
+        if (retry) this.#db.prepare("UPDATE batch_leaves SET root = NULL, created_at = ? WHERE root = ? AND authorization = ? AND model = ?").run(Date.now(), root, id!, model!);
+        else this.#db.prepare("UPDATE batch_leaves SET root = 'dropped' WHERE root = ? AND authorization = ? AND model = ?").run(root, id!, model!);
+      }
+      this.#db.prepare("DELETE FROM batch_roots WHERE root = ?").run(root);
+      if (next !== undefined && nextRoot !== undefined) {
+        this.#db.prepare("INSERT INTO batch_roots (root, dump, status, created_at) VALUES (?, ?, 'posting', ?)").run(nextRoot, dumpBatch(next), created);
+        this.#db.prepare("UPDATE batch_leaves SET root = ? WHERE root = ?").run(nextRoot, root);
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    const what = [...new Set([...drop].map((key) => key.split(":")[0]))].join(", ");
+    this.#o.log(`batch ${root}: authorization(s) ${what} ${retry ? "left pending" : "dropped"} (${reason.split("\n")[0]}); ${nextRoot === undefined ? "nothing left to post" : `re-cut as ${nextRoot}`}`);
+  }
+
+  /** The last leaf's nonce and running total under authorization `id` for `modelId`. */
+  #previous(id: Hex, modelId: Hex): { nonce: bigint; cumulative: bigint } | undefined {
+    const row = this.#db.prepare("SELECT last_nonce, cumulative FROM batch_chains WHERE authorization = ? AND model = ?").get(id, modelId.toLowerCase()) as { last_nonce: string; cumulative: string } | undefined;
+    if (row === undefined) return undefined;
     return { nonce: BigInt(row.last_nonce), cumulative: BigInt(row.cumulative) };
   }
 
-  #record(id: Hex, signed: SignedAuthorization & { id: Hex }, leaf: BatchLeaf): void {
+  /** What was served under authorization `id` in total, over its models. */
+  #served(id: Hex): bigint {
+    const row = this.#db.prepare("SELECT cumulative FROM batch_authorizations WHERE id = ?").get(id) as { cumulative: string } | undefined;
+    return row === undefined ? 0n : BigInt(row.cumulative);
+  }
+
+  #record(id: Hex, signed: SignedAuthorization & { id: Hex }, leaf: BatchLeaf, total: bigint): void {
+    const model = leaf.modelId.toLowerCase();
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       this.#db
-        .prepare("INSERT INTO batch_authorizations (id, json, last_nonce, cumulative) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_nonce = excluded.last_nonce, cumulative = excluded.cumulative")
-        .run(id, JSON.stringify(authorizationToJson({ ...signed, id })), leaf.nonce.toString(), leaf.cumulative.toString());
-      this.#db.prepare("INSERT INTO batch_leaves (authorization, nonce, json, root, created_at) VALUES (?, ?, ?, NULL, ?)").run(id, leaf.nonce.toString(), JSON.stringify(leafToJson(leaf)), Date.now());
+        .prepare("INSERT INTO batch_authorizations (id, json, cumulative) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET cumulative = excluded.cumulative")
+        .run(id, JSON.stringify(authorizationToJson({ ...signed, id })), total.toString());
+      this.#db
+        .prepare("INSERT INTO batch_chains (authorization, model, last_nonce, cumulative) VALUES (?, ?, ?, ?) ON CONFLICT(authorization, model) DO UPDATE SET last_nonce = excluded.last_nonce, cumulative = excluded.cumulative")
+        .run(id, model, leaf.nonce.toString(), leaf.cumulative.toString());
+      this.#db.prepare("INSERT INTO batch_leaves (authorization, model, nonce, json, root, created_at) VALUES (?, ?, ?, ?, NULL, ?)").run(id, model, leaf.nonce.toString(), JSON.stringify(leafToJson(leaf)), Date.now());
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
       throw error;
     }
   }
+}
+
+/**
+ * The receipt of `hash`, polled. (ethers' waitForTransaction counts confirmations from a block number it cached
+ * and then waits for a next block: on a chain that mines only on demand, one that may never come.)
+ */
+async function receiptOf(provider: Provider, hash: string, timeoutMs = 600_000): Promise<TransactionReceipt> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const receipt = await provider.getTransactionReceipt(hash);
+    if (receipt !== null) return receipt;
+    if (Date.now() > end) throw new OpgError("BATCH_POST", `the post ${hash} was not mined within ${timeoutMs / 1000} s: it is tried again at the next flush`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/** Errors of one settlement that name its authorization id first. Those not worth retrying drop its leaves. */
+const AUTHORIZATION_ERRORS: Readonly<Record<string, { retry: boolean }>> = {
+  BatchSettlementInvalidAuthorization: { retry: false },
+  BatchSettlementWrongOperator: { retry: false },
+  BatchSettlementAuthorizationExpired: { retry: false },
+  BatchSettlementAuthorizationRevoked: { retry: false },
+  BatchSettlementCapExceeded: { retry: false },
+  BatchSettlementAlreadySettled: { retry: false },
+  BatchSettlementLeafMismatch: { retry: false },
+};
+
+/** The key of one running total: authorization id and model id, lower case. */
+function runningTotalKey(authorization: string, modelId: string): string {
+  return `${authorization.toLowerCase()}:${modelId.toLowerCase()}`;
+}
+
+/**
+ * The running totals of `batch` a refused post names: those of an authorization named by id; for a deposit too
+ * low, every authorization of that requester (kept pending: the requester may top its deposit up); for a model
+ * no longer accepted at the Signature tier (deprecated), that model's. Undefined: the revert is not one
+ * settlement's (then the root is retried as it is).
+ */
+function culpritsOf(error: ContractRevertError, batch: Batch): { ids: Set<string>; retry: boolean } | undefined {
+  const name = error.errorName ?? "";
+  const first = typeof error.args[0] === "string" ? error.args[0].toLowerCase() : undefined;
+  if (first === undefined) return undefined;
+  const ids = new Set<string>();
+  let retry = false;
+  for (const [id, closings] of batch.closing) {
+    for (const leaf of closings) {
+      const named =
+        name === "BatchSettlementInsufficientBalance"
+          ? leaf.requester.toLowerCase() === first
+          : name === "BatchSettlementModelNotAccepted"
+            ? leaf.modelId.toLowerCase() === first
+            : AUTHORIZATION_ERRORS[name] !== undefined && id.toLowerCase() === first;
+      if (named) ids.add(runningTotalKey(id, leaf.modelId));
+    }
+  }
+  if (name === "BatchSettlementInsufficientBalance") retry = true;
+  return ids.size === 0 ? undefined : { ids, retry };
 }

@@ -1,12 +1,14 @@
 /**
- * `opg batch deposit | authorize | post | verify-leaf | claim`: batch settlement from the command line. A requester
- * deposits and signs one capped, expiring spending authorization for an operator; the operator posts one signed root
- * over the receipts it served and settles every authorization in the same transaction; anyone verifies a leaf.
+ * `opg batch deposit | authorize | revoke | post | verify-leaf | claim`: batch settlement from the command line. A
+ * requester deposits and signs one capped, expiring spending authorization for an operator (and may revoke it, in
+ * effect after the withdrawal notice); the operator posts one signed root over the receipts it served and settles
+ * every authorization in the same transaction; anyone verifies a leaf.
  */
 import { NonceManager, formatUnits, getAddress, isAddress, parseUnits, type Signer } from "ethers";
 import {
   authorizationFromJson,
   authorizationToJson,
+  authorizationValue,
   batchDomain,
   batchSettlementAt,
   buildBatch,
@@ -14,6 +16,7 @@ import {
   leafFromJson,
   leafToJson,
   loadBatch,
+  operatorsOfRoot,
   postBatch,
   proofOf,
   signAuthorization,
@@ -112,6 +115,30 @@ ${CHAIN_USAGE}
   },
 };
 
+const revokeCommand: CliCommand = {
+  path: ["batch", "revoke"],
+  summary: "Revoke a spending authorization you signed, in effect after the withdrawal notice (requester)",
+  usage: `Usage: opg batch revoke --authorization <file> [chain options]
+
+Revokes the signed authorization in --authorization (from 'opg batch authorize'; you must be its requester). It
+takes effect after the withdrawal notice: a batch posted before then still settles what you were served, so
+the operator is paid; its node serves nothing more under it at once.
+${CHAIN_USAGE}
+`,
+  async run(args, io) {
+    const { values } = parseOptions(args, { ...CHAIN_OPTIONS, authorization: { type: "string" } }, { min: 0, max: 0, names: "no positional arguments (see --help)" });
+    if (values.authorization === undefined) throw new UsageError("--authorization <file> is required");
+    const signed = authorizationFromJson(await readJson(io, values.authorization, "authorization"));
+    const { chain, signer } = await withSigner(values, io);
+    const contract = batchSettlementAt(batchesOf(chain), signer);
+    const receipt = await onChain(() => mined(contract.getFunction("revokeAuthorization")(authorizationValue(signed.authorization))));
+    const id = (await contract.getFunction("authorizationId")(authorizationValue(signed.authorization))) as string;
+    const { revokedAt } = (await contract.getFunction("authorizationStateOf")(id)) as { revokedAt: bigint };
+    io.stdout(`revoked authorization ${id}: batches posted from ${revokedAt} on cannot settle it (gas ${receipt.gasUsed})\n`);
+    return 0;
+  },
+};
+
 async function readLeaves(io: CliIo, path: string): Promise<BatchLeaf[]> {
   const parsed = await readJson(io, path, "leaves file");
   const list = Array.isArray(parsed) ? parsed : (parsed as { leaves?: unknown }).leaves;
@@ -124,15 +151,15 @@ const postCommand: CliCommand = {
   summary: "Sign one root over served receipts and settle each authorization (operator)",
   usage: `Usage: opg batch post --leaves <file> --authorization <file> [--authorization <file>…] [--uri <uri>] [--publish <file>] [--json] [chain options]
 
-Builds the Merkle tree of the receipts in --leaves, signs its root with $OPG_PRIVATE_KEY (a staked operator's
-registered signer) and posts it: each authorization is charged its last receipt's running total minus what was
-already settled, fees are split per model, and 'bond multiple' × the batch's fees of the operator's stake stays
-locked until the challenge window closes.
+Builds the Merkle tree of the receipts in --leaves, signs its root and closing leaves with $OPG_PRIVATE_KEY (a
+staked operator's registered signer) and posts it: per authorization and model, the requester is charged its last
+receipt's running total minus what was already settled for that model, that model's owner gets its share, and
+'bond multiple' × the batch's fees of the operator's stake stays locked until the challenge window closes.
   --leaves <file>          JSON array of leaves (what 'opg node' records), or {"leaves": [...]}
   --authorization <file>   a signed authorization (from 'opg batch authorize'); one per requester in the batch
   --uri <uri>              where the leaves are published (default: opg-batch:<root>)
   --publish <file>         write the published form (the tree dump anyone rebuilds the root from)
-  --json                   print {"root", "receipts", "gasUsed", "gasPerReceipt", "transactionHash", "finalAt"}
+  --json                   print {"root", "batchId", "operator", "receipts", "gasUsed", "gasPerReceipt", "transactionHash", "finalAt"}
 ${CHAIN_USAGE}
 `,
   async run(args, io) {
@@ -153,8 +180,8 @@ ${CHAIN_USAGE}
     const gasPerReceipt = Math.round(Number(posted.gasUsed) / posted.receipts);
     io.stdout(
       values.json === true
-        ? JSON.stringify({ root: posted.root, receipts: posted.receipts, gasUsed: Number(posted.gasUsed), gasPerReceipt, transactionHash: posted.transactionHash, finalAt: Number(posted.finalAt) }) + "\n"
-        : `posted root ${posted.root}: ${posted.receipts} receipts, ${opg(batch.total)} settled, gas ${posted.gasUsed} (${gasPerReceipt} per receipt), final at ${posted.finalAt}\n`,
+        ? JSON.stringify({ root: posted.root, batchId: posted.batchId, operator: posted.operator, receipts: posted.receipts, gasUsed: Number(posted.gasUsed), gasPerReceipt, transactionHash: posted.transactionHash, finalAt: Number(posted.finalAt) }) + "\n"
+        : `posted root ${posted.root} (operator ${posted.operator}): ${posted.receipts} receipts, ${opg(batch.total)} settled, gas ${posted.gasUsed} (${gasPerReceipt} per receipt), final at ${posted.finalAt}\n`,
     );
     return 0;
   },
@@ -163,28 +190,41 @@ ${CHAIN_USAGE}
 const verifyLeafCommand: CliCommand = {
   path: ["batch", "verify-leaf"],
   summary: "Verify one receipt of a posted batch with its Merkle proof (anyone)",
-  usage: `Usage: opg batch verify-leaf --batch <file> --index <n> [--json] [chain options]
+  usage: `Usage: opg batch verify-leaf --batch <file> --index <n> [--operator <address>] [--json] [chain options]
 
 Rebuilds the tree from the published batch (--batch, as 'opg batch post --publish' writes it), proves leaf --index
-off-chain, then asks the contract: it must be in a posted root; prints its tier, outputs' commitment and status
-(pending until the window closes, final, or refuted). Exits 1 unless the leaf verifies.
+off-chain, then asks the contract: it must be in the root --operator posted (batches are keyed by operator and
+root; without --operator, the one operator that posted this root); prints its tier, outputs' commitment and
+status (pending until the window closes, final, or refuted). Exits 1 unless the leaf verifies.
 ${CHAIN_USAGE}
 `,
   async run(args, io) {
-    const options = { ...CHAIN_OPTIONS, batch: { type: "string" }, index: { type: "string" }, json: { type: "boolean" } } as const;
+    const options = { ...CHAIN_OPTIONS, batch: { type: "string" }, index: { type: "string" }, operator: { type: "string" }, json: { type: "boolean" } } as const;
     const { values } = parseOptions(args, options, { min: 0, max: 0, names: "no positional arguments (see --help)" });
     if (values.batch === undefined) throw new UsageError("--batch <file> is required");
     if (values.index === undefined || !/^[0-9]+$/.test(values.index)) throw new UsageError("--index <n> is required");
+    if (values.operator !== undefined && !isAddress(values.operator)) throw new UsageError("--operator must be an address");
     const batch = loadBatch((await readInput(io, values.batch, "batch file")).toString("utf8"));
     const leaf = batch.leaves[Number(values.index)];
     if (leaf === undefined) throw new UsageError(`--index must be below ${batch.leaves.length}`);
     const proof = proofOf(batch, leaf);
     const offChain = verifyLeafOffChain(batch.root, leaf, proof);
     const chain = await openChain(values, io, { needsSigner: false });
-    const result = await verifyLeafOnChain(batchSettlementAt(batchesOf(chain), chain.provider), batch.root, leaf, proof);
+    const contract = batchSettlementAt(batchesOf(chain), chain.provider);
+    let operator: string;
+    if (values.operator !== undefined) {
+      operator = getAddress(values.operator);
+    } else {
+      const posters = await operatorsOfRoot(contract, batch.root);
+      if (posters.length !== 1) {
+        throw new OpgError("BATCH_OPERATOR", posters.length === 0 ? `no operator posted root ${batch.root}` : `${posters.length} operators posted root ${batch.root} (${posters.join(", ")}): choose one with --operator`);
+      }
+      operator = posters[0]!;
+    }
+    const result = await verifyLeafOnChain(contract, operator, batch.root, leaf, proof);
     const status = STATUS_NAMES[result.status] ?? "unknown";
-    const report = { root: batch.root, index: Number(values.index), leaf: leafToJson(leaf), proof, verified: offChain, tier: result.tier, outputCommitment: result.outputCommitment, status, finalAt: Number(result.finalAt) };
-    io.stdout(values.json === true ? JSON.stringify(report) + "\n" : `leaf ${values.index} of ${batch.root}: tier ${result.tier}, outputs ${result.outputCommitment}, ${status} (final at ${result.finalAt})\n`);
+    const report = { root: batch.root, operator, index: Number(values.index), leaf: leafToJson(leaf), proof, verified: offChain, tier: result.tier, outputCommitment: result.outputCommitment, status, finalAt: Number(result.finalAt) };
+    io.stdout(values.json === true ? JSON.stringify(report) + "\n" : `leaf ${values.index} of ${batch.root} (operator ${operator}): tier ${result.tier}, outputs ${result.outputCommitment}, ${status} (final at ${result.finalAt})\n`);
     return offChain ? 0 : 1;
   },
 };
@@ -206,4 +246,4 @@ const claimCommand: CliCommand = {
   },
 };
 
-export const batchCommands: readonly CliCommand[] = [depositCommand, authorizeCommand, postCommand, verifyLeafCommand, claimCommand];
+export const batchCommands: readonly CliCommand[] = [depositCommand, authorizeCommand, revokeCommand, postCommand, verifyLeafCommand, claimCommand];

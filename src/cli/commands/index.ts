@@ -74,6 +74,7 @@ export const commands: readonly CliCommandEntry[] = [
   { path: ["explorer"], summary: "Serve a live web page of a deployment: totals per tier, receipts, requests, proofs, models, enclave keys", load: explorer },
   { path: ["batch", "deposit"], summary: "Deposit OPG that your spending authorizations draw on (requester)", load: batch },
   { path: ["batch", "authorize"], summary: "Sign a capped, expiring spending authorization for an operator (requester, no transaction)", load: batch },
+  { path: ["batch", "revoke"], summary: "Revoke a spending authorization you signed, in effect after the withdrawal notice (requester)", load: batch },
   { path: ["batch", "post"], summary: "Sign one root over served receipts and settle each authorization (operator)", load: batch },
   { path: ["batch", "verify-leaf"], summary: "Verify one receipt of a posted batch with its Merkle proof (anyone)", load: batch },
   { path: ["batch", "claim"], summary: "Withdraw what batches earned you (operator, model owner, treasury)", load: batch },

@@ -1,0 +1,143 @@
+/**
+ * The node's batcher against one requester that cannot pay any more (its deposit left, or went to another
+ * operator): the other requesters' receipts are still posted (the root is re-cut without it and re-signed), one
+ * root never blocks later ones, the dropped receipts wait for a later batch, and what is being withdrawn is not
+ * counted as covering receipts once it can leave before the next post.
+ */
+import { expect } from "chai";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Contract } from "ethers";
+import { authorizationToJson, batchDomain, batchSettlementAt, signAuthorization } from "../src/batches/index.ts";
+import { Batcher } from "../src/node/batcher.ts";
+import { HttpError } from "../src/node/http.ts";
+import { TxSender } from "../src/node/sender.ts";
+import type { Hex } from "../src/receipts/receipt.ts";
+import { PRICES, fund } from "./helpers/actors.ts";
+import { setup } from "./helpers/node.ts";
+import { OPG } from "./helpers/system.ts";
+
+const env = await setup();
+/** Lets ethers' 250 ms cache of identical provider calls lapse, so the batcher reads the new chain time. */
+const fresh = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+describe("Batch settlement: the node's batcher", function () {
+  this.timeout(120_000);
+
+  it("a requester that cannot pay is re-cut out of the root; the others are posted, and its receipts wait for a later batch", async () => {
+    const { s, provider, wallet, models, modelId, values } = env;
+    const address = await s.batches.getAddress();
+    const domain = batchDomain(env.chainId, address);
+    const [alice, bob] = [s.requester, s.attesters[2]!];
+    for (const r of [alice, bob]) {
+      await fund(s, r, 10n * OPG);
+      await (await s.token.connect(r).approve(address, 10n * OPG)).wait();
+      await (await s.batches.connect(r).deposit(r.address, 10n * OPG)).wait();
+    }
+    const expiry = BigInt(await s.networkHelpers.time.latest()) + 30n * 86_400n;
+    const auths = await Promise.all([alice, bob].map((r) => signAuthorization(r, domain, { operator: wallet.address, cap: 10n * OPG, expiry })));
+    const lines: string[] = [];
+    const batcher = new Batcher({
+      path: join(mkdtempSync(join(tmpdir(), "opg-batcher-")), "state.batches.sqlite"),
+      contract: batchSettlementAt(address, wallet),
+      domain,
+      wallet,
+      provider,
+      models,
+      priceOf: async () => PRICES[0],
+      maxSize: 1_000,
+      maxAgeMs: 3_600_000,
+      publicUrl: "http://127.0.0.1:1",
+      log: (line) => lines.push(line),
+    });
+    batcher.start(new TxSender(wallet, provider));
+    const infer = (i: number) => batcher.infer({ authorization: authorizationToJson(auths[i]!), model: modelId, input: values });
+    try {
+      for (const i of [0, 1, 0, 1]) expect((await infer(i)).status).to.equal(200);
+
+      // Alice's whole deposit leaves after its notice: the node no longer counts it as soon as it can leave
+      // before the next post (the batch age), then it is gone.
+      await (await s.batches.connect(alice).requestWithdrawal(10n * OPG)).wait();
+      expect((await infer(0)).status).to.equal(200);
+      const delay = await s.batches.withdrawalDelay();
+      await s.networkHelpers.time.increase(delay - 3_000n);
+      await fresh();
+      const refused = await infer(0).catch((error: unknown) => error);
+      expect(refused).to.be.instanceOf(HttpError);
+      expect((refused as HttpError).code).to.equal("DEPOSIT_TOO_LOW");
+      await s.networkHelpers.time.increase(3_600n);
+      await (await s.batches.connect(alice).withdraw(alice.address)).wait();
+
+      // The root over all five receipts cannot settle Alice: it is re-cut without her and Bob is paid.
+      await batcher.flush(true);
+      let roots = batcher.roots();
+      expect(roots.map((r) => [r.status, r.receipts])).to.deep.equal([["posted", 2]]);
+      expect(lines.join("\n")).to.match(/left pending \(refused on-chain: BatchSettlementInsufficientBalance/);
+      const bobState = await s.batches.authorizationStateOf(auths[1]!.id);
+      expect(bobState.settled).to.equal(2n * PRICES[0]);
+      expect((await s.batches.authorizationStateOf(auths[0]!.id)).settled).to.equal(0n);
+
+      // Alice's receipts do not block the next root either.
+      expect((await infer(1)).status).to.equal(200);
+      await batcher.flush(true);
+      roots = batcher.roots();
+      expect(roots.map((r) => [r.status, r.receipts])).to.deep.equal([["posted", 2], ["posted", 1]]);
+      expect((await s.batches.authorizationStateOf(auths[1]!.id)).settled).to.equal(3n * PRICES[0]);
+
+      // Her receipts stayed pending: once she deposits again, a later batch charges them.
+      await fund(s, alice, 10n * OPG);
+      await (await s.token.connect(alice).approve(address, 10n * OPG)).wait();
+      await (await s.batches.connect(alice).deposit(alice.address, 10n * OPG)).wait();
+      await batcher.flush(true);
+      expect(batcher.roots().map((r) => [r.status, r.receipts])).to.deep.equal([["posted", 2], ["posted", 1], ["posted", 3]]);
+      expect((await s.batches.authorizationStateOf(auths[0]!.id)).settled).to.equal(3n * PRICES[0]);
+    } finally {
+      await batcher.stop();
+    }
+  });
+
+  it("an authorization that can never settle again is dropped from the root instead of blocking it", async () => {
+    const { s, provider, wallet, models, modelId, values } = env;
+    const address = await s.batches.getAddress();
+    const domain = batchDomain(env.chainId, address);
+    const [carol, dave] = [s.attesters[0]!, s.attesters[1]!];
+    for (const r of [carol, dave]) {
+      await fund(s, r, 10n * OPG);
+      await (await s.token.connect(r).approve(address, 10n * OPG)).wait();
+      await (await s.batches.connect(r).deposit(r.address, 10n * OPG)).wait();
+    }
+    const now = BigInt(await s.networkHelpers.time.latest());
+    // Carol's authorization expires before the post (the node served it in time: a post delayed past it).
+    const auths = [await signAuthorization(carol, domain, { operator: wallet.address, cap: 10n * OPG, expiry: now + 4_000n }), await signAuthorization(dave, domain, { operator: wallet.address, cap: 10n * OPG, expiry: now + 86_400n })];
+    const lines: string[] = [];
+    const batcher = new Batcher({
+      path: join(mkdtempSync(join(tmpdir(), "opg-batcher-")), "state.batches.sqlite"),
+      contract: batchSettlementAt(address, wallet) as Contract,
+      domain,
+      wallet,
+      provider,
+      models,
+      priceOf: async () => PRICES[0],
+      maxSize: 1_000,
+      maxAgeMs: 3_600_000,
+      publicUrl: "http://127.0.0.1:1",
+      log: (line) => lines.push(line),
+    });
+    batcher.start(new TxSender(wallet, provider));
+    try {
+      for (const i of [0, 1]) expect((await batcher.infer({ authorization: authorizationToJson(auths[i]!), model: modelId, input: values })).status).to.equal(200);
+      await s.networkHelpers.time.increase(5_000n);
+      await fresh();
+      await batcher.flush(true);
+      expect(batcher.roots().map((r) => [r.status, r.receipts])).to.deep.equal([["posted", 1]]);
+      expect(lines.join("\n")).to.match(/dropped \(refused on-chain: BatchSettlementAuthorizationExpired/);
+      expect((await s.batches.authorizationStateOf(auths[1]!.id as Hex)).settled).to.equal(PRICES[0]);
+      // Nothing is left pending: the next flush cuts nothing.
+      await batcher.flush(true);
+      expect(batcher.roots()).to.have.length(1);
+    } finally {
+      await batcher.stop();
+    }
+  });
+});
