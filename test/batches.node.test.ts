@@ -2,13 +2,14 @@
  * The node's batcher against one requester that cannot pay any more (its deposit left, or went to another
  * operator): the other requesters' receipts are still posted (the root is re-cut without it and re-signed), one
  * root never blocks later ones, the dropped receipts wait for a later batch, and what is being withdrawn is not
- * counted as covering receipts once it can leave before the next post.
+ * counted as covering receipts once it can leave before the next post; a node whose state lost an authorization's
+ * running totals refuses it instead of restarting them.
  */
 import { expect } from "chai";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Contract } from "ethers";
+import type { Contract, Signer } from "ethers";
 import { authorizationToJson, batchDomain, batchSettlementAt, signAuthorization } from "../src/batches/index.ts";
 import { Batcher } from "../src/node/batcher.ts";
 import { HttpError } from "../src/node/http.ts";
@@ -22,36 +23,51 @@ const env = await setup();
 /** Lets ethers' 250 ms cache of identical provider calls lapse, so the batcher reads the new chain time. */
 const fresh = () => new Promise((resolve) => setTimeout(resolve, 300));
 
+/** Funds each of `requesters` and deposits 10 OPG for it in the batch settlement contract. */
+async function depositing(requesters: readonly Signer[]): Promise<void> {
+  const { s } = env;
+  const address = await s.batches.getAddress();
+  for (const r of requesters) {
+    const who = await r.getAddress();
+    await fund(s, { address: who }, 10n * OPG);
+    await (await (s.token.connect(r) as typeof s.token).approve(address, 10n * OPG)).wait();
+    await (await (s.batches.connect(r) as typeof s.batches).deposit(who, 10n * OPG)).wait();
+  }
+}
+
+/** A started batcher with a new state file, logging into `lines`. */
+async function startBatcher(lines: string[]): Promise<Batcher> {
+  const { s, provider, wallet, models } = env;
+  const address = await s.batches.getAddress();
+  const batcher = new Batcher({
+    path: join(mkdtempSync(join(tmpdir(), "opg-batcher-")), "state.batches.sqlite"),
+    contract: batchSettlementAt(address, wallet) as Contract,
+    domain: batchDomain(env.chainId, address),
+    wallet,
+    provider,
+    models,
+    priceOf: async () => PRICES[0],
+    maxSize: 1_000,
+    maxAgeMs: 3_600_000,
+    publicUrl: "http://127.0.0.1:1",
+    log: (line) => lines.push(line),
+  });
+  batcher.start(new TxSender(wallet, provider));
+  return batcher;
+}
+
 describe("Batch settlement: the node's batcher", function () {
   this.timeout(120_000);
 
   it("a requester that cannot pay is re-cut out of the root; the others are posted, and its receipts wait for a later batch", async () => {
-    const { s, provider, wallet, models, modelId, values } = env;
-    const address = await s.batches.getAddress();
-    const domain = batchDomain(env.chainId, address);
+    const { s, wallet, modelId, values } = env;
+    const domain = batchDomain(env.chainId, await s.batches.getAddress());
     const [alice, bob] = [s.requester, s.attesters[2]!];
-    for (const r of [alice, bob]) {
-      await fund(s, r, 10n * OPG);
-      await (await s.token.connect(r).approve(address, 10n * OPG)).wait();
-      await (await s.batches.connect(r).deposit(r.address, 10n * OPG)).wait();
-    }
+    await depositing([alice, bob]);
     const expiry = BigInt(await s.networkHelpers.time.latest()) + 30n * 86_400n;
     const auths = await Promise.all([alice, bob].map((r) => signAuthorization(r, domain, { operator: wallet.address, cap: 10n * OPG, expiry })));
     const lines: string[] = [];
-    const batcher = new Batcher({
-      path: join(mkdtempSync(join(tmpdir(), "opg-batcher-")), "state.batches.sqlite"),
-      contract: batchSettlementAt(address, wallet),
-      domain,
-      wallet,
-      provider,
-      models,
-      priceOf: async () => PRICES[0],
-      maxSize: 1_000,
-      maxAgeMs: 3_600_000,
-      publicUrl: "http://127.0.0.1:1",
-      log: (line) => lines.push(line),
-    });
-    batcher.start(new TxSender(wallet, provider));
+    const batcher = await startBatcher(lines);
     const infer = (i: number) => batcher.infer({ authorization: authorizationToJson(auths[i]!), model: modelId, input: values });
     try {
       for (const i of [0, 1, 0, 1]) expect((await infer(i)).status).to.equal(200);
@@ -86,9 +102,7 @@ describe("Batch settlement: the node's batcher", function () {
       expect((await s.batches.authorizationStateOf(auths[1]!.id)).settled).to.equal(3n * PRICES[0]);
 
       // Her receipts stayed pending: once she deposits again, a later batch charges them.
-      await fund(s, alice, 10n * OPG);
-      await (await s.token.connect(alice).approve(address, 10n * OPG)).wait();
-      await (await s.batches.connect(alice).deposit(alice.address, 10n * OPG)).wait();
+      await depositing([alice]);
       await batcher.flush(true);
       expect(batcher.roots().map((r) => [r.status, r.receipts])).to.deep.equal([["posted", 2], ["posted", 1], ["posted", 3]]);
       expect((await s.batches.authorizationStateOf(auths[0]!.id)).settled).to.equal(3n * PRICES[0]);
@@ -98,33 +112,15 @@ describe("Batch settlement: the node's batcher", function () {
   });
 
   it("an authorization that can never settle again is dropped from the root instead of blocking it", async () => {
-    const { s, provider, wallet, models, modelId, values } = env;
-    const address = await s.batches.getAddress();
-    const domain = batchDomain(env.chainId, address);
+    const { s, wallet, modelId, values } = env;
+    const domain = batchDomain(env.chainId, await s.batches.getAddress());
     const [carol, dave] = [s.attesters[0]!, s.attesters[1]!];
-    for (const r of [carol, dave]) {
-      await fund(s, r, 10n * OPG);
-      await (await s.token.connect(r).approve(address, 10n * OPG)).wait();
-      await (await s.batches.connect(r).deposit(r.address, 10n * OPG)).wait();
-    }
+    await depositing([carol, dave]);
     const now = BigInt(await s.networkHelpers.time.latest());
     // Carol's authorization expires before the post (the node served it in time: a post delayed past it).
     const auths = [await signAuthorization(carol, domain, { operator: wallet.address, cap: 10n * OPG, expiry: now + 4_000n }), await signAuthorization(dave, domain, { operator: wallet.address, cap: 10n * OPG, expiry: now + 86_400n })];
     const lines: string[] = [];
-    const batcher = new Batcher({
-      path: join(mkdtempSync(join(tmpdir(), "opg-batcher-")), "state.batches.sqlite"),
-      contract: batchSettlementAt(address, wallet) as Contract,
-      domain,
-      wallet,
-      provider,
-      models,
-      priceOf: async () => PRICES[0],
-      maxSize: 1_000,
-      maxAgeMs: 3_600_000,
-      publicUrl: "http://127.0.0.1:1",
-      log: (line) => lines.push(line),
-    });
-    batcher.start(new TxSender(wallet, provider));
+    const batcher = await startBatcher(lines);
     try {
       for (const i of [0, 1]) expect((await batcher.infer({ authorization: authorizationToJson(auths[i]!), model: modelId, input: values })).status).to.equal(200);
       await s.networkHelpers.time.increase(5_000n);
@@ -138,6 +134,33 @@ describe("Batch settlement: the node's batcher", function () {
       expect(batcher.roots()).to.have.length(1);
     } finally {
       await batcher.stop();
+    }
+  });
+  it("a node without the state of an authorization settled on-chain refuses it instead of restarting its running total", async () => {
+    const { s, wallet, modelId, values } = env;
+    const domain = batchDomain(env.chainId, await s.batches.getAddress());
+    const erin = s.stranger;
+    await depositing([erin]);
+    const expiry = BigInt(await s.networkHelpers.time.latest()) + 30n * 86_400n;
+    const auth = await signAuthorization(erin, domain, { operator: wallet.address, cap: 10n * OPG, expiry });
+    const body = { authorization: authorizationToJson(auth), model: modelId, input: values };
+    const first = await startBatcher([]);
+    try {
+      expect((await first.infer(body)).status).to.equal(200);
+      await first.flush(true);
+      expect((await s.batches.settledOf(auth.id as Hex, modelId)).toString()).to.equal(PRICES[0].toString());
+    } finally {
+      await first.stop();
+    }
+    // Another state file (a new or lost --state): a leaf at nonce 0 would charge nothing or be refuted.
+    const second = await startBatcher([]);
+    try {
+      const refused = await second.infer(body).catch((error: unknown) => error);
+      expect(refused).to.be.instanceOf(HttpError);
+      expect((refused as HttpError).code).to.equal("AUTHORIZATION_IN_USE");
+      expect(second.roots()).to.have.length(0);
+    } finally {
+      await second.stop();
     }
   });
 });

@@ -39,7 +39,7 @@ import { Tier } from "../receipts/tier.ts";
 import { OpgError } from "../errors.ts";
 import { ContractRevertError } from "../settlement/errors.ts";
 import { HttpError } from "./http.ts";
-import type { TxSender } from "./sender.ts";
+import type { SignedTx, TxSender } from "./sender.ts";
 import type { ServedModel } from "./models.ts";
 
 const SCHEMA = `
@@ -258,7 +258,11 @@ export class Batcher {
       if (open === undefined) break;
       tried.add(open.root);
       try {
-        await this.#post(open.root);
+        await this.#post(open.root).catch((error: unknown) => {
+          if (!(error instanceof PostDropped)) throw error;
+          this.#o.log(`batch ${open.root}: ${error.message}; posting it again`);
+          return this.#post(open.root);
+        });
       } catch (error) {
         failure ??= error;
         this.#o.log(`batch ${open.root} not posted: ${(error as Error).message.split("\n")[0]}`);
@@ -305,7 +309,7 @@ export class Batcher {
       const to = await this.#o.contract.getAddress();
       if (this.#sender === undefined) throw new Error("the batcher was not started");
       const tx = await this.#sender.send({ to, data }, (s) => void this.#db.prepare("UPDATE batch_roots SET tx_hash = ? WHERE root = ?").run(s.hash, root));
-      const receipt = await receiptOf(this.#o.provider, tx.hash);
+      const receipt = await this.#mined(tx);
       if (receipt === null || receipt.status !== 1) throw new Error(`the post ${tx.hash} reverted`);
       this.#db.prepare("UPDATE batch_roots SET status = 'posted', gas_used = ? WHERE root = ?").run(receipt.gasUsed.toString(), root);
       this.#o.log(`posted batch ${root}: ${batch.leaves.length} receipts, ${receipt.gasUsed} gas (${Math.round(Number(receipt.gasUsed) / batch.leaves.length)} per receipt)`);
@@ -352,6 +356,19 @@ export class Batcher {
     this.#o.log(`batch ${root}: authorization(s) ${what} ${retry ? "left pending" : "dropped"} (${reason.split("\n")[0]}); ${nextRoot === undefined ? "nothing left to post" : `re-cut as ${nextRoot}`}`);
   }
 
+  /**
+   * The receipt of a post, polled through the sender (ethers' waitForTransaction counts confirmations from a
+   * block number it cached, then waits for a next block: on a chain that mines on demand, one that may never
+   * come). A post whose nonce another transaction took is reported as dropped: the flush posts it again.
+   */
+  async #mined(tx: SignedTx, timeoutMs = 600_000): Promise<TransactionReceipt> {
+    const end = Date.now() + timeoutMs;
+    const state = await this.#sender!.wait(tx, 1, 300, () => Date.now() > end);
+    if (state.state === "mined") return state.receipt;
+    if (state.state === "dropped") throw new PostDropped(`the post ${tx.hash} was dropped (${state.reason})`);
+    throw new OpgError("BATCH_POST", `the post ${tx.hash} was not mined within ${timeoutMs / 1000} s: it is tried again at the next flush`);
+  }
+
   /** The last leaf's nonce and running total under authorization `id` for `modelId`. */
   #previous(id: Hex, modelId: Hex): { nonce: bigint; cumulative: bigint } | undefined {
     const row = this.#db.prepare("SELECT last_nonce, cumulative FROM batch_chains WHERE authorization = ? AND model = ?").get(id, modelId.toLowerCase()) as { last_nonce: string; cumulative: string } | undefined;
@@ -384,17 +401,10 @@ export class Batcher {
   }
 }
 
-/**
- * The receipt of `hash`, polled. (ethers' waitForTransaction counts confirmations from a block number it cached
- * and then waits for a next block: on a chain that mines only on demand, one that may never come.)
- */
-async function receiptOf(provider: Provider, hash: string, timeoutMs = 600_000): Promise<TransactionReceipt> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const receipt = await provider.getTransactionReceipt(hash);
-    if (receipt !== null) return receipt;
-    if (Date.now() > end) throw new OpgError("BATCH_POST", `the post ${hash} was not mined within ${timeoutMs / 1000} s: it is tried again at the next flush`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+/** A post whose transaction will never be mined (its nonce was taken): posting it again is safe at once. */
+class PostDropped extends OpgError {
+  constructor(message: string) {
+    super("BATCH_POST_DROPPED", message);
   }
 }
 
