@@ -9,8 +9,7 @@ import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {BatchHashing} from "../libraries/BatchHashing.sol";
-import {DataStore} from "../libraries/DataStore.sol";
-import {ReceiptHashing} from "../libraries/ReceiptHashing.sol";
+import {RefutationProofs} from "../libraries/RefutationProofs.sol";
 import {ResultStatus} from "../types/Claim.sol";
 import {Tier} from "../types/Tier.sol";
 import {BatchEscrow} from "./BatchEscrow.sol";
@@ -279,14 +278,10 @@ abstract contract BatchChallenges is BatchEscrow {
         uint256[] calldata outputs,
         uint256[8] calldata zkProof
     ) private view {
-        address store = models.verifyingKeyStoreOf(leaf.modelId);
-        if (store == address(0)) revert BatchSettlementNoCircuit(leaf.modelId);
-        uint256[] memory signals =
-            ReceiptHashing.proofSignals(leaf.inputCommitment, provenOutput, outputs, bindingOf(leafId, msg.sender));
-        // A wrong signal count or an out-of-field signal is as much a bad proof as a failed pairing.
-        try verifier.verifyProof(DataStore.read(store), zkProof, signals) returns (bool valid) {
-            if (valid) return;
-        } catch {} // solhint-disable-line no-empty-blocks
-        revert BatchSettlementInvalidProof(leafId);
+        RefutationProofs.Outcome outcome = RefutationProofs.check(
+            models, verifier, leaf.modelId, leaf.inputCommitment, provenOutput, outputs, bindingOf(leafId, msg.sender), zkProof
+        );
+        if (outcome == RefutationProofs.Outcome.NoCircuit) revert BatchSettlementNoCircuit(leaf.modelId);
+        if (outcome != RefutationProofs.Outcome.Valid) revert BatchSettlementInvalidProof(leafId);
     }
 }

@@ -13,8 +13,7 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
 import {IPendingResults} from "../interfaces/IPendingResults.sol";
 import {IRequestEscrow} from "../interfaces/IRequestEscrow.sol";
-import {DataStore} from "../libraries/DataStore.sol";
-import {ReceiptHashing} from "../libraries/ReceiptHashing.sol";
+import {RefutationProofs} from "../libraries/RefutationProofs.sol";
 import {Claim, ClaimHashing, ResultStatus} from "../types/Claim.sol";
 import {Tier} from "../types/Tier.sol";
 
@@ -149,15 +148,11 @@ contract Disputes is IDisputes, AccessControl, ReentrancyGuardTransient {
         uint256[] calldata outputs,
         uint256[8] calldata proof
     ) private view {
-        address store = models.verifyingKeyStoreOf(claim.modelId);
-        if (store == address(0)) revert DisputesNoCircuit(claim.modelId);
-        uint256[] memory signals =
-            ReceiptHashing.proofSignals(claim.inputCommitment, provenOutput, outputs, bindingOf(id, msg.sender));
-        // A wrong signal count or an out-of-field signal is as much a bad proof as a failed pairing.
-        try verifier.verifyProof(DataStore.read(store), proof, signals) returns (bool valid) {
-            if (valid) return;
-        } catch {} // solhint-disable-line no-empty-blocks
-        revert DisputesInvalidProof(id);
+        RefutationProofs.Outcome outcome = RefutationProofs.check(
+            models, verifier, claim.modelId, claim.inputCommitment, provenOutput, outputs, bindingOf(id, msg.sender), proof
+        );
+        if (outcome == RefutationProofs.Outcome.NoCircuit) revert DisputesNoCircuit(claim.modelId);
+        if (outcome != RefutationProofs.Outcome.Valid) revert DisputesInvalidProof(id);
     }
 
     function _setShares(uint16 rewardBps_, uint16 compensationBps_) private {
