@@ -10,7 +10,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Contract, Signer } from "ethers";
-import { authorizationToJson, batchDomain, batchSettlementAt, signAuthorization } from "../src/batches/index.ts";
+import { AUTHORIZATION_TYPES, authorizationId, authorizationToJson, authorizationValue, batchDomain, batchSettlementAt, signAuthorization, type SpendingAuthorization } from "../src/batches/index.ts";
 import { Batcher } from "../src/node/batcher.ts";
 import { HttpError } from "../src/node/http.ts";
 import { TxSender } from "../src/node/sender.ts";
@@ -161,6 +161,41 @@ describe("Batch settlement: the node's batcher", function () {
       expect(second.roots()).to.have.length(0);
     } finally {
       await second.stop();
+    }
+  });
+  it("a contract requester's authorization is checked through ERC-1271 before it is served: a forged one is refused", async () => {
+    const { s, wallet, modelId, values } = env;
+    const address = await s.batches.getAddress();
+    const domain = batchDomain(env.chainId, address);
+    const [owner, forger] = [s.attesters[1]!, s.stranger];
+    const account = await s.ethers.deployContract("ERC1271Wallet", [owner.address]);
+    const requester = await account.getAddress();
+    await fund(s, s.admin, 0n);
+    await (await s.token.connect(s.admin).approve(address, 10n * OPG)).wait();
+    await (await s.batches.connect(s.admin).deposit(requester, 10n * OPG)).wait();
+    const authorization: SpendingAuthorization = {
+      requester,
+      operator: wallet.address,
+      cap: 10n * OPG,
+      expiry: BigInt(await s.networkHelpers.time.latest()) + 30n * 86_400n,
+      salt: ("0x" + "11".repeat(32)) as Hex,
+    };
+    const signedBy = async (signer: typeof owner) => ({
+      authorization,
+      signature: (await signer.signTypedData(domain, AUTHORIZATION_TYPES, authorizationValue(authorization))) as Hex,
+      id: authorizationId(domain, authorization),
+    });
+    const batcher = await startBatcher([]);
+    try {
+      // Anyone could name a funded contract account as the requester: the account itself must accept the signature.
+      const forged = await batcher.infer({ authorization: authorizationToJson(await signedBy(forger)), model: modelId, input: values }).catch((error: unknown) => error);
+      expect(forged).to.be.instanceOf(HttpError);
+      expect((forged as HttpError).code).to.equal("BAD_AUTHORIZATION");
+      expect((await batcher.infer({ authorization: authorizationToJson(await signedBy(owner)), model: modelId, input: values })).status).to.equal(200);
+      await batcher.flush(true);
+      expect((await s.batches.settledOf(authorizationId(domain, authorization), modelId)).toString()).to.equal(PRICES[0].toString());
+    } finally {
+      await batcher.stop();
     }
   });
 });

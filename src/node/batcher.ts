@@ -15,7 +15,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { ZeroHash, verifyTypedData, type Contract, type Provider, type TransactionReceipt, type TypedDataDomain, type Wallet } from "ethers";
+import { Interface, ZeroHash, verifyTypedData, type Contract, type Provider, type TransactionReceipt, type TypedDataDomain, type Wallet } from "ethers";
 import {
   AUTHORIZATION_TYPES,
   authorizationFromJson,
@@ -126,6 +126,20 @@ export class Batcher {
     this.#db.close();
   }
 
+  /**
+   * Whether `requester` is a contract account (ERC-1271) that accepts `signature` over the authorization's digest
+   * `id` — what BatchSettlement checks at the first settlement (an EOA's signature was recovered already).
+   */
+  async #validContractSignature(requester: string, id: Hex, signature: string): Promise<boolean> {
+    if ((await this.#o.provider.getCode(requester)) === "0x") return false;
+    try {
+      const result = await this.#o.provider.call({ to: requester, data: ERC1271.encodeFunctionData("isValidSignature", [id, signature]) });
+      return result.slice(0, 10).toLowerCase() === ERC1271_MAGIC;
+    } catch {
+      return false;
+    }
+  }
+
   /** POST /v1/batch/infer: {"authorization": <signed authorization>, "model": "0x…", "input": […]}. */
   async infer(body: unknown): Promise<{ status: number; body: unknown }> {
     // One at a time: a leaf's nonce and running total follow the previous one under its authorization.
@@ -154,7 +168,7 @@ export class Batcher {
     } catch (cause) {
       throw new HttpError(401, "BAD_AUTHORIZATION", "the authorization signature is malformed", { cause });
     }
-    if (recovered.toLowerCase() !== a.requester.toLowerCase() && (await this.#o.provider.getCode(a.requester)) === "0x") {
+    if (recovered.toLowerCase() !== a.requester.toLowerCase() && !(await this.#validContractSignature(a.requester, id, signed.signature))) {
       throw new HttpError(401, "BAD_AUTHORIZATION", `the authorization is signed by ${recovered}, not by the requester ${a.requester}`);
     }
     const now = BigInt((await this.#o.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000));
@@ -173,6 +187,11 @@ export class Batcher {
     // requester that revoked wants no more answers under it.
     if (state.revokedAt !== 0n) throw new HttpError(403, "AUTHORIZATION_REVOKED", `the requester revoked the authorization (in effect at ${state.revokedAt})`);
     const previous = this.#previous(id, served.modelId);
+    if (this.#db.prepare("SELECT 1 FROM batch_leaves WHERE authorization = ? AND model = ? AND root = 'dropped' LIMIT 1").get(id, served.modelId.toLowerCase()) !== undefined) {
+      // Receipts of this running total could not be settled and were set aside: a later closing leaf would
+      // charge them with no published predecessor.
+      throw new HttpError(409, "RUNNING_TOTAL_CLOSED", `receipts under this authorization for model ${served.modelId} could not be settled and were set aside: sign a new authorization`);
+    }
     if (previous === undefined && ((await this.#o.contract.getFunction("settledOf")(id, served.modelId)) as bigint) !== 0n) {
       // Receipts under it were settled, but this state has no record of them (a new or lost --state): a leaf
       // restarting at nonce 0 would charge nothing or be refuted as inconsistent.
@@ -289,6 +308,15 @@ export class Batcher {
   }
 
   async #post(root: string): Promise<void> {
+    // A post sent before (a crash, a timeout) and still pending is waited for rather than signed again.
+    const sent = (this.#db.prepare("SELECT tx_hash FROM batch_roots WHERE root = ?").get(root) as { tx_hash: string | null } | undefined)?.tx_hash;
+    if (sent !== null && sent !== undefined && (await this.#o.provider.getTransaction(sent)) !== null) {
+      const end = Date.now() + 600_000;
+      while ((await this.#o.provider.getTransactionReceipt(sent)) === null && (await this.#o.provider.getTransaction(sent)) !== null) {
+        if (Date.now() > end) throw new OpgError("BATCH_POST", `the post ${sent} of ${root} is still pending: it is waited for again at the next flush`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    }
     const state = (await this.#o.contract.getFunction("batchOf")(this.#o.wallet.address, root)) as { finalAt: bigint };
     if (state.finalAt !== 0n) {
       // Posted before a crash: record it.
@@ -401,6 +429,9 @@ export class Batcher {
   }
 }
 
+const ERC1271 = new Interface(["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"]);
+const ERC1271_MAGIC = "0x1626ba7e";
+
 /** A post whose transaction will never be mined (its nonce was taken): posting it again is safe at once. */
 class PostDropped extends OpgError {
   constructor(message: string) {
@@ -425,9 +456,10 @@ function runningTotalKey(authorization: string, modelId: string): string {
 }
 
 /**
- * The running totals of `batch` a refused post names: those of an authorization named by id; for a deposit too
- * low, every authorization of that requester (kept pending: the requester may top its deposit up); for a model
- * no longer accepted at the Signature tier (deprecated), that model's. Undefined: the revert is not one
+ * The running totals of `batch` a refused post names: those of an authorization named by id (for a replayed
+ * total, only that model's); for a deposit too low, every authorization of that requester (kept pending: the
+ * requester may top its deposit up); for a model no longer accepted at the Signature tier, that model's (kept
+ * pending: its owner may accept the tier again). Undefined: the revert is not one
  * settlement's (then the root is retried as it is).
  */
 function culpritsOf(error: ContractRevertError, batch: Batch): { ids: Set<string>; retry: boolean } | undefined {
@@ -443,10 +475,13 @@ function culpritsOf(error: ContractRevertError, batch: Batch): { ids: Set<string
           ? leaf.requester.toLowerCase() === first
           : name === "BatchSettlementModelNotAccepted"
             ? leaf.modelId.toLowerCase() === first
-            : AUTHORIZATION_ERRORS[name] !== undefined && id.toLowerCase() === first;
+            : name === "BatchSettlementAlreadySettled"
+              ? id.toLowerCase() === first && leaf.modelId.toLowerCase() === String(error.args[1]).toLowerCase()
+              : AUTHORIZATION_ERRORS[name] !== undefined && id.toLowerCase() === first;
       if (named) ids.add(runningTotalKey(id, leaf.modelId));
     }
   }
-  if (name === "BatchSettlementInsufficientBalance") retry = true;
+  // A deposit may be topped up, and a model's owner may accept the Signature tier again: those wait.
+  if (name === "BatchSettlementInsufficientBalance" || name === "BatchSettlementModelNotAccepted") retry = true;
   return ids.size === 0 ? undefined : { ids, retry };
 }
