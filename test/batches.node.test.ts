@@ -170,7 +170,6 @@ describe("Batch settlement: the node's batcher", function () {
     const [owner, forger] = [s.attesters[1]!, s.stranger];
     const account = await s.ethers.deployContract("ERC1271Wallet", [owner.address]);
     const requester = await account.getAddress();
-    await fund(s, s.admin, 0n);
     await (await s.token.connect(s.admin).approve(address, 10n * OPG)).wait();
     await (await s.batches.connect(s.admin).deposit(requester, 10n * OPG)).wait();
     const authorization: SpendingAuthorization = {
