@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS batch_leaves (
   PRIMARY KEY (authorization, model, nonce)
 );
 CREATE TABLE IF NOT EXISTS batch_roots (
-  root TEXT PRIMARY KEY, dump TEXT NOT NULL, status TEXT NOT NULL, tx_hash TEXT, gas_used TEXT, error TEXT, created_at INTEGER NOT NULL
+  root TEXT PRIMARY KEY, dump TEXT NOT NULL, status TEXT NOT NULL, tx_hash TEXT, gas_used TEXT, error TEXT, created_at INTEGER NOT NULL,
+  tx_raw TEXT
 );
 `;
 
@@ -102,6 +103,9 @@ export class Batcher {
       throw new OpgError("BATCH_STATE", `${options.path} holds batch state of an older version (running totals per authorization, not per model): post it with that version, or start with a new --state`);
     }
     this.#db.exec(SCHEMA);
+    // State from before the signed post was kept beside its hash.
+    const roots = this.#db.prepare("PRAGMA table_info(batch_roots)").all() as { name: string }[];
+    if (!roots.some((c) => c.name === "tx_raw")) this.#db.exec("ALTER TABLE batch_roots ADD COLUMN tx_raw TEXT");
   }
 
   /**
@@ -308,15 +312,12 @@ export class Batcher {
   }
 
   async #post(root: string): Promise<void> {
-    // A post sent before (a crash, a timeout) and still pending is waited for rather than signed again.
-    const sent = (this.#db.prepare("SELECT tx_hash FROM batch_roots WHERE root = ?").get(root) as { tx_hash: string | null } | undefined)?.tx_hash;
-    if (sent !== null && sent !== undefined && (await this.#o.provider.getTransaction(sent)) !== null) {
-      const end = Date.now() + 600_000;
-      while ((await this.#o.provider.getTransactionReceipt(sent)) === null && (await this.#o.provider.getTransaction(sent)) !== null) {
-        if (Date.now() > end) throw new OpgError("BATCH_POST", `the post ${sent} of ${root} is still pending: it is waited for again at the next flush`);
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-    }
+    // A post signed before (a crash, a timeout) is followed through the sender — rebroadcast if the chain lost
+    // it, waited for while pending — and signed again only once it can never be mined.
+    const sent = this.#db.prepare("SELECT tx_hash, tx_raw FROM batch_roots WHERE root = ?").get(root) as { tx_hash: string | null; tx_raw: string | null } | undefined;
+    if (sent?.tx_hash != null && sent.tx_raw != null) await this.#mined({ hash: sent.tx_hash, raw: sent.tx_raw }).catch((error: unknown) => {
+      if (!(error instanceof PostDropped)) throw error;
+    });
     const state = (await this.#o.contract.getFunction("batchOf")(this.#o.wallet.address, root)) as { finalAt: bigint };
     if (state.finalAt !== 0n) {
       // Posted before a crash: record it.
@@ -336,7 +337,7 @@ export class Batcher {
       const data = this.#o.contract.interface.encodeFunctionData("postBatch", args);
       const to = await this.#o.contract.getAddress();
       if (this.#sender === undefined) throw new Error("the batcher was not started");
-      const tx = await this.#sender.send({ to, data }, (s) => void this.#db.prepare("UPDATE batch_roots SET tx_hash = ? WHERE root = ?").run(s.hash, root));
+      const tx = await this.#sender.send({ to, data }, (s) => void this.#db.prepare("UPDATE batch_roots SET tx_hash = ?, tx_raw = ? WHERE root = ?").run(s.hash, s.raw, root));
       const receipt = await this.#mined(tx);
       if (receipt === null || receipt.status !== 1) throw new Error(`the post ${tx.hash} reverted`);
       this.#db.prepare("UPDATE batch_roots SET status = 'posted', gas_used = ? WHERE root = ?").run(receipt.gasUsed.toString(), root);
