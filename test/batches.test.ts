@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Interface, ZeroHash, toBeHex, type Contract, type Signer } from "ethers";
+import { Interface, ZeroAddress, ZeroHash, toBeHex, type Contract, type Signer } from "ethers";
 import { readFileSync } from "node:fs";
 import {
   AUTHORIZATION_TYPES,
@@ -15,6 +15,10 @@ import {
   batchIdOf,
   batchRefOf,
   buildBatch,
+  claimRefund,
+  closedBatchOf,
+  leafHash,
+  refArg,
   dumpBatch,
   loadBatch,
   nextLeaf,
@@ -108,6 +112,13 @@ async function rawPost(r: Ready, leaves: BatchLeaf[], auths: Map<string, SignedA
   return r.batches.connect(r.operator).postBatch(header, signer.address, signature, settlementsOf(batch, auths) as never);
 }
 
+/** `tx` reverts with the custom error `error` and changes nothing. */
+async function refused(r: Ready, tx: () => Promise<unknown>, error: string, on: Contract | Ready["batches"] | Ready["operators"] = r.batches) {
+  const before = await snapshot(r);
+  await expect(tx()).to.be.revertedWithCustomError(on, error);
+  expect(await snapshot(r)).to.equal(before);
+}
+
 /** Everything a refused batch must leave alone. */
 async function snapshot(r: Ready): Promise<string> {
   const parts: unknown[] = [];
@@ -195,7 +206,7 @@ describe("Batch settlement", function () {
     expect(lines.some((l) => l.includes(run!.root))).to.equal(true);
   });
 
-  it("a running total that does not chain is refuted by anyone; the requester gets the reward and the refund", async () => {
+  it("a running total that does not chain is refuted by anyone, for no reward; the requester claims its refund", async () => {
     const r = await chain.networkHelpers.loadFixture(ready);
     const [alice] = r.requesters;
     const a = await authorize(r, alice);
@@ -205,13 +216,40 @@ describe("Batch settlement", function () {
     await (await rawPost(r, [inflated], authMap(a))).wait();
     const ref = await batchRefOf(r.contract, r.operator.address, batch.root);
     expect(ref.charges).to.deep.equal([{ requester: alice.address, amount: 3n * PRICE }]);
+    expect(ref.closings).to.equal(closingsHash([leafHash(inflated)]));
     const before = await r.token.balanceOf(r.stranger.address);
     const depositBefore = (await r.batches.depositOf(alice.address)).balance;
-    await (await r.batches.connect(r.stranger).refuteCharge(ref as never, inflated, proofOf(batch, inflated), ZeroHash, inflated, [])).wait();
+    await (await r.batches.connect(r.stranger).refuteCharge(refArg(ref) as never, inflated, proofOf(batch, inflated), ZeroHash, inflated, [])).wait();
     expect(await r.token.balanceOf(r.stranger.address)).to.equal(before);
-    expect(await r.batches.earningsOf(alice.address)).to.be.greaterThan(0n);
-    expect((await r.batches.depositOf(alice.address)).balance).to.be.greaterThan(depositBefore + 2n * PRICE);
     expect((await verifyLeafOnChain(r.contract, r.operator.address, batch.root, inflated, proofOf(batch, inflated))).status).to.equal(LeafStatus.Refuted);
+    // Anyone may claim it for the requester; it is credited to the requester's deposit, once.
+    const claimed = await claimRefund(r.batches.connect(r.stranger) as unknown as Contract, ref, alice.address);
+    expect(claimed.amount).to.be.greaterThan(3n * PRICE);
+    expect((await r.batches.depositOf(alice.address)).balance).to.equal(depositBefore + claimed.amount);
+    await refused(r, () => r.batches.claimRefund(refArg(ref) as never, alice.address), "BatchSettlementNoRefund");
+  });
+
+  it("a receipt outside the range its batch charged refutes the batch, read from chain as a challenger would", async () => {
+    const r = await chain.networkHelpers.loadFixture(ready);
+    const [alice] = r.requesters;
+    const a = await authorize(r, alice);
+    const [l0, l1] = serve(r, a, 2);
+    // The root holds receipts 0 and 1, but the batch charges receipt 0 alone (a bond of one price).
+    const batch = buildBatch([l0!, l1!]);
+    const header = { root: batch.root, leafCount: 2, uri: "https://node.example/v1/batches/" + batch.root };
+    const signature = await r.operator.signTypedData(r.domain, BATCH_TYPES, { ...header, closings: closingsHash([leafHash(l0!)]) });
+    const settlements = [{ authorization: a.authorization, signature: a.signature, closings: [{ leaf: l0!, proof: proofOf(batch, l0!) }] }];
+    await (await r.batches.connect(r.operator).postBatch(header, r.operator.address, signature, settlements as never)).wait();
+
+    const closed = await closedBatchOf(r.contract, r.operator.address, batch.root);
+    expect(closed.closings).to.deep.equal([l0]);
+    const none = { batch: { operator: ZeroAddress, root: ZeroHash, charges: [], closings: ZeroHash }, closings: [] };
+    const arg = { batch: refArg(closed.batch), closings: closed.closings };
+    await refused(r, () => r.batches.refutePlacement(arg as never, l0!, proofOf(batch, l0!), none as never), "BatchSettlementLeafInPlace");
+    await (await r.batches.connect(r.stranger).refutePlacement(arg as never, l1!, proofOf(batch, l1!), none as never)).wait();
+    expect((await verifyLeafOnChain(r.contract, r.operator.address, batch.root, l0!, proofOf(batch, l0!))).status).to.equal(LeafStatus.Refuted);
+    const { amount } = await claimRefund(r.contract, closed.batch, alice.address);
+    expect(amount).to.equal(PRICE + (PRICE * 10n * 3_000n) / 10_000n); // its charge + compensation (bond ×10, 30 %)
   });
 
   it("a deposit being withdrawn still pays settlements until its notice has passed", async () => {
@@ -228,12 +266,6 @@ describe("Batch settlement", function () {
   });
 
   describe("bad input: a custom error and nothing lost", () => {
-    async function refused(r: Ready, tx: () => Promise<unknown>, error: string, on: Contract | typeof r.batches | typeof r.operators = r.batches) {
-      const before = await snapshot(r);
-      await expect(tx()).to.be.revertedWithCustomError(on, error);
-      expect(await snapshot(r)).to.equal(before);
-    }
-
     it("a leaf not in the root", async () => {
       const r = await chain.networkHelpers.loadFixture(ready);
       const a = await authorize(r, r.requesters[0]);

@@ -2,7 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IBatchSettlement} from "../interfaces/IBatchSettlement.sol";
 import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
@@ -12,29 +11,20 @@ import {BatchHashing} from "../libraries/BatchHashing.sol";
 import {RefutationProofs} from "../libraries/RefutationProofs.sol";
 import {ResultStatus} from "../types/Claim.sol";
 import {Tier} from "../types/Tier.sol";
-import {BatchEscrow} from "./BatchEscrow.sol";
+import {BatchRefunds} from "./BatchRefunds.sol";
 
 /// @title BatchChallenges
-/// @notice The posted batches (keyed by operator and root) and everything that reads or refutes them: a leaf
-///         verified on its own, a wrong output refuted by a Groth16 proof, a running total that does not chain
-///         refuted by its predecessor. One refutation per batch slashes its bond; the refund is bounded by what
-///         the leaf's requester was charged in that batch (the charges the batch stored the hash of).
-/// @dev The posting side is BatchSettlement.
-abstract contract BatchChallenges is BatchEscrow {
-    using SafeERC20 for IERC20;
-
-    uint256 internal constant BPS = 10_000;
+/// @notice Everything that reads or refutes a posted batch: a leaf verified on its own; a wrong output refuted
+///         by a Groth16 proof; a running total that does not chain; a leaf outside the receipts its batch
+///         charged; two receipts signed for one nonce. A batch's root holds exactly the receipts it charges
+///         (the rest is refutable), so a wrong receipt answers with the bond of the batch that charged it.
+/// @dev The posting side is BatchSettlement; slashes and refunds are BatchRefunds.
+abstract contract BatchChallenges is BatchRefunds {
     /// @dev BN254 scalar field order: public signals live below it.
     uint256 internal constant FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
     IModelRegistry public immutable models;
-    IOperatorRegistry public immutable operators;
     IGroth16Verifier public immutable verifier;
-    /// @notice Where the treasury's fee share and what is left of a slash accrue (as earnings).
-    address public immutable treasury;
-
-    Config internal _config;
-    mapping(bytes32 batchId => Batch) internal _batches;
 
     constructor(
         IERC20 token_,
@@ -43,18 +33,10 @@ abstract contract BatchChallenges is BatchEscrow {
         IOperatorRegistry operators_,
         IGroth16Verifier verifier_,
         address treasury_
-    ) BatchEscrow(token_, withdrawalDelay_) {
-        if (
-            address(models_) == address(0) || address(operators_) == address(0)
-                || address(verifier_) == address(0) || treasury_ == address(0)
-        ) revert BatchSettlementZeroAddress();
-        // A slash arrives in the stake token and leaves as rewards and refunds in `token`: they must be one.
-        address stakeToken = address(operators_.stakeToken());
-        if (stakeToken != address(token_)) revert BatchSettlementTokenMismatch(stakeToken, address(token_));
+    ) BatchRefunds(token_, withdrawalDelay_, operators_, treasury_) {
+        if (address(models_) == address(0) || address(verifier_) == address(0)) revert BatchSettlementZeroAddress();
         models = models_;
-        operators = operators_;
         verifier = verifier_;
-        treasury = treasury_;
     }
 
     /// @inheritdoc IBatchSettlement
@@ -69,14 +51,12 @@ abstract contract BatchChallenges is BatchEscrow {
         (bytes32 batchId, bytes32 leafHash) = _checkLeaf(batch.operator, batch.root, leaf, proof);
         _checkOpen(batchId);
         // A leaf no proof can be checked against (another tier, an input commitment outside the field) is
-        // refuted as it stands: the operator signed a root over a receipt nobody could challenge.
-        if (_wellFormed(leaf)) {
-            if (provenOutput == leaf.outputCommitment) revert BatchSettlementSameOutput(leafHash);
-            _checkProof(leafIdOf(batchId, leafHash), leaf, provenOutput, outputs, zkProof);
-        } else {
-            provenOutput = bytes32(0);
-        }
-        return _refute(batchId, batch.charges, leafHash, leaf.requester, leaf.price, provenOutput, msg.sender);
+        // refuted as it stands: the operator signed a root over a receipt nobody could challenge. Anyone can
+        // copy that from the mempool, so it pays no reward.
+        if (!_wellFormed(leaf)) return _refute(batchId, batch, leafHash, bytes32(0), address(0));
+        if (provenOutput == leaf.outputCommitment) revert BatchSettlementSameOutput(leafHash);
+        _checkProof(leafIdOf(batchId, leafHash), leaf, provenOutput, outputs, zkProof);
+        return _refute(batchId, batch, leafHash, provenOutput, msg.sender);
     }
 
     /// @inheritdoc IBatchSettlement
@@ -92,11 +72,42 @@ abstract contract BatchChallenges is BatchEscrow {
         _checkOpen(batchId);
         uint256 expected = _expectedCumulative(batch.operator, leafHash, leaf, previousRoot, previous, previousProof);
         if (leaf.cumulative == expected) revert BatchSettlementChargeConsistent(leafHash);
-        // The requester gets back what the running total added beyond the price (nothing if it fell short),
-        // and the reward: whoever sends the proof, the injured party is paid, so front-running it is pointless.
-        uint256 overcharge = leaf.cumulative > expected ? leaf.cumulative - expected : 0;
-        address requester = leaf.requester;
-        return _refute(batchId, batch.charges, leafHash, requester, overcharge, bytes32(0), requester);
+        return _refute(batchId, batch, leafHash, bytes32(0), address(0));
+    }
+
+    /// @inheritdoc IBatchSettlement
+    function refutePlacement(
+        ClosedBatch calldata batch,
+        Leaf calldata leaf,
+        bytes32[] calldata proof,
+        ClosedBatch calldata earlier
+    ) external nonReentrant returns (Outcome memory outcome) {
+        BatchRef calldata ref = batch.batch;
+        (bytes32 batchId, bytes32 leafHash) = _checkLeaf(ref.operator, ref.root, leaf, proof);
+        _checkOpen(batchId);
+        (bool found, uint256 lowest, uint256 highest) = _closedRange(batchId, batch, leaf);
+        // Above: the batch charged the leaf's running total up to a lower nonce (or not at all). Else below.
+        if (found && leaf.nonce <= highest) _checkBelow(batchId, leafHash, lowest, leaf, earlier);
+        return _refute(batchId, ref, leafHash, bytes32(0), address(0));
+    }
+
+    /// @inheritdoc IBatchSettlement
+    function refuteEquivocation(
+        BatchRef calldata batch,
+        Leaf calldata leaf,
+        bytes32[] calldata proof,
+        bytes32 otherRoot,
+        Leaf calldata other,
+        bytes32[] calldata otherProof
+    ) external nonReentrant returns (Outcome memory outcome) {
+        (bytes32 batchId, bytes32 leafHash) = _checkLeaf(batch.operator, batch.root, leaf, proof);
+        _checkOpen(batchId);
+        (, bytes32 otherHash) = _checkLeaf(batch.operator, otherRoot, other, otherProof);
+        if (
+            otherHash == leafHash || other.authorization != leaf.authorization || other.modelId != leaf.modelId
+                || other.nonce != leaf.nonce
+        ) revert BatchSettlementNotEquivocation(leafHash);
+        return _refute(batchId, batch, leafHash, bytes32(0), address(0));
     }
 
     /// @inheritdoc IBatchSettlement
@@ -112,26 +123,6 @@ abstract contract BatchChallenges is BatchEscrow {
         if (batch.refuted) status = ResultStatus.Refuted;
         else status = block.timestamp < finalAt ? ResultStatus.Pending : ResultStatus.Final;
         return (leaf.tier, leaf.outputCommitment, status, finalAt);
-    }
-
-    /// @notice `operator`'s stored batch with this root (a zero `finalAt` when none).
-    function batchOf(address operator, bytes32 root) external view returns (Batch memory) {
-        return _batches[batchIdOf(operator, root)];
-    }
-
-    /// @notice The current configuration.
-    function config() external view returns (Config memory) {
-        return _config;
-    }
-
-    /// @notice A batch's id: its operator and root (two operators' batches never collide).
-    function batchIdOf(address operator, bytes32 root) public pure returns (bytes32) {
-        return keccak256(abi.encode(operator, root));
-    }
-
-    /// @notice The id under which the operator registry locks (and slashes, at most once) a batch's bond.
-    function bondIdOf(bytes32 batchId) public view returns (bytes32) {
-        return keccak256(abi.encode(block.chainid, address(this), batchId));
     }
 
     /// @notice A leaf's id: its batch and its hash.
@@ -178,71 +169,39 @@ abstract contract BatchChallenges is BatchEscrow {
         if (block.timestamp >= batch.finalAt) revert BatchSettlementWindowClosed(batchId, batch.finalAt);
     }
 
-    /// @dev Refutes batch `batchId` (once: its bond id is slashed once): slashes the bond, pays `rewarded` its
-    ///      share (the challenger, in tokens; a leaf's requester, as earnings), credits `requester`
-    ///      `refundBase` plus compensation, and the treasury the rest.
-    function _refute(
-        bytes32 batchId,
-        Charge[] calldata charges,
-        bytes32 leafHash,
-        address requester,
-        uint256 refundBase,
-        bytes32 provenOutput,
-        address rewarded
-    ) private returns (Outcome memory outcome) {
-        (uint256 slashed, uint256 charged) = _slash(batchId, charges, requester);
-        outcome = _shares(_batches[batchId], slashed, charged, refundBase);
-        if (outcome.refund != 0) _credit(requester, outcome.refund);
-        _earn(treasury, outcome.remainder);
-        if (rewarded == msg.sender) {
-            if (outcome.reward != 0) token.safeTransfer(msg.sender, outcome.reward);
-        } else {
-            _earn(rewarded, outcome.reward);
-        }
-        emit BatchRefuted(
-            batchId, leafHash, rewarded, provenOutput, outcome.slashed, outcome.reward, outcome.refund, outcome.remainder
-        );
-    }
-
-    /// @dev How a slash is shared: the reward, the refund (`refundBase` plus compensation, bounded by what the
-    ///      refunded requester was charged in the batch, `charged`) and the treasury's remainder.
-    function _shares(Batch storage batch, uint256 slashed, uint256 charged, uint256 refundBase)
+    /// @dev Reverts unless batch `earlier` (not `batchId`) closed `leaf`'s running total at a nonce at least the
+    ///      leaf's and below `lowest`, batch `batchId`'s first closing of it.
+    function _checkBelow(bytes32 batchId, bytes32 leafHash, uint256 lowest, Leaf calldata leaf, ClosedBatch calldata earlier)
         private
         view
-        returns (Outcome memory outcome)
     {
-        (uint16 bondMultiple, uint16 rewardBps, uint16 compensationBps) =
-            (batch.bondMultiple, batch.rewardBps, batch.compensationBps);
-        outcome.slashed = slashed;
-        outcome.reward = slashed * rewardBps / BPS;
-        uint256 refund = refundBase + slashed * compensationBps / BPS;
-        // Only what the named requester was charged in this batch backs a refund: a leaf naming anyone else
-        // (an operator's own decoy, refuted first to win back its slash) is refunded nothing. The bound is
-        // that charge back plus its share of the bond's compensation.
-        uint256 cap = charged + charged * bondMultiple * compensationBps / BPS;
-        if (refund > cap) refund = cap;
-        uint256 available = slashed - outcome.reward;
-        outcome.refund = refund < available ? refund : available;
-        outcome.remainder = available - outcome.refund;
+        bytes32 earlierId = batchIdOf(earlier.batch.operator, earlier.batch.root);
+        if (earlierId == batchId || _batches[earlierId].finalAt == 0) revert BatchSettlementLeafInPlace(leafHash);
+        (bool found,, uint256 highest) = _closedRange(earlierId, earlier, leaf);
+        // The closing nonces of one running total rise from batch to batch (postBatch enforces it): a batch
+        // whose closings all lie below `lowest` was posted before this one, and charged the leaf.
+        if (!found || highest < leaf.nonce || highest >= lowest) revert BatchSettlementLeafInPlace(leafHash);
     }
 
-    /// @dev Checks `charges` against the batch's stored hash, marks the batch refuted and slashes its bond (the
-    ///      bond multiple × the charges' sum; once per bond id); returns what was slashed and what `requester`
-    ///      was charged in the batch.
-    function _slash(bytes32 batchId, Charge[] calldata charges, address requester)
+    /// @dev Whether batch `batchId` (given by `batch`, its ledger checked) closed `leaf`'s authorization and
+    ///      model, and the lowest and highest nonces it closed them at.
+    function _closedRange(bytes32 batchId, ClosedBatch calldata batch, Leaf calldata leaf)
         private
-        returns (uint256 slashed, uint256 charged)
+        view
+        returns (bool found, uint256 lowest, uint256 highest)
     {
-        Batch storage batch = _batches[batchId];
-        if (keccak256(abi.encode(charges)) != batch.charges) revert BatchSettlementWrongCharges(batchId);
-        uint256 bond;
-        for (uint256 i = 0; i < charges.length; ++i) {
-            bond += charges[i].amount;
-            if (charges[i].requester == requester) charged += charges[i].amount;
+        Leaf[] calldata closings = batch.closings;
+        bytes32[] memory hashes = new bytes32[](closings.length);
+        for (uint256 i = 0; i < closings.length; ++i) {
+            Leaf calldata c = closings[i];
+            hashes[i] = BatchHashing.hashLeaf(c);
+            if (c.authorization != leaf.authorization || c.modelId != leaf.modelId) continue;
+            if (!found || c.nonce < lowest) lowest = c.nonce;
+            if (!found || c.nonce > highest) highest = c.nonce;
+            found = true;
         }
-        batch.refuted = true;
-        slashed =
-            operators.slashBond(batch.operator, bondIdOf(batchId), bond * batch.bondMultiple, batch.finalAt, address(this));
+        if (keccak256(abi.encodePacked(hashes)) != batch.batch.closings) revert BatchSettlementWrongLedger(batchId);
+        _checkLedger(batchId, batch.batch, address(0));
     }
 
     /// @dev Reverts unless `operator` posted `root` and `leaf` is in it; returns the batch's id and the leaf's hash.

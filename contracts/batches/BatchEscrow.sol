@@ -13,7 +13,7 @@ import {IBatchSettlement} from "../interfaces/IBatchSettlement.sol";
 ///         only after a notice (`withdrawalDelay`) during which it still pays settlements: an operator
 ///         that settles at least once per notice period is always paid for what it served. Earnings
 ///         (operators, model owners, treasury, refunds of nothing pending) leave at once.
-/// @dev Invariant: token.balanceOf(this) == Σ (balance + unlocking) + Σ earnings.
+/// @dev Invariant: token.balanceOf(this) == Σ (balance + unlocking) + Σ earnings + what refund pools still hold.
 abstract contract BatchEscrow is IBatchSettlement, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 

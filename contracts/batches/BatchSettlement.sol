@@ -26,9 +26,11 @@ import {BatchChallenges} from "./BatchChallenges.sol";
 ///         model's owner is paid from its own closing leaves. A batch is keyed by its operator and root.
 ///         Storage is written per batch, per authorization and per (authorization, model), never per
 ///         receipt. The batch locks `bondMultiple` × its fees of the operator's stake until its window
-///         closes; one leaf proven wrong refutes the batch and slashes the bond, once.
+///         closes; one leaf proven wrong (or out of place: a root holds exactly the receipts it charges)
+///         refutes the batch and slashes the bond, once, and its requesters share the refund.
 /// @dev Holds BOND_HOLDER_ROLE and SLASHER_ROLE at the operator registry. Knows nothing of the hub. The
-///      challenge side (views, refutations) is BatchChallenges; deposits and earnings are BatchEscrow.
+///      challenge side (views, refutations) is BatchChallenges, slashes and refunds BatchRefunds, deposits and
+///      earnings BatchEscrow.
 contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP712 {
     /// @notice The longest challenge window the contract may be configured with.
     uint32 public constant MAX_WINDOW = 30 days;
@@ -46,9 +48,16 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         uint256 total;
     }
 
+    /// @dev What was settled per (authorization, model): the running total, and one more than the nonce of
+    ///      the closing leaf that settled it (zero: nothing yet). Both rise with every closing.
+    struct RunningTotal {
+        uint192 settled;
+        uint64 nextNonce;
+    }
+
     mapping(bytes32 authorization => AuthorizationState) private _authorizations;
-    /// @dev The running total settled per (authorization, model), keyed by keccak256(authorization, modelId).
-    mapping(bytes32 authorizationAndModel => uint256) private _settledPerModel;
+    /// @dev Keyed by keccak256(authorization, modelId).
+    mapping(bytes32 authorizationAndModel => RunningTotal) private _runningTotals;
 
     /// @notice Constructor arguments.
     struct Deployment {
@@ -95,14 +104,15 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
             _settle(batchId, root, operator, settlements[i], t);
         }
         // The signature covers the closing leaves, in order: nobody can post the root with another choice.
-        bytes32 digest = batchDigest(header, keccak256(abi.encodePacked(t.closings)));
+        bytes32 closings = keccak256(abi.encodePacked(t.closings));
+        bytes32 digest = batchDigest(header, closings);
         if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) {
             revert BatchSettlementInvalidSignature(signer);
         }
         // A batch that charges nothing locks no bond: it could only feed a false refutation.
         if (t.total == 0) revert BatchSettlementEmptyBatch();
         uint32 window = _payFees(operator, t);
-        _record(header, signer, operator, t, window);
+        _record(header, signer, operator, t, window, closings);
     }
 
     /// @notice Revokes `authorization` (its requester only). It takes effect after the withdrawal notice:
@@ -132,7 +142,7 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
     /// @notice The running total settled under authorization `id` for `modelId`: the next closing leaf of
     ///         that model must exceed it.
     function settledOf(bytes32 id, bytes32 modelId) external view returns (uint256) {
-        return _settledPerModel[keccak256(abi.encode(id, modelId))];
+        return _runningTotals[keccak256(abi.encode(id, modelId))].settled;
     }
 
     /// @notice An authorization's id: the EIP-712 digest its requester signs.
@@ -192,11 +202,14 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         t.closings[t.count] = leafHash;
         ++t.count;
         bytes32 modelId = leaf.modelId;
-        bytes32 key = keccak256(abi.encode(id, modelId));
-        uint256 settled = _settledPerModel[key];
+        RunningTotal storage running = _runningTotals[keccak256(abi.encode(id, modelId))];
+        (uint256 settled, uint256 nextNonce) = (running.settled, running.nextNonce);
         uint256 cumulative = leaf.cumulative;
         if (cumulative <= settled) revert BatchSettlementAlreadySettled(id, modelId, cumulative, settled);
-        _settledPerModel[key] = cumulative;
+        // Closing nonces rise too: a batch's receipts of a running total are the nonces after the last
+        // closing, up to its own (refutePlacement relies on it).
+        if (leaf.nonce < nextNonce) revert BatchSettlementStaleNonce(id, modelId, leaf.nonce, nextNonce);
+        (running.settled, running.nextNonce) = (SafeCast.toUint192(cumulative), SafeCast.toUint64(leaf.nonce + 1));
         amount = cumulative - settled;
         t.total += amount;
         for (uint256 i = 0; i < t.models; ++i) {
@@ -240,9 +253,14 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
     }
 
     /// @dev Stores the batch and locks its bond until the longer of the configured and the models' windows.
-    function _record(BatchHeader calldata header, address signer, address operator, Tally memory t, uint32 window)
-        private
-    {
+    function _record(
+        BatchHeader calldata header,
+        address signer,
+        address operator,
+        Tally memory t,
+        uint32 window,
+        bytes32 closings
+    ) private {
         Config memory c = _config;
         uint64 finalAt = uint64(block.timestamp) + (window > c.window ? window : c.window);
         uint256 bond = t.total * c.bondMultiple;
@@ -254,10 +272,10 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
             bondMultiple: c.bondMultiple,
             rewardBps: c.rewardBps,
             compensationBps: c.compensationBps,
-            charges: keccak256(abi.encode(t.charges))
+            ledger: _ledgerOf(t.charges, closings)
         });
         operators.lockBond(operator, bond, finalAt);
-        _emitPosted(batchId, header, signer, operator, t.total, bond, finalAt);
+        _emitPosted(batchId, header, signer, operator, t.total, bond, finalAt, closings);
     }
 
     function _emitPosted(
@@ -267,9 +285,12 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         address operator,
         uint256 total,
         uint256 bond,
-        uint64 finalAt
+        uint64 finalAt,
+        bytes32 closings
     ) private {
-        emit BatchPosted(batchId, header.root, operator, signer, header.leafCount, total, bond, finalAt, header.uri);
+        emit BatchPosted(
+            batchId, header.root, operator, signer, header.leafCount, total, bond, finalAt, header.uri, closings
+        );
     }
 
     function _setConfig(Config memory c) private {

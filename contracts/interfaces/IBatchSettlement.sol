@@ -79,10 +79,11 @@ interface IBatchSettlement {
         uint256 amount;
     }
 
-    /// @notice A stored batch: its operator, when it is final, whether a leaf of it was refuted, the bond
-    ///         multiple and slash shares it was posted with (its bond, locked until `finalAt`, is that
-    ///         multiple of its charges' sum; a later configuration does not change how its slash is shared)
-    ///         and `charges`, the keccak256 of the ABI-encoded `Charge[]` it made.
+    /// @notice A stored batch: its operator, when it is final, whether it was refuted, the bond multiple and
+    ///         slash shares it was posted with (its bond, locked until `finalAt`, is that multiple of its
+    ///         charges' sum; a later configuration does not change how its slash is shared) and `ledger`,
+    ///         keccak256(abi.encode(Charge[] charges, bytes32 closings)): what it charged whom, and the hash
+    ///         of its closing leaves (as signed).
     struct Batch {
         address operator;
         uint40 finalAt;
@@ -90,18 +91,35 @@ interface IBatchSettlement {
         uint16 bondMultiple;
         uint16 rewardBps;
         uint16 compensationBps;
-        bytes32 charges;
+        bytes32 ledger;
     }
 
-    /// @notice A posted batch as a challenger names it: its operator, root and charges (which the stored
-    ///         hash checks: they bound the refund and give the bond).
+    /// @notice A posted batch as a challenger names it: its operator, root, charges (in the order of the
+    ///         posting transaction's `AuthorizationSettled` events) and `closings` (the keccak256 of its closing
+    ///         leaves' hashes concatenated in posting order, as in its `BatchPosted` event). The stored ledger
+    ///         checks the last two: the charges give the bond and each requester's share of a refund.
     struct BatchRef {
         address operator;
         bytes32 root;
         Charge[] charges;
+        bytes32 closings;
     }
 
-    /// @notice What a refutation moved, in OPG wei (as IDisputes.Outcome).
+    /// @notice A posted batch with its closing leaves in posting order (whose hash its ledger holds).
+    struct ClosedBatch {
+        BatchRef batch;
+        Leaf[] closings;
+    }
+
+    /// @notice What a refuted batch's requesters share: `pool` OPG wei, each in proportion to what it was
+    ///         charged in the batch; `claimed` is the sum of the charges of those who claimed already.
+    struct RefundPool {
+        uint128 pool;
+        uint128 claimed;
+    }
+
+    /// @notice What a refutation moved, in OPG wei: the slash, the challenger's reward, the refund pool the
+    ///         batch's requesters claim from (`claimRefund`) and the treasury's remainder.
     struct Outcome {
         uint256 slashed;
         uint256 reward;
@@ -149,7 +167,7 @@ interface IBatchSettlement {
     error BatchSettlementModelNotAccepted(bytes32 modelId);
     /// @notice The operator registry's stake token is not the token deposits are made in.
     error BatchSettlementTokenMismatch(address stakeToken, address token);
-    /// @notice A leaf of this batch was already refuted (its bond is slashed once).
+    /// @notice The batch was already refuted (its bond is slashed once).
     error BatchSettlementBatchRefuted(bytes32 batchId);
     /// @notice The batch's challenge window closed at `finalAt`.
     error BatchSettlementWindowClosed(bytes32 batchId, uint64 finalAt);
@@ -157,8 +175,19 @@ interface IBatchSettlement {
     error BatchSettlementSameOutput(bytes32 leaf);
     /// @notice The leaf's model has no verifying key: it cannot be refuted by proof.
     error BatchSettlementNoCircuit(bytes32 modelId);
-    /// @notice The charges given for the batch are not the ones it made.
-    error BatchSettlementWrongCharges(bytes32 batchId);
+    /// @notice The charges or closing leaves given for the batch are not the ones it made.
+    error BatchSettlementWrongLedger(bytes32 batchId);
+    /// @notice The closing leaf's nonce does not come after the last one settled for its authorization and
+    ///         model (`next` is the lowest nonce the next closing leaf may have).
+    error BatchSettlementStaleNonce(bytes32 authorization, bytes32 modelId, uint256 nonce, uint256 next);
+    /// @notice The leaf lies in the range of receipts its batch charged: it is in its place.
+    error BatchSettlementLeafInPlace(bytes32 leaf);
+    /// @notice The two leaves are not two different receipts with one authorization, model and nonce.
+    error BatchSettlementNotEquivocation(bytes32 leaf);
+    /// @notice The batch was not refuted: nothing to refund.
+    error BatchSettlementNotRefuted(bytes32 batchId);
+    /// @notice The requester already claimed its refund from this batch, or was charged nothing in it.
+    error BatchSettlementNoRefund(bytes32 batchId, address requester);
     /// @notice The Groth16 proof does not verify for this leaf and challenger.
     error BatchSettlementInvalidProof(bytes32 leaf);
     /// @notice The two leaves are not consecutive receipts of one authorization and model, in batches of
@@ -178,7 +207,8 @@ interface IBatchSettlement {
     error BatchSettlementNotRequester(address caller);
 
     /// @notice A batch was posted: `leafCount` receipts under `root`, `total` OPG settled, `bond` of the
-    ///         operator's stake locked until `finalAt`; its leaves are published at `uri`.
+    ///         operator's stake locked until `finalAt`; its leaves are published at `uri`; `closings` is the
+    ///         hash of its closing leaves (see `BatchRef`).
     event BatchPosted(
         bytes32 indexed batchId,
         bytes32 indexed root,
@@ -188,7 +218,8 @@ interface IBatchSettlement {
         uint256 total,
         uint256 bond,
         uint64 finalAt,
-        string uri
+        string uri,
+        bytes32 closings
     );
     /// @notice `requester` now owes `settled` in total (all models) under `authorization`; `amount` was
     ///         charged now, in batch `batchId`.
@@ -197,9 +228,10 @@ interface IBatchSettlement {
     );
     /// @notice The requester revoked an authorization: batches posted from `revokedAt` on cannot settle it.
     event AuthorizationRevoked(bytes32 indexed authorization, address indexed requester, uint64 revokedAt);
-    /// @notice A leaf of batch `batchId` was proven wrong: the batch is refuted and its bond slashed.
-    ///         `rewarded` got the reward: the challenger of an output, the leaf's requester for a charge.
-    ///         `provenOutput` is the proof's output commitment, zero when a running total was proven wrong.
+    /// @notice Batch `batchId` was refuted through its leaf `leaf`: its bond was slashed; `rewarded` got the
+    ///         reward (a challenger whose proof was bound to it; zero for evidence anyone can copy, which pays
+    ///         no reward); `refund` is the pool its requesters claim from, `remainder` went to the treasury.
+    ///         `provenOutput` is the proof's output commitment, zero for other evidence.
     event BatchRefuted(
         bytes32 indexed batchId,
         bytes32 indexed leaf,
@@ -210,6 +242,8 @@ interface IBatchSettlement {
         uint256 refund,
         uint256 remainder
     );
+    /// @notice `requester` was credited `amount` (to its deposit) from refuted batch `batchId`'s refund pool.
+    event RefundClaimed(bytes32 indexed batchId, address indexed requester, uint256 amount);
     /// @notice OPG was deposited for `account`.
     event Deposited(address indexed from, address indexed account, uint256 amount);
     /// @notice `amount` of `account`'s deposit starts unlocking; it still pays settlements until `unlockAt`.
@@ -251,8 +285,9 @@ interface IBatchSettlement {
         view
         returns (Tier tier, bytes32 outputCommitment, ResultStatus status, uint64 finalAt);
 
-    /// @notice Refutes `leaf` of `batch` with a Groth16 proof, under its model's registered key, that the
-    ///         model maps the leaf's input commitment to `outputs` with commitment `provenOutput`.
+    /// @notice Refutes `batch` through its `leaf` with a Groth16 proof, under the leaf's model's registered
+    ///         key, that the model maps the leaf's input commitment to `outputs` with commitment `provenOutput`.
+    ///         The caller earns the reward; the batch's requesters share the refund pool (`claimRefund`).
     /// @param zkProof Public signals [inputCommitment, provenOutput, outputs…, bindingOf(leafId, msg.sender)].
     function challenge(
         BatchRef calldata batch,
@@ -263,12 +298,11 @@ interface IBatchSettlement {
         uint256[8] calldata zkProof
     ) external returns (Outcome memory outcome);
 
-    /// @notice Refutes `leaf` of `batch` whose running total does not chain: its
-    ///         `cumulative` is not `previous.cumulative + leaf.price`, `previous` being the receipt just before
-    ///         it under the same authorization and model (nonce − 1, in the same operator's batch
-    ///         `previousRoot`), or not `leaf.price` for the first receipt (nonce 0; `previous` is then ignored).
-    ///         The leaf's requester — the injured party, whoever sends the transaction — is credited the
-    ///         overcharge plus compensation and earns the reward, so front-running it gains nothing.
+    /// @notice Refutes `batch` through its `leaf` whose running total does not chain: its `cumulative` is not
+    ///         `previous.cumulative + leaf.price`, `previous` being the receipt just before it under the same
+    ///         authorization and model (nonce − 1, in the same operator's batch `previousRoot`), or not
+    ///         `leaf.price` for the first receipt (nonce 0; `previous` is then ignored). Anyone can copy this
+    ///         evidence from the mempool, so it pays no reward: the whole slash backs the refund pool.
     function refuteCharge(
         BatchRef calldata batch,
         Leaf calldata leaf,
@@ -277,4 +311,34 @@ interface IBatchSettlement {
         Leaf calldata previous,
         bytes32[] calldata previousProof
     ) external returns (Outcome memory outcome);
+
+    /// @notice Refutes `batch` through its `leaf` that lies outside the receipts the batch charged: a batch's
+    ///         root must hold exactly the receipts it charges, so that the bond a wrong receipt answers with is
+    ///         the bond of the batch that charged it. Out of place is either
+    ///         - above: the batch closes the leaf's authorization and model at a lower nonce, or not at all; or
+    ///         - below: `earlier` (another batch) closed them at a nonce at least the leaf's and below every
+    ///           closing of them in `batch` (`earlier` is ignored for a leaf above).
+    ///         Pays no reward (see refuteCharge).
+    function refutePlacement(
+        ClosedBatch calldata batch,
+        Leaf calldata leaf,
+        bytes32[] calldata proof,
+        ClosedBatch calldata earlier
+    ) external returns (Outcome memory outcome);
+
+    /// @notice Refutes `batch` through its `leaf` when the operator signed another receipt `other` (in its
+    ///         batch `otherRoot`, possibly the same) with the same authorization, model and nonce: one of them
+    ///         is not what it served. Pays no reward (see refuteCharge).
+    function refuteEquivocation(
+        BatchRef calldata batch,
+        Leaf calldata leaf,
+        bytes32[] calldata proof,
+        bytes32 otherRoot,
+        Leaf calldata other,
+        bytes32[] calldata otherProof
+    ) external returns (Outcome memory outcome);
+
+    /// @notice Credits `requester` (anyone may send it) its share of refuted `batch`'s refund pool: the pool
+    ///         times what it was charged in the batch over the batch's total charges. Once per requester.
+    function claimRefund(BatchRef calldata batch, address requester) external returns (uint256 amount);
 }

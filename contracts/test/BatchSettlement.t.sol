@@ -23,8 +23,9 @@ contract BatchSettlementTest is DisputesFixture {
     uint256 internal payerKey = 0xB0B;
     address internal payer;
     address internal stranger = address(0x9000);
-    /// @dev What each posted batch charged (its challengers name them).
+    /// @dev What each posted batch charged, and its closing leaves' hash (its challengers name them).
     mapping(bytes32 batchId => IBatchSettlement.Charge[]) internal _chargesOf;
+    mapping(bytes32 batchId => bytes32) internal _closingsOf;
 
     function setUp() public {
         _deployDisputes();
@@ -135,7 +136,10 @@ contract BatchSettlementTest is DisputesFixture {
         }
     }
 
-    function _remember(address op, bytes32 root, IBatchSettlement.Charge[] memory charges) internal {
+    function _remember(address op, bytes32 root, IBatchSettlement.Charge[] memory charges, bytes32[] memory closings)
+        internal
+    {
+        _closingsOf[keccak256(abi.encode(op, root))] = keccak256(abi.encodePacked(closings));
         IBatchSettlement.Charge[] storage list = _chargesOf[keccak256(abi.encode(op, root))];
         for (uint256 i = 0; i < charges.length; ++i) {
             list.push(charges[i]);
@@ -147,7 +151,8 @@ contract BatchSettlementTest is DisputesFixture {
         return IBatchSettlement.BatchRef({
             operator: op,
             root: root,
-            charges: _chargesOf[keccak256(abi.encode(op, root))]
+            charges: _chargesOf[keccak256(abi.encode(op, root))],
+            closings: _closingsOf[keccak256(abi.encode(op, root))]
         });
     }
 
@@ -176,7 +181,7 @@ contract BatchSettlementTest is DisputesFixture {
         });
         IBatchSettlement.Charge[] memory charges = _chargesFor(settlements);
         batches.postBatch(header, signer, _signBatch(signerKey, header, _one(_hash(closing))), settlements);
-        _remember(operator, root, charges);
+        _remember(operator, root, charges, _one(_hash(closing)));
     }
 
     function _signAuthorization(IBatchSettlement.SpendingAuthorization memory a) internal view returns (bytes memory) {
@@ -238,11 +243,19 @@ contract BatchSettlementTest is DisputesFixture {
 
         assertEq(o.slashed, bond, "the batch's bond is slashed");
         assertEq(o.reward, bond * REWARD_BPS / 10_000, "challenger's share");
-        assertEq(o.refund, LEAF_PRICE + bond * COMPENSATION_BPS / 10_000, "the leaf's price + compensation");
+        assertEq(o.refund, 2 * LEAF_PRICE + bond * COMPENSATION_BPS / 10_000, "the batch's charges + compensation");
         assertEq(o.slashed, o.reward + o.refund + o.remainder, "slash fully paid out");
         assertEq(token.balanceOf(challenger), o.reward, "challenger paid");
         (uint256 depositAfter,,) = batches.depositOf(payer);
+        assertEq(depositAfter, depositBefore, "refunds are claimed");
+        vm.prank(stranger);
+        assertEq(batches.claimRefund(_ref(operator, root), payer), o.refund, "its only requester gets the pool");
+        (depositAfter,,) = batches.depositOf(payer);
         assertEq(depositAfter, depositBefore + o.refund, "requester refunded");
+        vm.expectRevert(
+            abi.encodeWithSelector(IBatchSettlement.BatchSettlementNoRefund.selector, batches.batchIdOf(operator, root), payer)
+        );
+        batches.claimRefund(_ref(operator, root), payer);
         assertEq(operators.stakeOf(operator).bonded, stakeBefore - bond, "stake slashed");
         assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");
         // The whole batch is refuted: even its honest leaf is no longer reported usable.
@@ -334,7 +347,9 @@ contract BatchSettlementTest is DisputesFixture {
         IBatchSettlement.Outcome memory o = batches.refuteCharge(_ref(operator, rootB), second[0], none, rootA, first[0], none);
         uint256 bond = 2 * LEAF_PRICE * BOND_MULTIPLE;
         assertEq(o.slashed, bond, "the inflating batch's bond is slashed");
-        assertEq(o.refund, LEAF_PRICE + bond * COMPENSATION_BPS / 10_000, "the overcharge + compensation");
+        assertEq(o.reward, 0, "copyable evidence pays no reward");
+        assertEq(o.refund, 2 * LEAF_PRICE + bond * COMPENSATION_BPS / 10_000, "the batch's charge + compensation");
+        batches.claimRefund(_ref(operator, rootB), payer);
         (uint256 depositAfter,,) = batches.depositOf(payer);
         assertEq(depositAfter, depositBefore + o.refund, "requester refunded");
         assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");

@@ -8,8 +8,8 @@ import {ResultStatus} from "../types/Claim.sol";
 
 /// @notice Regressions from an attacker's review of batch settlement: batches are keyed by operator and root (no
 ///         squatting), another operator's root is no "previous" leaf, a batch that charges nothing is refused, a
-///         decoy leaf refunds nothing, a revocation takes effect after the withdrawal notice, a charge
-///         refutation rewards the leaf's requester (front-running gains nothing), fees follow the closing
+///         decoy leaf refunds only the requesters the batch charged, a revocation takes effect after the
+///         withdrawal notice, copyable evidence pays no reward (front-running gains nothing), fees follow the closing
 ///         leaves' models, and the closing leaves are signed (a griefer cannot post another choice).
 contract BatchSettlementAttacksTest is BatchSettlementTest {
     address internal op2 = address(0x7777);
@@ -56,7 +56,7 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
             IBatchSettlement.BatchHeader({root: root, leafCount: leafCount, uri: "x"});
         IBatchSettlement.Charge[] memory charges = _chargesFor(settlements);
         batches.postBatch(header, vm.addr(key), _signBatch(key, header, closingHashes), settlements);
-        _remember(operators.activeOperatorOf(vm.addr(key)), root, charges);
+        _remember(operators.activeOperatorOf(vm.addr(key)), root, charges, closingHashes);
     }
 
     function postEmpty(bytes32 root) external {
@@ -127,8 +127,9 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
     }
 
     /// @dev An operator plants a decoy leaf (a sybil as requester, a huge running total) and refutes it
-    ///      itself first: the sybil was charged nothing in the batch, so it is refunded nothing.
-    function test_decoyLeafRefundsNothing() public {
+    ///      itself first: the sybil was charged nothing in the batch, so it gets nothing, and the batch's real
+    ///      requester still gets the whole pool.
+    function test_decoyLeafRefundsOnlyTheChargedRequesters() public {
         (IBatchSettlement.SpendingAuthorization memory a, bytes32 id) = _authorization(1e18);
         IBatchSettlement.Leaf[] memory leaves = new IBatchSettlement.Leaf[](2);
         address sybil = address(0x5151);
@@ -140,19 +141,28 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         // Naming other charges (the sybil charged the whole batch) does not pass the stored hash.
         IBatchSettlement.BatchRef memory lie = _ref(operator, root);
         lie.charges[0].requester = sybil;
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IBatchSettlement.BatchSettlementWrongCharges.selector, batches.batchIdOf(operator, root)
-            )
+        bytes memory wrongLedger = abi.encodeWithSelector(
+            IBatchSettlement.BatchSettlementWrongLedger.selector, batches.batchIdOf(operator, root)
         );
+        vm.expectRevert(wrongLedger);
+        batches.refuteCharge(lie, decoy, _proofOf(leaves, 0), bytes32(0), decoy, new bytes32[](0));
+        // Nor do other closing leaves.
+        lie = _ref(operator, root);
+        lie.closings = keccak256("other closings");
+        vm.expectRevert(wrongLedger);
         batches.refuteCharge(lie, decoy, _proofOf(leaves, 0), bytes32(0), decoy, new bytes32[](0));
         vm.prank(operator);
         IBatchSettlement.Outcome memory o =
             batches.refuteCharge(_ref(operator, root), decoy, _proofOf(leaves, 0), bytes32(0), decoy, new bytes32[](0));
-        (uint256 sybilBalance,,) = batches.depositOf(sybil);
-        assertEq(o.refund, 0, "nothing refunded to a requester the batch did not charge");
-        assertEq(sybilBalance, 0, "the sybil got nothing");
-        assertEq(o.remainder, o.slashed - o.reward, "the rest of the slash goes to the treasury");
+        assertEq(o.reward, 0, "the operator earns no reward");
+        vm.expectRevert(
+            abi.encodeWithSelector(IBatchSettlement.BatchSettlementNoRefund.selector, batches.batchIdOf(operator, root), sybil)
+        );
+        batches.claimRefund(_ref(operator, root), sybil);
+        assertEq(batches.claimRefund(_ref(operator, root), payer), o.refund, "the charged requester gets the pool");
+        assertEq(o.refund, LEAF_PRICE + LEAF_PRICE * BOND_MULTIPLE * COMPENSATION_BPS / 10_000, "its charge + compensation");
+        assertEq(o.remainder, o.slashed - o.refund, "the rest of the slash goes to the treasury");
+        assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");
     }
 
     /// @dev Finding 2: a requester served under an authorization revokes it before the batch is posted. The
@@ -184,8 +194,8 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
     }
 
     /// @dev Finding 3: a stranger copies a requester's charge refutation from the mempool and sends it first.
-    ///      The reward goes to the leaf's requester whoever sends it.
-    function test_chargeRefutationRewardsTheRequester() public {
+    ///      Evidence anyone can copy pays no reward: the requester's refund is the same whoever sends it.
+    function test_copyableEvidencePaysNoReward() public {
         (IBatchSettlement.SpendingAuthorization memory a, bytes32 id) = _authorization(1e18);
         IBatchSettlement.Leaf[] memory first = new IBatchSettlement.Leaf[](1);
         first[0] = _leaf(id, 0, 2 * LEAF_PRICE, TRUE_OUTPUT); // charged twice its price
@@ -194,9 +204,9 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         vm.prank(stranger);
         IBatchSettlement.Outcome memory o =
             batches.refuteCharge(_ref(operator, root), first[0], new bytes32[](0), bytes32(0), first[0], new bytes32[](0));
-        assertTrue(o.reward > 0, "a reward was paid");
+        assertEq(o.reward, 0, "no reward");
         assertEq(token.balanceOf(stranger), before, "the front-runner gets nothing");
-        assertEq(batches.earningsOf(payer), o.reward, "the requester earns the reward");
+        assertEq(batches.claimRefund(_ref(operator, root), payer), o.refund, "the requester gets the pool");
         assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");
     }
 

@@ -31,14 +31,16 @@ contract BatchSettlementReviewTest is BatchSettlementTest {
     function _refutedAsItStands(IBatchSettlement.Leaf memory first) internal {
         (bytes32 root, IBatchSettlement.Leaf[] memory leaves) = _withFirst(first);
         uint256 bond = 2 * LEAF_PRICE * BOND_MULTIPLE;
-        // Nothing to prove against: no proof is needed, and whoever sends it is rewarded.
+        // Nothing to prove against: no proof is needed, so anyone could copy it and it pays no reward.
         uint256[8] memory noProof;
         vm.prank(challenger);
         IBatchSettlement.Outcome memory o = batches.challenge(
             _ref(operator, root), leaves[0], _proofOf(leaves, 0), TRUE_OUTPUT, new uint256[](0), noProof
         );
         assertEq(o.slashed, bond, "the batch's bond is slashed");
-        assertEq(token.balanceOf(challenger), o.reward, "challenger paid");
+        assertEq(o.reward, 0, "no reward");
+        assertEq(token.balanceOf(challenger), 0, "nothing paid to the sender");
+        batches.claimRefund(_ref(operator, root), payer);
         assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");
     }
 
@@ -106,6 +108,8 @@ contract BatchSettlementReviewTest is BatchSettlementTest {
         IBatchSettlement.Outcome memory o =
             batches.refuteCharge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), root, leaves[0], _proofOf(leaves, 0));
         assertEq(o.slashed, 2 * LEAF_PRICE * BOND_MULTIPLE, "refuted and slashed");
+        assertEq(token.balanceOf(address(batches)), _held() + o.refund, "every token accounted for (the pool unclaimed)");
+        batches.claimRefund(_ref(operator, root), payer);
         assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");
     }
 
@@ -125,7 +129,7 @@ contract BatchSettlementReviewTest is BatchSettlementTest {
         IBatchSettlement.Outcome memory o =
             batches.challenge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
         assertEq(o.reward, bond * REWARD_BPS / 10_000, "the challenger's share when posted");
-        assertEq(o.refund, LEAF_PRICE + bond * COMPENSATION_BPS / 10_000, "the requester's compensation when posted");
+        assertEq(o.refund, 2 * LEAF_PRICE + bond * COMPENSATION_BPS / 10_000, "the requesters' compensation when posted");
     }
 
     function test_aModelsOwnWindowLengthensTheBatchs() public {

@@ -9,21 +9,28 @@ export const HEADER_TUPLE = "(bytes32 root, uint32 leafCount, string uri)";
 export const CLOSING_TUPLE = `(${LEAF_TUPLE} leaf, bytes32[] proof)`;
 export const SETTLEMENT_TUPLE = `(${AUTHORIZATION_TUPLE} authorization, bytes signature, ${CLOSING_TUPLE}[] closings)`;
 export const CHARGE_TUPLE = "(address requester, uint256 amount)";
-export const BATCH_REF_TUPLE = `(address operator, bytes32 root, ${CHARGE_TUPLE}[] charges)`;
+export const BATCH_REF_TUPLE = `(address operator, bytes32 root, ${CHARGE_TUPLE}[] charges, bytes32 closings)`;
+export const CLOSED_BATCH_TUPLE = `(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE}[] closings)`;
+const OUTCOME_TUPLE = "(uint256 slashed, uint256 reward, uint256 refund, uint256 remainder)";
 export const CONFIG_TUPLE =
   "(uint32 window, uint16 bondMultiple, uint16 operatorBps, uint16 modelOwnerBps, uint16 rewardBps, uint16 compensationBps)";
 
 export const BATCH_SETTLEMENT_ABI = [
   `function postBatch(${HEADER_TUPLE} header, address signer, bytes signature, ${SETTLEMENT_TUPLE}[] settlements)`,
   `function verifyLeaf(address operator, bytes32 root, ${LEAF_TUPLE} leaf, bytes32[] proof) view returns (uint8 tier, bytes32 outputCommitment, uint8 status, uint64 finalAt)`,
-  `function challenge(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof, bytes32 provenOutput, uint256[] outputs, uint256[8] zkProof) returns ((uint256 slashed, uint256 reward, uint256 refund, uint256 remainder) outcome)`,
-  `function refuteCharge(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof, bytes32 previousRoot, ${LEAF_TUPLE} previous, bytes32[] previousProof) returns ((uint256 slashed, uint256 reward, uint256 refund, uint256 remainder) outcome)`,
+  `function challenge(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof, bytes32 provenOutput, uint256[] outputs, uint256[8] zkProof) returns (${OUTCOME_TUPLE} outcome)`,
+  `function refuteCharge(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof, bytes32 previousRoot, ${LEAF_TUPLE} previous, bytes32[] previousProof) returns (${OUTCOME_TUPLE} outcome)`,
+  `function refutePlacement(${CLOSED_BATCH_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof, ${CLOSED_BATCH_TUPLE} earlier) returns (${OUTCOME_TUPLE} outcome)`,
+  `function refuteEquivocation(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof, bytes32 otherRoot, ${LEAF_TUPLE} other, bytes32[] otherProof) returns (${OUTCOME_TUPLE} outcome)`,
+  `function claimRefund(${BATCH_REF_TUPLE} batch, address requester) returns (uint256 amount)`,
+  "function refundPoolOf(bytes32 batchId) view returns ((uint128 pool, uint128 claimed))",
+  "function refundedOf(bytes32 batchId, address requester) view returns (bool)",
   `function revokeAuthorization(${AUTHORIZATION_TUPLE} authorization)`,
   `function authorizationId(${AUTHORIZATION_TUPLE} authorization) view returns (bytes32)`,
   `function batchDigest(${HEADER_TUPLE} header, bytes32 closings) view returns (bytes32)`,
   "function authorizationStateOf(bytes32 id) view returns ((uint128 settled, uint64 revokedAt))",
   "function settledOf(bytes32 id, bytes32 modelId) view returns (uint256)",
-  "function batchOf(address operator, bytes32 root) view returns ((address operator, uint40 finalAt, bool refuted, uint16 bondMultiple, uint16 rewardBps, uint16 compensationBps, bytes32 charges))",
+  "function batchOf(address operator, bytes32 root) view returns ((address operator, uint40 finalAt, bool refuted, uint16 bondMultiple, uint16 rewardBps, uint16 compensationBps, bytes32 ledger))",
   `function config() view returns (${CONFIG_TUPLE})`,
   "function bindingOf(bytes32 leafId, address challenger) view returns (uint256)",
   "function batchIdOf(address operator, bytes32 root) pure returns (bytes32)",
@@ -38,10 +45,11 @@ export const BATCH_SETTLEMENT_ABI = [
   "function earningsOf(address account) view returns (uint256)",
   "function token() view returns (address)",
   "function withdrawalDelay() view returns (uint64)",
-  "event BatchPosted(bytes32 indexed batchId, bytes32 indexed root, address indexed operator, address signer, uint32 leafCount, uint256 total, uint256 bond, uint64 finalAt, string uri)",
+  "event BatchPosted(bytes32 indexed batchId, bytes32 indexed root, address indexed operator, address signer, uint32 leafCount, uint256 total, uint256 bond, uint64 finalAt, string uri, bytes32 closings)",
   "event AuthorizationSettled(bytes32 indexed authorization, bytes32 indexed batchId, address indexed requester, uint256 settled, uint256 amount)",
   "event AuthorizationRevoked(bytes32 indexed authorization, address indexed requester, uint64 revokedAt)",
   "event BatchRefuted(bytes32 indexed batchId, bytes32 indexed leaf, address indexed rewarded, bytes32 provenOutput, uint256 slashed, uint256 reward, uint256 refund, uint256 remainder)",
+  "event RefundClaimed(bytes32 indexed batchId, address indexed requester, uint256 amount)",
   "event Deposited(address indexed from, address indexed account, uint256 amount)",
   "event WithdrawalRequested(address indexed account, uint256 amount, uint64 unlockAt)",
   "event Withdrawn(address indexed account, address indexed to, uint256 amount)",
@@ -67,7 +75,12 @@ export const BATCH_SETTLEMENT_ABI = [
   "error BatchSettlementWindowClosed(bytes32 batchId, uint64 finalAt)",
   "error BatchSettlementSameOutput(bytes32 leaf)",
   "error BatchSettlementNoCircuit(bytes32 modelId)",
-  "error BatchSettlementWrongCharges(bytes32 batchId)",
+  "error BatchSettlementWrongLedger(bytes32 batchId)",
+  "error BatchSettlementStaleNonce(bytes32 authorization, bytes32 modelId, uint256 nonce, uint256 next)",
+  "error BatchSettlementLeafInPlace(bytes32 leaf)",
+  "error BatchSettlementNotEquivocation(bytes32 leaf)",
+  "error BatchSettlementNotRefuted(bytes32 batchId)",
+  "error BatchSettlementNoRefund(bytes32 batchId, address requester)",
   "error BatchSettlementInvalidProof(bytes32 leaf)",
   "error BatchSettlementNotConsecutive(bytes32 leaf)",
   "error BatchSettlementChargeConsistent(bytes32 leaf)",

@@ -2,12 +2,12 @@
  * Batch settlement on-chain: sign an authorization (requester), sign and post a batch (operator), verify a
  * leaf (anyone). Pure functions over an ethers contract, so the CLI, the node, the demo and tests share them.
  */
-import { Contract, hexlify, randomBytes, type ContractRunner, type Signer, type TypedDataDomain } from "ethers";
+import { Contract, hexlify, randomBytes, type ContractRunner, type Provider, type Signer, type TypedDataDomain } from "ethers";
 import { onChain } from "../settlement/errors.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
 import { BATCH_SETTLEMENT_ABI } from "./abi.ts";
-import { BatchError, closingLeaves, leafHashOf, proofOf, type Batch } from "./tree.ts";
+import { BatchError, closingLeaves, leafHash, leafHashOf, proofOf, type Batch } from "./tree.ts";
 import { AUTHORIZATION_TYPES, BATCH_TYPES, authorizationId, authorizationValue, closingsHash, type BatchHeader, type BatchLeaf, type SignedAuthorization, type SpendingAuthorization } from "./types.ts";
 
 /** The status of a leaf as the contract reports it (ResultStatus in contracts/types/Claim.sol). */
@@ -130,25 +130,99 @@ export interface Charge {
   readonly amount: bigint;
 }
 
-/** A posted batch as challenge and refuteCharge name it: its operator, root and the charges it made. */
+/**
+ * A posted batch as refutations name it: its operator, root, the charges it made and `closings`, the hash of its
+ * closing leaves (the contract checks the last two against the ledger it stored).
+ */
 export interface BatchRef {
   readonly operator: string;
   readonly root: Hex;
   readonly charges: readonly Charge[];
+  readonly closings: Hex;
+}
+
+/** A posted batch with its closing leaves in posting order (the contract's `ClosedBatch`, for refutePlacement). */
+export interface ClosedBatch {
+  readonly batch: BatchRef;
+  readonly closings: readonly BatchLeaf[];
+}
+
+interface DecodedLog {
+  readonly args: { readonly [key: string]: unknown };
+  readonly transactionHash: string;
+}
+
+async function postedLog(contract: Contract, operator: string, root: Hex): Promise<{ batchId: Hex; log: DecodedLog }> {
+  const batchId = (await contract.getFunction("batchIdOf")(operator, root)) as Hex;
+  const logs = await onChain(() => contract.queryFilter(contract.filters["BatchPosted"]!(batchId), 0));
+  const log = logs.find((l): l is typeof l & DecodedLog => "args" in l);
+  if (log === undefined) throw new BatchError(`operator ${operator} posted no batch with root ${root}`);
+  return { batchId, log };
 }
 
 /**
  * `operator`'s batch `root` as a challenger names it: the charges come from the posting transaction's
- * AuthorizationSettled events, in order (the contract checks them against the hash it stored).
+ * AuthorizationSettled events, in order, and the closing leaves' hash from its BatchPosted event.
  */
 export async function batchRefOf(contract: Contract, operator: string, root: Hex): Promise<BatchRef> {
-  const batchId = (await contract.getFunction("batchIdOf")(operator, root)) as Hex;
+  const { batchId, log } = await postedLog(contract, operator, root);
   const logs = await onChain(() => contract.queryFilter(contract.filters["AuthorizationSettled"]!(null, batchId), 0));
-  const charges = logs.map((log) => {
-    if (!("args" in log)) throw new BatchError(`an AuthorizationSettled event of batch ${batchId} could not be decoded`);
-    return { requester: log.args["requester"] as string, amount: log.args["amount"] as bigint };
+  const charges = logs.map((entry) => {
+    if (!("args" in entry)) throw new BatchError(`an AuthorizationSettled event of batch ${batchId} could not be decoded`);
+    return { requester: entry.args["requester"] as string, amount: entry.args["amount"] as bigint };
   });
-  return { operator, root, charges };
+  return { operator, root, charges, closings: log.args["closings"] as Hex };
+}
+
+/**
+ * `operator`'s batch `root` with its closing leaves, read from the posting transaction's calldata (a post sent
+ * through another contract cannot be read this way: a BatchError says so).
+ */
+export async function closedBatchOf(contract: Contract, operator: string, root: Hex): Promise<ClosedBatch> {
+  const batch = await batchRefOf(contract, operator, root);
+  const { log } = await postedLog(contract, operator, root);
+  const runner = contract.runner;
+  const provider = runner?.provider ?? (runner as unknown as Provider | null);
+  const tx = provider === null || provider === undefined ? null : await onChain(() => provider.getTransaction(log.transactionHash));
+  const parsed = tx === null ? null : contract.interface.parseTransaction({ data: tx.data });
+  if (parsed === null || parsed.name !== "postBatch") {
+    throw new BatchError(`the post of batch ${root} (${log.transactionHash}) was not a direct postBatch call: its closing leaves cannot be read from it`);
+  }
+  const settlements = parsed.args[3] as readonly { closings: readonly { leaf: Record<string, unknown> }[] }[];
+  // Plain arrays (ethers' Result is read-only, and would be passed back to the contract).
+  const closings = [...settlements].flatMap((s) => [...s.closings].map((c) => leafFromResult(c.leaf)));
+  if (closingsHash(closings.map(leafHash)).toLowerCase() !== batch.closings.toLowerCase()) {
+    throw new BatchError(`the closing leaves read from ${log.transactionHash} do not hash to the posted ${batch.closings}`);
+  }
+  return { batch, closings };
+}
+
+/** Credits `requester` its share of refuted batch `ref`'s refund pool (anyone may send it); returns the amount. */
+export async function claimRefund(contract: Contract, ref: BatchRef, requester: string): Promise<{ amount: bigint; transactionHash: string }> {
+  const tx = await onChain(() => contract.getFunction("claimRefund")(refArg(ref), requester));
+  const receipt = (await onChain(() => tx.wait())) as { hash: string; logs: readonly { topics: readonly string[]; data: string }[] };
+  const event = receipt.logs.map((l) => contract.interface.parseLog(l)).find((e) => e?.name === "RefundClaimed");
+  return { amount: (event?.args["amount"] as bigint | undefined) ?? 0n, transactionHash: receipt.hash };
+}
+
+/** A BatchRef as the contract's tuple argument. */
+export function refArg(ref: BatchRef): unknown {
+  return { operator: ref.operator, root: ref.root, charges: ref.charges.map((c) => ({ requester: c.requester, amount: c.amount })), closings: ref.closings };
+}
+
+function leafFromResult(r: Record<string, unknown>): BatchLeaf {
+  return {
+    modelId: r["modelId"] as Hex,
+    inputCommitment: r["inputCommitment"] as Hex,
+    outputCommitment: r["outputCommitment"] as Hex,
+    outputDigest: r["outputDigest"] as Hex,
+    requester: r["requester"] as string,
+    tier: Number(r["tier"]) as Tier,
+    price: r["price"] as bigint,
+    nonce: r["nonce"] as bigint,
+    cumulative: r["cumulative"] as bigint,
+    authorization: r["authorization"] as Hex,
+  };
 }
 
 /** A leaf's id and the binding a challenger's proof must carry. */

@@ -4,6 +4,7 @@
  * contract settles.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { AbiCoder, keccak256 } from "ethers";
 import { InvalidInputError, OpgError } from "../errors.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { LEAF_ENCODING, leafFromValues, leafValues, type BatchLeaf, type LeafValues, type ModelFee } from "./types.ts";
@@ -87,6 +88,11 @@ export function closingLeaves(batch: Batch): BatchLeaf[] {
 /** The Merkle leaf hash of `leaf` (standard double-keccak encoding, as the contract hashes it). */
 export function leafHashOf(batch: Batch, leaf: BatchLeaf): Hex {
   return batch.tree.leafHash(leafValues(leaf)) as Hex;
+}
+
+/** The standard Merkle leaf hash of `leaf` on its own: keccak256(keccak256(abi.encode(leaf))), as the contract. */
+export function leafHash(leaf: BatchLeaf): Hex {
+  return keccak256(keccak256(AbiCoder.defaultAbiCoder().encode(LEAF_ENCODING, leafValues(leaf)))) as Hex;
 }
 
 /** The Merkle proof of `leaf` in `batch`. */

@@ -458,7 +458,7 @@ function runningTotalKey(authorization: string, modelId: string): string {
 
 /**
  * The running totals of `batch` a refused post names: those of an authorization named by id (for a replayed
- * total, only that model's); for a deposit too low, every authorization of that requester (kept pending: the
+ * total or nonce, only that model's); for a deposit too low, every authorization of that requester (kept pending: the
  * requester may top its deposit up); for a model no longer accepted at the Signature tier, that model's (kept
  * pending: its owner may accept the tier again). Undefined: the revert is not one
  * settlement's (then the root is retried as it is).
@@ -476,7 +476,7 @@ function culpritsOf(error: ContractRevertError, batch: Batch): { ids: Set<string
           ? leaf.requester.toLowerCase() === first
           : name === "BatchSettlementModelNotAccepted"
             ? leaf.modelId.toLowerCase() === first
-            : name === "BatchSettlementAlreadySettled"
+            : name === "BatchSettlementAlreadySettled" || name === "BatchSettlementStaleNonce"
               ? id.toLowerCase() === first && leaf.modelId.toLowerCase() === String(error.args[1]).toLowerCase()
               : AUTHORIZATION_ERRORS[name] !== undefined && id.toLowerCase() === first;
       if (named) ids.add(runningTotalKey(id, leaf.modelId));
