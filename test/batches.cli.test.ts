@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ZeroHash, toBeHex } from "ethers";
-import { leafToJson, nextLeaf, type BatchLeaf } from "../src/batches/index.ts";
+import { ZeroHash, toBeHex, type Contract } from "ethers";
+import { batchRefOf, leafToJson, nextLeaf, proofOf, refArg, buildBatch, type BatchLeaf } from "../src/batches/index.ts";
 import type { Hex } from "../src/receipts/receipt.ts";
 import { Tier } from "../src/receipts/tier.ts";
 import { PRICES, fund, registerModel, stakeOperator } from "./helpers/actors.ts";
@@ -96,5 +96,35 @@ describe("opg batch (CLI)", function () {
     const claimed = await opg(as(KEYS.operator), ["batch", "claim"]);
     expect(claimed.code, claimed.stderr).to.equal(0);
     expect(claimed.stdout).to.contain("claimed 1.4 OPG");
+  });
+
+  it("refund: anyone credits a requester its share of a refuted batch, once — and one readable line for each refusal", async () => {
+    const { s, dir, modelId } = await chain.networkHelpers.loadFixture(ready);
+    const opg = (env: Record<string, string>, args: string[]) => runOpg(chain, dir, env, args);
+    expect((await opg(as(KEYS.requester), ["batch", "deposit", "10"])).code).to.equal(0);
+    expect((await opg(as(KEYS.requester), ["batch", "authorize", "--operator", s.operator.address, "--cap", "3", "--out", "auth.json"])).code).to.equal(0);
+    // The operator charges its first receipt three prices (a running total that does not chain).
+    const [leaf] = leaves(dir, modelId, s.requester.address, 1);
+    const inflated = { ...leaf!, cumulative: 3n * PRICES[0] };
+    writeFileSync(join(dir, "inflated.json"), JSON.stringify([leafToJson(inflated)]));
+    const posted = await opg(as(KEYS.operator), ["batch", "post", "--leaves", "inflated.json", "--authorization", "auth.json", "--json"]);
+    expect(posted.code, posted.stderr).to.equal(0);
+    const { root } = JSON.parse(posted.stdout) as { root: `0x${string}` };
+
+    expectFailure(await opg(as(KEYS.stranger), ["batch", "refund", root, "--for", s.requester.address]), "BatchSettlementNotRefuted");
+    expectFailure(await opg(as(KEYS.stranger), ["batch", "refund", "0x12"]), "<root> must be a 32-byte hex string", 2);
+    const ref = await batchRefOf(s.batches as unknown as Contract, s.operator.address, root);
+    const batch = buildBatch([inflated]);
+    await (await s.batches.connect(s.stranger).refuteCharge(refArg(ref) as never, inflated, proofOf(batch, inflated), ZeroHash, inflated, [])).wait();
+
+    const before = (await s.batches.depositOf(s.requester.address)).balance;
+    const refunded = await opg(as(KEYS.stranger), ["batch", "refund", root, "--for", s.requester.address, "--json"]);
+    expect(refunded.code, refunded.stderr).to.equal(0);
+    const report = JSON.parse(refunded.stdout) as { requester: string; refund: string };
+    expect(report.requester).to.equal(s.requester.address);
+    // Its charge (3 OPG) back plus compensation: 30 % of a 10× bond.
+    expect(BigInt(report.refund)).to.equal(3n * PRICES[0] + (3n * PRICES[0] * 10n * 3_000n) / 10_000n);
+    expect((await s.batches.depositOf(s.requester.address)).balance).to.equal(before + BigInt(report.refund));
+    expectFailure(await opg(as(KEYS.requester), ["batch", "refund", root]), "BatchSettlementNoRefund");
   });
 });

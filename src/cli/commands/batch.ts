@@ -1,8 +1,9 @@
 /**
- * `opg batch deposit | authorize | revoke | post | verify-leaf | claim`: batch settlement from the command line. A
- * requester deposits and signs one capped, expiring spending authorization for an operator (and may revoke it, in
- * effect after the withdrawal notice); the operator posts one signed root over the receipts it served and settles
- * every authorization in the same transaction; anyone verifies a leaf.
+ * `opg batch deposit | authorize | revoke | post | verify-leaf | refund | claim`: batch settlement from the command
+ * line. A requester deposits and signs one capped, expiring spending authorization for an operator (and may revoke
+ * it, in effect after the withdrawal notice); the operator posts one signed root over the receipts it served and
+ * settles every authorization in the same transaction; anyone verifies a leaf, and claims a requester's share of a
+ * refuted batch's refund.
  */
 import { NonceManager, formatUnits, getAddress, isAddress, parseUnits, type Signer } from "ethers";
 import {
@@ -10,7 +11,9 @@ import {
   authorizationToJson,
   authorizationValue,
   batchDomain,
+  batchRefOf,
   batchSettlementAt,
+  claimRefund,
   buildBatch,
   dumpBatch,
   leafFromJson,
@@ -211,21 +214,51 @@ ${CHAIN_USAGE}
     const offChain = verifyLeafOffChain(batch.root, leaf, proof);
     const chain = await openChain(values, io, { needsSigner: false });
     const contract = batchSettlementAt(batchesOf(chain), chain.provider);
-    let operator: string;
-    if (values.operator !== undefined) {
-      operator = getAddress(values.operator);
-    } else {
-      const posters = await operatorsOfRoot(contract, batch.root);
-      if (posters.length !== 1) {
-        throw new OpgError("BATCH_OPERATOR", posters.length === 0 ? `no operator posted root ${batch.root}` : `${posters.length} operators posted root ${batch.root} (${posters.join(", ")}): choose one with --operator`);
-      }
-      operator = posters[0]!;
-    }
+    const operator = await operatorOf(contract, batch.root, values.operator);
     const result = await verifyLeafOnChain(contract, operator, batch.root, leaf, proof);
     const status = STATUS_NAMES[result.status] ?? "unknown";
     const report = { root: batch.root, operator, index: Number(values.index), leaf: leafToJson(leaf), proof, verified: offChain, tier: result.tier, outputCommitment: result.outputCommitment, status, finalAt: Number(result.finalAt) };
     io.stdout(values.json === true ? JSON.stringify(report) + "\n" : `leaf ${values.index} of ${batch.root} (operator ${operator}): tier ${result.tier}, outputs ${result.outputCommitment}, ${status} (final at ${result.finalAt})\n`);
     return offChain ? 0 : 1;
+  },
+};
+
+/** The one operator that posted `root` (or `--operator`). */
+async function operatorOf(contract: ReturnType<typeof batchSettlementAt>, root: string, given: string | undefined): Promise<string> {
+  if (given !== undefined) return getAddress(given);
+  const posters = await operatorsOfRoot(contract, root);
+  if (posters.length !== 1) {
+    throw new OpgError("BATCH_OPERATOR", posters.length === 0 ? `no operator posted root ${root}` : `${posters.length} operators posted root ${root} (${posters.join(", ")}): choose one with --operator`);
+  }
+  return posters[0]!;
+}
+
+const refundCommand: CliCommand = {
+  path: ["batch", "refund"],
+  summary: "Credit a requester its share of a refuted batch's refund (anyone)",
+  usage: `Usage: opg batch refund <root> [--for <requester>] [--operator <address>] [--json] [chain options]
+
+A refuted batch's requesters share its refund pool (their charges back plus compensation from the slashed bond) in
+proportion to what the batch charged each. This credits the share of --for (default: your address) to its deposit
+in BatchSettlement, once. The batch is --operator's root (default: the one operator that posted it).
+${CHAIN_USAGE}
+`,
+  async run(args, io) {
+    const options = { ...CHAIN_OPTIONS, for: { type: "string" }, operator: { type: "string" }, json: { type: "boolean" } } as const;
+    const { values, positionals } = parseOptions(args, options, { min: 1, max: 1, names: "<root>" });
+    const root = positionals[0]!;
+    if (!/^0x[0-9a-fA-F]{64}$/.test(root)) throw new UsageError("<root> must be a 32-byte hex string (0x + 64 hex digits)");
+    if (values.for !== undefined && !isAddress(values.for)) throw new UsageError("--for must be an address");
+    if (values.operator !== undefined && !isAddress(values.operator)) throw new UsageError("--operator must be an address");
+    const { chain, signer, address } = await withSigner(values, io);
+    const contract = batchSettlementAt(batchesOf(chain), signer);
+    const operator = await operatorOf(contract, root, values.operator);
+    const requester = values.for === undefined ? address : getAddress(values.for);
+    const ref = await batchRefOf(contract, operator, root.toLowerCase() as `0x${string}`);
+    const { amount, transactionHash } = await claimRefund(contract, ref, requester);
+    const report = { root: root.toLowerCase(), operator, requester, refund: amount.toString(), transactionHash };
+    io.stdout(values.json === true ? JSON.stringify(report) + "\n" : `refunded ${opg(amount)} into ${requester}'s deposit from batch ${root.toLowerCase()} (operator ${operator})\n`);
+    return 0;
   },
 };
 
@@ -246,4 +279,4 @@ const claimCommand: CliCommand = {
   },
 };
 
-export const batchCommands: readonly CliCommand[] = [depositCommand, authorizeCommand, revokeCommand, postCommand, verifyLeafCommand, claimCommand];
+export const batchCommands: readonly CliCommand[] = [depositCommand, authorizeCommand, revokeCommand, postCommand, verifyLeafCommand, refundCommand, claimCommand];

@@ -77,5 +77,6 @@ export const commands: readonly CliCommandEntry[] = [
   { path: ["batch", "revoke"], summary: "Revoke a spending authorization you signed, in effect after the withdrawal notice (requester)", load: batch },
   { path: ["batch", "post"], summary: "Sign one root over served receipts and settle each authorization (operator)", load: batch },
   { path: ["batch", "verify-leaf"], summary: "Verify one receipt of a posted batch with its Merkle proof (anyone)", load: batch },
+  { path: ["batch", "refund"], summary: "Credit a requester its share of a refuted batch's refund (anyone)", load: batch },
   { path: ["batch", "claim"], summary: "Withdraw what batches earned you (operator, model owner, treasury)", load: batch },
 ];
