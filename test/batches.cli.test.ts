@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ZeroHash, toBeHex, type Contract } from "ethers";
-import { batchRefOf, leafToJson, nextLeaf, proofOf, refArg, buildBatch, type BatchLeaf } from "../src/batches/index.ts";
+import { batchRefOf, buildBatch, closedArg, leafProofArg, leafToJson, nextLeaf, proofOf, type BatchLeaf } from "../src/batches/index.ts";
 import type { Hex } from "../src/receipts/receipt.ts";
 import { Tier } from "../src/receipts/tier.ts";
 import { PRICES, fund, registerModel, stakeOperator } from "./helpers/actors.ts";
@@ -115,7 +115,8 @@ describe("opg batch (CLI)", function () {
     expectFailure(await opg(as(KEYS.stranger), ["batch", "refund", "0x12"]), "<root> must be a 32-byte hex string", 2);
     const ref = await batchRefOf(s.batches as unknown as Contract, s.operator.address, root);
     const batch = buildBatch([inflated]);
-    await (await s.batches.connect(s.stranger).refuteCharge(refArg(ref) as never, inflated, proofOf(batch, inflated), ZeroHash, inflated, [])).wait();
+    const lp = leafProofArg({ root, leaf: inflated, proof: proofOf(batch, inflated) }) as never;
+    await (await s.batches.connect(s.stranger).refuteCharge(closedArg(ref) as never, lp, lp)).wait();
 
     const before = (await s.batches.depositOf(s.requester.address)).balance;
     const refunded = await opg(as(KEYS.stranger), ["batch", "refund", root, "--for", s.requester.address, "--json"]);

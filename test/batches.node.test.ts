@@ -111,6 +111,49 @@ describe("Batch settlement: the node's batcher", function () {
     }
   });
 
+  it("a running total's receipts are posted in nonce order: a later root waits for an older one, and gives its receipts back with it", async () => {
+    const { s, wallet, modelId, values } = env;
+    const domain = batchDomain(env.chainId, await s.batches.getAddress());
+    const erin = s.stranger;
+    await depositing([erin]);
+    const expiry = BigInt(await s.networkHelpers.time.latest()) + 30n * 86_400n;
+    const auth = await signAuthorization(erin, domain, { operator: wallet.address, cap: 10n * OPG, expiry });
+    const lines: string[] = [];
+    const batcher = await startBatcher(lines);
+    const infer = () => batcher.infer({ authorization: authorizationToJson(auth), model: modelId, input: values });
+    try {
+      // Erin's whole deposit starts unlocking: it still covers what the node serves before it can leave.
+      await (await s.batches.connect(erin).requestWithdrawal(10n * OPG)).wait();
+      for (let i = 0; i < 2; i++) expect((await infer()).status).to.equal(200);
+      // The operator is not active for a while: root 1 (nonces 0, 1) cannot be posted, and is kept.
+      await (await s.operators.connect(s.operator).requestUnbond(await s.operators.freeStakeOf(s.operator.address))).wait();
+      await batcher.flush(true).catch(() => undefined);
+      expect(batcher.roots().map((r) => [r.status, r.receipts])).to.deep.equal([["posting", 2]]);
+      // Root 2 (nonce 2) continues Erin's running total: it waits for root 1 instead of charging its range.
+      expect((await infer()).status).to.equal(200);
+      await batcher.flush(true).catch(() => undefined);
+      expect(batcher.roots().map((r) => [r.status, r.receipts])).to.deep.equal([["posting", 2], ["posting", 1]]);
+      expect(lines.join("\n")).to.match(/waits: it continues a running total of an older root not posted yet/);
+      // Then Erin's deposit leaves: root 1 cannot settle her, and both roots give her receipts back, in order.
+      await s.networkHelpers.time.increase(await s.batches.withdrawalDelay());
+      await (await s.batches.connect(erin).withdraw(erin.address)).wait();
+      await (await s.operators.connect(s.operator).cancelUnbond()).wait();
+      await fresh();
+      await batcher.flush(false).catch(() => undefined);
+      expect(batcher.roots()).to.deep.equal([]);
+      expect(lines.join("\n")).to.match(/left pending \(and from 1 later root\(s\)\)/);
+      // Once she deposits again, one root charges her three receipts, nonces 0 to 2.
+      await depositing([erin]);
+      await batcher.flush(true);
+      expect(batcher.roots().map((r) => [r.status, r.receipts])).to.deep.equal([["posted", 3]]);
+      expect((await s.batches.authorizationStateOf(auth.id)).settled).to.equal(3n * PRICES[0]);
+      expect(await s.batches.nextNonceOf(auth.id, modelId)).to.equal(3n);
+    } finally {
+      await batcher.stop();
+      if ((await s.operators.stakeOf(s.operator.address)).unbonding !== 0n) await (await s.operators.connect(s.operator).cancelUnbond()).wait();
+    }
+  });
+
   it("an authorization that can never settle again is dropped from the root instead of blocking it", async () => {
     const { s, wallet, modelId, values } = env;
     const domain = batchDomain(env.chainId, await s.batches.getAddress());

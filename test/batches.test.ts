@@ -16,8 +16,10 @@ import {
   batchRefOf,
   buildBatch,
   claimRefund,
+  closedArg,
   closedBatchOf,
   leafHash,
+  leafProofArg,
   refArg,
   dumpBatch,
   loadBatch,
@@ -219,7 +221,8 @@ describe("Batch settlement", function () {
     expect(ref.closings).to.equal(closingsHash([leafHash(inflated)]));
     const before = await r.token.balanceOf(r.stranger.address);
     const depositBefore = (await r.batches.depositOf(alice.address)).balance;
-    await (await r.batches.connect(r.stranger).refuteCharge(refArg(ref) as never, inflated, proofOf(batch, inflated), ZeroHash, inflated, [])).wait();
+    const lp = leafProofArg({ root: batch.root, leaf: inflated, proof: proofOf(batch, inflated) }) as never;
+    await (await r.batches.connect(r.stranger).refuteCharge(closedArg(ref) as never, lp, lp)).wait();
     expect(await r.token.balanceOf(r.stranger.address)).to.equal(before);
     expect((await verifyLeafOnChain(r.contract, r.operator.address, batch.root, inflated, proofOf(batch, inflated))).status).to.equal(LeafStatus.Refuted);
     // Anyone may claim it for the requester; it is credited to the requester's deposit, once.
@@ -243,13 +246,31 @@ describe("Batch settlement", function () {
 
     const closed = await closedBatchOf(r.contract, r.operator.address, batch.root);
     expect(closed.closings).to.deep.equal([l0]);
-    const none = { batch: { operator: ZeroAddress, root: ZeroHash, charges: [], closings: ZeroHash }, closings: [] };
-    const arg = { batch: refArg(closed.batch), closings: closed.closings };
-    await refused(r, () => r.batches.refutePlacement(arg as never, l0!, proofOf(batch, l0!), none as never), "BatchSettlementLeafInPlace");
-    await (await r.batches.connect(r.stranger).refutePlacement(arg as never, l1!, proofOf(batch, l1!), none as never)).wait();
+    expect(closed.starts).to.deep.equal([0n]);
+    const arg = closedArg(closed) as never;
+    await refused(r, () => r.batches.refutePlacement(arg, l0!, proofOf(batch, l0!)), "BatchSettlementLeafInPlace");
+    await (await r.batches.connect(r.stranger).refutePlacement(arg, l1!, proofOf(batch, l1!))).wait();
     expect((await verifyLeafOnChain(r.contract, r.operator.address, batch.root, l0!, proofOf(batch, l0!))).status).to.equal(LeafStatus.Refuted);
     const { amount } = await claimRefund(r.contract, closed.batch, alice.address);
     expect(amount).to.equal(PRICE + (PRICE * 10n * 3_000n) / 10_000n); // its charge + compensation (bond ×10, 30 %)
+  });
+
+  it("closedBatchOf rebuilds each running total's range from the earlier posts that settled it", async () => {
+    const r = await chain.networkHelpers.loadFixture(ready);
+    const [alice, bob] = r.requesters;
+    const a = await authorize(r, alice);
+    const b = await authorize(r, bob);
+    const first = serve(r, a, 3);
+    await (await rawPost(r, first, authMap(a))).wait();
+    const other = serve(r, b, 2, undefined, r.otherModelId);
+    const second = [...serve(r, a, 2, first[2]), ...other, ...serve(r, a, 1, undefined, r.otherModelId)];
+    const batch = buildBatch(second);
+    await (await rawPost(r, second, authMap(a, b))).wait();
+    const closed = await closedBatchOf(r.contract, r.operator.address, batch.root);
+    // Alice's first model continues at nonce 3; Bob's and Alice's other model start at 0.
+    expect(closed.closings.map((c) => c.nonce)).to.deep.equal([4n, 0n, 1n]);
+    expect(closed.starts).to.deep.equal([3n, 0n, 0n]);
+    expect(await r.batches.nextNonceOf(a.id, r.modelId)).to.equal(5n);
   });
 
   it("a deposit being withdrawn still pays settlements until its notice has passed", async () => {
@@ -368,11 +389,12 @@ describe("Batch settlement", function () {
       await (await rawPost(r, leaves, authMap(a))).wait();
       const proof = proofOf(batch, leaves[0]!);
       const zk = Array(8).fill(0n) as never;
-      const ref = (await batchRefOf(r.contract, r.operator.address, batch.root)) as never;
-      await refused(r, () => r.batches.connect(r.stranger).challenge(ref, leaves[0]!, proof, toBeHex(5n, 32), [1n], zk), "BatchSettlementNoCircuit");
-      await refused(r, () => r.batches.connect(r.stranger).challenge(ref, leaves[0]!, proof, leaves[0]!.outputCommitment, [1n], zk), "BatchSettlementSameOutput");
+      const ref = closedArg(await batchRefOf(r.contract, r.operator.address, batch.root)) as never;
+      const leaf = leafProofArg({ root: batch.root, leaf: leaves[0]!, proof }) as never;
+      await refused(r, () => r.batches.connect(r.stranger).challenge(ref, leaf, toBeHex(5n, 32), [1n], zk), "BatchSettlementNoCircuit");
+      await refused(r, () => r.batches.connect(r.stranger).challenge(ref, leaf, leaves[0]!.outputCommitment, [1n], zk), "BatchSettlementSameOutput");
       await r.networkHelpers.time.increase(WINDOW);
-      await refused(r, () => r.batches.connect(r.stranger).challenge(ref, leaves[0]!, proof, toBeHex(5n, 32), [1n], zk), "BatchSettlementWindowClosed");
+      await refused(r, () => r.batches.connect(r.stranger).challenge(ref, leaf, toBeHex(5n, 32), [1n], zk), "BatchSettlementWindowClosed");
     });
   });
 });

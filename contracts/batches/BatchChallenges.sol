@@ -17,7 +17,9 @@ import {BatchRefunds} from "./BatchRefunds.sol";
 /// @notice Everything that reads or refutes a posted batch: a leaf verified on its own; a wrong output refuted
 ///         by a Groth16 proof; a running total that does not chain; a leaf outside the receipts its batch
 ///         charged; two receipts signed for one nonce. A batch's root holds exactly the receipts it charges
-///         (the rest is refutable), so a wrong receipt answers with the bond of the batch that charged it.
+///         (the rest is refutable), and a batch also answers for a receipt it charged that the operator signed
+///         into another root once that root is refuted: a wrong receipt costs the bond of the batch that
+///         charged it.
 /// @dev The posting side is BatchSettlement; slashes and refunds are BatchRefunds.
 abstract contract BatchChallenges is BatchRefunds {
     /// @dev BN254 scalar field order: public signals live below it.
@@ -41,73 +43,62 @@ abstract contract BatchChallenges is BatchRefunds {
 
     /// @inheritdoc IBatchSettlement
     function challenge(
-        BatchRef calldata batch,
-        Leaf calldata leaf,
-        bytes32[] calldata proof,
+        ClosedBatch calldata batch,
+        LeafProof calldata leaf,
         bytes32 provenOutput,
         uint256[] calldata outputs,
         uint256[8] calldata zkProof
     ) external nonReentrant returns (Outcome memory outcome) {
-        (bytes32 batchId, bytes32 leafHash) = _checkLeaf(batch.operator, batch.root, leaf, proof);
-        _checkOpen(batchId);
+        (bytes32 batchId, bytes32 leafHash) = _answeredFor(batch, leaf);
+        Leaf calldata l = leaf.leaf;
         // A leaf no proof can be checked against (another tier, an input commitment outside the field) is
         // refuted as it stands: the operator signed a root over a receipt nobody could challenge. Anyone can
         // copy that from the mempool, so it pays no reward.
-        if (!_wellFormed(leaf)) return _refute(batchId, batch, leafHash, bytes32(0), address(0));
-        if (provenOutput == leaf.outputCommitment) revert BatchSettlementSameOutput(leafHash);
-        _checkProof(leafIdOf(batchId, leafHash), leaf, provenOutput, outputs, zkProof);
-        return _refute(batchId, batch, leafHash, provenOutput, msg.sender);
+        if (!_wellFormed(l)) return _refute(batchId, batch.batch, leafHash, bytes32(0), address(0));
+        if (provenOutput == l.outputCommitment) revert BatchSettlementSameOutput(leafHash);
+        _checkProof(leafIdOf(batchId, leafHash), l, provenOutput, outputs, zkProof);
+        return _refute(batchId, batch.batch, leafHash, provenOutput, msg.sender);
     }
 
     /// @inheritdoc IBatchSettlement
-    function refuteCharge(
-        BatchRef calldata batch,
-        Leaf calldata leaf,
-        bytes32[] calldata proof,
-        bytes32 previousRoot,
-        Leaf calldata previous,
-        bytes32[] calldata previousProof
-    ) external nonReentrant returns (Outcome memory outcome) {
-        (bytes32 batchId, bytes32 leafHash) = _checkLeaf(batch.operator, batch.root, leaf, proof);
-        _checkOpen(batchId);
-        uint256 expected = _expectedCumulative(batch.operator, leafHash, leaf, previousRoot, previous, previousProof);
-        if (leaf.cumulative == expected) revert BatchSettlementChargeConsistent(leafHash);
-        return _refute(batchId, batch, leafHash, bytes32(0), address(0));
+    function refuteCharge(ClosedBatch calldata batch, LeafProof calldata leaf, LeafProof calldata previous)
+        external
+        nonReentrant
+        returns (Outcome memory outcome)
+    {
+        (bytes32 batchId, bytes32 leafHash) = _answeredFor(batch, leaf);
+        uint256 expected = _expectedCumulative(batch.batch.operator, leafHash, leaf.leaf, previous);
+        if (leaf.leaf.cumulative == expected) revert BatchSettlementChargeConsistent(leafHash);
+        return _refute(batchId, batch.batch, leafHash, bytes32(0), address(0));
     }
 
     /// @inheritdoc IBatchSettlement
-    function refutePlacement(
-        ClosedBatch calldata batch,
-        Leaf calldata leaf,
-        bytes32[] calldata proof,
-        ClosedBatch calldata earlier
-    ) external nonReentrant returns (Outcome memory outcome) {
+    function refutePlacement(ClosedBatch calldata batch, Leaf calldata leaf, bytes32[] calldata proof)
+        external
+        nonReentrant
+        returns (Outcome memory outcome)
+    {
         BatchRef calldata ref = batch.batch;
         (bytes32 batchId, bytes32 leafHash) = _checkLeaf(ref.operator, ref.root, leaf, proof);
         _checkOpen(batchId);
-        (bool found, uint256 lowest, uint256 highest) = _closedRange(batchId, batch, leaf);
-        // Above: the batch charged the leaf's running total up to a lower nonce (or not at all). Else below.
-        if (found && leaf.nonce <= highest) _checkBelow(batchId, leafHash, lowest, leaf, earlier);
+        if (_charged(batchId, batch, leaf)) revert BatchSettlementLeafInPlace(leafHash);
         return _refute(batchId, ref, leafHash, bytes32(0), address(0));
     }
 
     /// @inheritdoc IBatchSettlement
-    function refuteEquivocation(
-        BatchRef calldata batch,
-        Leaf calldata leaf,
-        bytes32[] calldata proof,
-        bytes32 otherRoot,
-        Leaf calldata other,
-        bytes32[] calldata otherProof
-    ) external nonReentrant returns (Outcome memory outcome) {
-        (bytes32 batchId, bytes32 leafHash) = _checkLeaf(batch.operator, batch.root, leaf, proof);
-        _checkOpen(batchId);
-        (, bytes32 otherHash) = _checkLeaf(batch.operator, otherRoot, other, otherProof);
-        if (
-            otherHash == leafHash || other.authorization != leaf.authorization || other.modelId != leaf.modelId
-                || other.nonce != leaf.nonce
-        ) revert BatchSettlementNotEquivocation(leafHash);
-        return _refute(batchId, batch, leafHash, bytes32(0), address(0));
+    function refuteEquivocation(ClosedBatch calldata batch, LeafProof calldata leaf, LeafProof calldata other)
+        external
+        nonReentrant
+        returns (Outcome memory outcome)
+    {
+        (bytes32 batchId, bytes32 leafHash) = _answeredFor(batch, leaf);
+        Leaf calldata l = leaf.leaf;
+        Leaf calldata o = other.leaf;
+        (, bytes32 otherHash) = _checkLeaf(batch.batch.operator, other.root, o, other.proof);
+        if (otherHash == leafHash || o.authorization != l.authorization || o.modelId != l.modelId || o.nonce != l.nonce) {
+            revert BatchSettlementNotEquivocation(leafHash);
+        }
+        return _refute(batchId, batch.batch, leafHash, bytes32(0), address(0));
     }
 
     /// @inheritdoc IBatchSettlement
@@ -138,28 +129,46 @@ abstract contract BatchChallenges is BatchRefunds {
 
     /// @dev What `leaf`'s running total must be: its price plus its predecessor's total (the receipt just
     ///      before it under the same authorization and model), or its price alone for the first receipt.
-    function _expectedCumulative(
-        address operator,
-        bytes32 leafHash,
-        Leaf calldata leaf,
-        bytes32 previousRoot,
-        Leaf calldata previous,
-        bytes32[] calldata previousProof
-    ) private view returns (uint256 expected) {
+    function _expectedCumulative(address operator, bytes32 leafHash, Leaf calldata leaf, LeafProof calldata previous)
+        private
+        view
+        returns (uint256 expected)
+    {
         expected = leaf.price;
         if (leaf.nonce == 0) return expected;
         // The previous leaf comes from a batch of the same operator (its id says so): another operator's root
         // proves nothing about this operator's running total.
-        _checkLeaf(operator, previousRoot, previous, previousProof);
-        if (
-            previous.authorization != leaf.authorization || previous.modelId != leaf.modelId
-                || previous.nonce + 1 != leaf.nonce
-        ) {
+        Leaf calldata p = previous.leaf;
+        _checkLeaf(operator, previous.root, p, previous.proof);
+        if (p.authorization != leaf.authorization || p.modelId != leaf.modelId || p.nonce + 1 != leaf.nonce) {
             revert BatchSettlementNotConsecutive(leafHash);
         }
         // Both totals are the operator's word: one that overflows is as inconsistent as any other, not a panic.
-        uint256 before = previous.cumulative;
+        uint256 before = p.cumulative;
         expected = before > type(uint256).max - expected ? type(uint256).max : expected + before;
+    }
+
+    /// @dev Reverts unless `batch` can still be refuted and answers for `leaf`: a leaf of its own root, or of a
+    ///      refuted batch of the same operator whose nonce `batch` charged. Returns the batch's id and the
+    ///      leaf's hash.
+    function _answeredFor(ClosedBatch calldata batch, LeafProof calldata leaf)
+        private
+        view
+        returns (bytes32 batchId, bytes32 leafHash)
+    {
+        BatchRef calldata ref = batch.batch;
+        bytes32 leafBatch;
+        (leafBatch, leafHash) = _checkLeaf(ref.operator, leaf.root, leaf.leaf, leaf.proof);
+        batchId = batchIdOf(ref.operator, ref.root);
+        if (leafBatch != batchId) {
+            if (_batches[batchId].finalAt == 0) revert BatchSettlementUnknownBatch(ref.operator, ref.root);
+            // A leaf of another root counts once its own batch is refuted (so it is never reported final), and
+            // only against the batch that charged it.
+            if (!_batches[leafBatch].refuted || !_charged(batchId, batch, leaf.leaf)) {
+                revert BatchSettlementNotCharged(leafHash);
+            }
+        }
+        _checkOpen(batchId);
     }
 
     /// @dev Reverts unless batch `batchId` can still be refuted: not refuted yet, inside its window.
@@ -169,39 +178,25 @@ abstract contract BatchChallenges is BatchRefunds {
         if (block.timestamp >= batch.finalAt) revert BatchSettlementWindowClosed(batchId, batch.finalAt);
     }
 
-    /// @dev Reverts unless batch `earlier` (not `batchId`) closed `leaf`'s running total at a nonce at least the
-    ///      leaf's and below `lowest`, batch `batchId`'s first closing of it.
-    function _checkBelow(bytes32 batchId, bytes32 leafHash, uint256 lowest, Leaf calldata leaf, ClosedBatch calldata earlier)
-        private
-        view
-    {
-        bytes32 earlierId = batchIdOf(earlier.batch.operator, earlier.batch.root);
-        if (earlierId == batchId || _batches[earlierId].finalAt == 0) revert BatchSettlementLeafInPlace(leafHash);
-        (bool found,, uint256 highest) = _closedRange(earlierId, earlier, leaf);
-        // The closing nonces of one running total rise from batch to batch (postBatch enforces it): a batch
-        // whose closings all lie below `lowest` was posted before this one, and charged the leaf.
-        if (!found || highest < leaf.nonce || highest >= lowest) revert BatchSettlementLeafInPlace(leafHash);
-    }
-
-    /// @dev Whether batch `batchId` (given by `batch`, its ledger checked) closed `leaf`'s authorization and
-    ///      model, and the lowest and highest nonces it closed them at.
-    function _closedRange(bytes32 batchId, ClosedBatch calldata batch, Leaf calldata leaf)
-        private
-        view
-        returns (bool found, uint256 lowest, uint256 highest)
-    {
+    /// @dev Whether batch `batchId` (given by `batch`, its ledger checked) charged `leaf`'s nonce: one of its
+    ///      closing leaves of the leaf's authorization and model has a range `starts[i]`…`closings[i].nonce`
+    ///      holding it.
+    function _charged(bytes32 batchId, ClosedBatch calldata batch, Leaf calldata leaf) private pure returns (bool charged) {
         Leaf[] calldata closings = batch.closings;
+        uint256[] calldata starts = batch.starts;
+        if (starts.length != closings.length) revert BatchSettlementWrongLedger(batchId);
         bytes32[] memory hashes = new bytes32[](closings.length);
         for (uint256 i = 0; i < closings.length; ++i) {
             Leaf calldata c = closings[i];
             hashes[i] = BatchHashing.hashLeaf(c);
-            if (c.authorization != leaf.authorization || c.modelId != leaf.modelId) continue;
-            if (!found || c.nonce < lowest) lowest = c.nonce;
-            if (!found || c.nonce > highest) highest = c.nonce;
-            found = true;
+            if (c.authorization == leaf.authorization && c.modelId == leaf.modelId) {
+                if (starts[i] <= leaf.nonce && leaf.nonce <= c.nonce) charged = true;
+            }
         }
-        if (keccak256(abi.encodePacked(hashes)) != batch.batch.closings) revert BatchSettlementWrongLedger(batchId);
-        _checkLedger(batchId, batch.batch, address(0));
+        BatchRef calldata ref = batch.batch;
+        if (keccak256(abi.encodePacked(hashes)) != ref.closings || keccak256(abi.encodePacked(starts)) != ref.starts) {
+            revert BatchSettlementWrongLedger(batchId);
+        }
     }
 
     /// @dev Reverts unless `operator` posted `root` and `leaf` is in it; returns the batch's id and the leaf's hash.

@@ -88,19 +88,19 @@ abstract contract BatchRefunds is BatchEscrow {
         return keccak256(abi.encode(block.chainid, address(this), batchId));
     }
 
-    /// @dev The ledger a batch stores: what it charged whom, and its closing leaves' hash.
-    function _ledgerOf(Charge[] memory charges, bytes32 closings) internal pure returns (bytes32) {
-        return keccak256(abi.encode(charges, closings));
+    /// @dev The ledger a batch stores: what it charged whom, its closing leaves' hash and their ranges' starts'.
+    function _ledgerOf(Charge[] memory charges, bytes32 closings, bytes32 starts) internal pure returns (bytes32) {
+        return keccak256(abi.encode(charges, closings, starts));
     }
 
-    /// @dev Reverts unless `batch` gives batch `batchId`'s charges and closings; returns the charges' sum and
+    /// @dev Reverts unless `batch` gives batch `batchId`'s ledger (charges, closings, starts); returns the charges' sum and
     ///      what `requester` was charged.
     function _checkLedger(bytes32 batchId, BatchRef calldata batch, address requester)
         internal
         view
         returns (uint256 total, uint256 charged)
     {
-        if (keccak256(abi.encode(batch.charges, batch.closings)) != _batches[batchId].ledger) {
+        if (keccak256(abi.encode(batch.charges, batch.closings, batch.starts)) != _batches[batchId].ledger) {
             revert BatchSettlementWrongLedger(batchId);
         }
         Charge[] calldata charges = batch.charges;

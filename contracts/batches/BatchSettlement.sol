@@ -41,11 +41,14 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         Charge[] charges;
         uint256 settled;
         bytes32[] closings;
+        uint256[] starts;
         uint256 count;
         bytes32[] modelIds;
         uint256[] fees;
         uint256 models;
         uint256 total;
+        bytes32 closingsHash;
+        bytes32 startsHash;
     }
 
     /// @dev What was settled per (authorization, model): the running total, and one more than the nonce of
@@ -98,21 +101,31 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
             n += settlements[i].closings.length;
         }
         Tally memory t = Tally(
-            new Charge[](settlements.length), 0, new bytes32[](n), 0, new bytes32[](n), new uint256[](n), 0, 0
+            new Charge[](settlements.length),
+            0,
+            new bytes32[](n),
+            new uint256[](n),
+            0,
+            new bytes32[](n),
+            new uint256[](n),
+            0,
+            0,
+            bytes32(0),
+            bytes32(0)
         );
         for (uint256 i = 0; i < settlements.length; ++i) {
             _settle(batchId, root, operator, settlements[i], t);
         }
         // The signature covers the closing leaves, in order: nobody can post the root with another choice.
-        bytes32 closings = keccak256(abi.encodePacked(t.closings));
-        bytes32 digest = batchDigest(header, closings);
+        t.closingsHash = keccak256(abi.encodePacked(t.closings));
+        bytes32 digest = batchDigest(header, t.closingsHash);
         if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) {
             revert BatchSettlementInvalidSignature(signer);
         }
         // A batch that charges nothing locks no bond: it could only feed a false refutation.
         if (t.total == 0) revert BatchSettlementEmptyBatch();
         uint32 window = _payFees(operator, t);
-        _record(header, signer, operator, t, window, closings);
+        _record(header, signer, operator, t, window);
     }
 
     /// @notice Revokes `authorization` (its requester only). It takes effect after the withdrawal notice:
@@ -143,6 +156,12 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
     ///         that model must exceed it.
     function settledOf(bytes32 id, bytes32 modelId) external view returns (uint256) {
         return _runningTotals[keccak256(abi.encode(id, modelId))].settled;
+    }
+
+    /// @notice The lowest nonce the next closing leaf of authorization `id` for `modelId` may have: one more than
+    ///         the last one settled (zero: none yet). The next batch's range of that running total starts there.
+    function nextNonceOf(bytes32 id, bytes32 modelId) external view returns (uint256) {
+        return _runningTotals[keccak256(abi.encode(id, modelId))].nextNonce;
     }
 
     /// @notice An authorization's id: the EIP-712 digest its requester signs.
@@ -200,7 +219,6 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         // A closing leaf is one a challenger can check: Signature tier, input commitment in the field.
         if (!_wellFormed(leaf)) revert BatchSettlementMalformedLeaf(leafHash);
         t.closings[t.count] = leafHash;
-        ++t.count;
         bytes32 modelId = leaf.modelId;
         RunningTotal storage running = _runningTotals[keccak256(abi.encode(id, modelId))];
         (uint256 settled, uint256 nextNonce) = (running.settled, running.nextNonce);
@@ -210,6 +228,9 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         // closing, up to its own (refutePlacement relies on it).
         if (leaf.nonce < nextNonce) revert BatchSettlementStaleNonce(id, modelId, leaf.nonce, nextNonce);
         (running.settled, running.nextNonce) = (SafeCast.toUint192(cumulative), SafeCast.toUint64(leaf.nonce + 1));
+        // This closing leaf charged the receipts with nonces nextNonce…leaf.nonce (refutations read the range).
+        t.starts[t.count] = nextNonce;
+        ++t.count;
         amount = cumulative - settled;
         t.total += amount;
         for (uint256 i = 0; i < t.models; ++i) {
@@ -258,8 +279,7 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         address signer,
         address operator,
         Tally memory t,
-        uint32 window,
-        bytes32 closings
+        uint32 window
     ) private {
         Config memory c = _config;
         uint64 finalAt = uint64(block.timestamp) + (window > c.window ? window : c.window);
@@ -272,24 +292,34 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
             bondMultiple: c.bondMultiple,
             rewardBps: c.rewardBps,
             compensationBps: c.compensationBps,
-            ledger: _ledgerOf(t.charges, closings)
+            ledger: _ledgerOf(t.charges, t.closingsHash, t.startsHash = keccak256(abi.encodePacked(t.starts)))
         });
         operators.lockBond(operator, bond, finalAt);
-        _emitPosted(batchId, header, signer, operator, t.total, bond, finalAt, closings);
+        _emitPosted(batchId, header, signer, operator, t, bond, finalAt);
     }
 
+    /// @dev The batch's event, with the hashes a challenger's BatchRef repeats.
     function _emitPosted(
         bytes32 batchId,
         BatchHeader calldata header,
         address signer,
         address operator,
-        uint256 total,
+        Tally memory t,
         uint256 bond,
-        uint64 finalAt,
-        bytes32 closings
+        uint64 finalAt
     ) private {
         emit BatchPosted(
-            batchId, header.root, operator, signer, header.leafCount, total, bond, finalAt, header.uri, closings
+            batchId,
+            header.root,
+            operator,
+            signer,
+            header.leafCount,
+            t.total,
+            bond,
+            finalAt,
+            header.uri,
+            t.closingsHash,
+            t.startsHash
         );
     }
 

@@ -82,8 +82,8 @@ interface IBatchSettlement {
     /// @notice A stored batch: its operator, when it is final, whether it was refuted, the bond multiple and
     ///         slash shares it was posted with (its bond, locked until `finalAt`, is that multiple of its
     ///         charges' sum; a later configuration does not change how its slash is shared) and `ledger`,
-    ///         keccak256(abi.encode(Charge[] charges, bytes32 closings)): what it charged whom, and the hash
-    ///         of its closing leaves (as signed).
+    ///         keccak256(abi.encode(Charge[] charges, bytes32 closings, bytes32 starts)): what it charged
+    ///         whom, the hash of its closing leaves (as signed) and of the nonces their ranges start at.
     struct Batch {
         address operator;
         uint40 finalAt;
@@ -95,20 +95,32 @@ interface IBatchSettlement {
     }
 
     /// @notice A posted batch as a challenger names it: its operator, root, charges (in the order of the
-    ///         posting transaction's `AuthorizationSettled` events) and `closings` (the keccak256 of its closing
-    ///         leaves' hashes concatenated in posting order, as in its `BatchPosted` event). The stored ledger
-    ///         checks the last two: the charges give the bond and each requester's share of a refund.
+    ///         posting transaction's `AuthorizationSettled` events), `closings` (the keccak256 of its closing
+    ///         leaves' hashes concatenated in posting order) and `starts` (the keccak256 of the nonces their
+    ///         ranges start at, each a uint256, concatenated in the same order), both as in its `BatchPosted`
+    ///         event. The stored ledger checks them: the charges give the bond and each requester's share.
     struct BatchRef {
         address operator;
         bytes32 root;
         Charge[] charges;
         bytes32 closings;
+        bytes32 starts;
     }
 
-    /// @notice A posted batch with its closing leaves in posting order (whose hash its ledger holds).
+    /// @notice A posted batch with its closing leaves in posting order and the nonce each one's range starts
+    ///         at: closing leaf i charged the receipts of its authorization and model with nonces
+    ///         `starts[i]`…`closings[i].nonce`. Both arrays may be empty where no range is read.
     struct ClosedBatch {
         BatchRef batch;
         Leaf[] closings;
+        uint256[] starts;
+    }
+
+    /// @notice A leaf with its Merkle proof in `root`, a batch of the operator of the batch it is used against.
+    struct LeafProof {
+        bytes32 root;
+        Leaf leaf;
+        bytes32[] proof;
     }
 
     /// @notice What a refuted batch's requesters share: `pool` OPG wei, each in proportion to what it was
@@ -182,6 +194,9 @@ interface IBatchSettlement {
     error BatchSettlementStaleNonce(bytes32 authorization, bytes32 modelId, uint256 nonce, uint256 next);
     /// @notice The leaf lies in the range of receipts its batch charged: it is in its place.
     error BatchSettlementLeafInPlace(bytes32 leaf);
+    /// @notice The batch does not answer for the leaf: the leaf is not in its root, and either the leaf's own
+    ///         batch is not refuted or the batch did not charge the leaf's nonce.
+    error BatchSettlementNotCharged(bytes32 leaf);
     /// @notice The two leaves are not two different receipts with one authorization, model and nonce.
     error BatchSettlementNotEquivocation(bytes32 leaf);
     /// @notice The batch was not refuted: nothing to refund.
@@ -207,8 +222,8 @@ interface IBatchSettlement {
     error BatchSettlementNotRequester(address caller);
 
     /// @notice A batch was posted: `leafCount` receipts under `root`, `total` OPG settled, `bond` of the
-    ///         operator's stake locked until `finalAt`; its leaves are published at `uri`; `closings` is the
-    ///         hash of its closing leaves (see `BatchRef`).
+    ///         operator's stake locked until `finalAt`; its leaves are published at `uri`; `closings` and
+    ///         `starts` are the hashes of its closing leaves and of their ranges' first nonces (see `BatchRef`).
     event BatchPosted(
         bytes32 indexed batchId,
         bytes32 indexed root,
@@ -219,7 +234,8 @@ interface IBatchSettlement {
         uint256 bond,
         uint64 finalAt,
         string uri,
-        bytes32 closings
+        bytes32 closings,
+        bytes32 starts
     );
     /// @notice `requester` now owes `settled` in total (all models) under `authorization`; `amount` was
     ///         charged now, in batch `batchId`.
@@ -285,58 +301,48 @@ interface IBatchSettlement {
         view
         returns (Tier tier, bytes32 outputCommitment, ResultStatus status, uint64 finalAt);
 
-    /// @notice Refutes `batch` through its `leaf` with a Groth16 proof, under the leaf's model's registered
-    ///         key, that the model maps the leaf's input commitment to `outputs` with commitment `provenOutput`.
-    ///         The caller earns the reward; the batch's requesters share the refund pool (`claimRefund`).
-    /// @param zkProof Public signals [inputCommitment, provenOutput, outputs…, bindingOf(leafId, msg.sender)].
+    /// @notice Refutes `batch` with a Groth16 proof, under the leaf's model's registered key, that the model
+    ///         maps `leaf`'s input commitment to `outputs` with commitment `provenOutput`. The caller earns the
+    ///         reward; the batch's requesters share the refund pool (`claimRefund`).
+    ///
+    ///         Every refutation names a leaf the batch *answers for*: a leaf of its own root, or a leaf of
+    ///         another of its operator's roots that is refuted already and whose nonce the batch charged (its
+    ///         authorization and model's range in `batch.closings`/`batch.starts`). So a wrong receipt that
+    ///         an operator keeps out of the batch that charges it, and signs into another root, still costs
+    ///         the charging batch's bond once that other root is refuted (`BatchSettlementNotCharged` else).
+    /// @param zkProof Public signals [inputCommitment, provenOutput, outputs…, bindingOf(leafId, msg.sender)],
+    ///        leafId = leafIdOf(batch's id, the leaf's hash).
     function challenge(
-        BatchRef calldata batch,
-        Leaf calldata leaf,
-        bytes32[] calldata proof,
+        ClosedBatch calldata batch,
+        LeafProof calldata leaf,
         bytes32 provenOutput,
         uint256[] calldata outputs,
         uint256[8] calldata zkProof
     ) external returns (Outcome memory outcome);
 
-    /// @notice Refutes `batch` through its `leaf` whose running total does not chain: its `cumulative` is not
-    ///         `previous.cumulative + leaf.price`, `previous` being the receipt just before it under the same
-    ///         authorization and model (nonce − 1, in the same operator's batch `previousRoot`), or not
-    ///         `leaf.price` for the first receipt (nonce 0; `previous` is then ignored). Anyone can copy this
-    ///         evidence from the mempool, so it pays no reward: the whole slash backs the refund pool.
-    function refuteCharge(
-        BatchRef calldata batch,
-        Leaf calldata leaf,
-        bytes32[] calldata proof,
-        bytes32 previousRoot,
-        Leaf calldata previous,
-        bytes32[] calldata previousProof
-    ) external returns (Outcome memory outcome);
+    /// @notice Refutes `batch` through a `leaf` it answers for (see `challenge`) whose running total does not
+    ///         chain: its `cumulative` is not `previous.cumulative + leaf.price`, `previous` being the receipt
+    ///         just before it under the same authorization and model (nonce − 1, in a root of the same
+    ///         operator), or not `leaf.price` for the first receipt (nonce 0; `previous` is then ignored).
+    ///         Anyone can copy this evidence from the mempool, so it pays no reward: the whole slash backs
+    ///         the refund pool.
+    function refuteCharge(ClosedBatch calldata batch, LeafProof calldata leaf, LeafProof calldata previous)
+        external
+        returns (Outcome memory outcome);
 
-    /// @notice Refutes `batch` through its `leaf` that lies outside the receipts the batch charged: a batch's
-    ///         root must hold exactly the receipts it charges, so that the bond a wrong receipt answers with is
-    ///         the bond of the batch that charged it. Out of place is either
-    ///         - above: the batch closes the leaf's authorization and model at a lower nonce, or not at all; or
-    ///         - below: `earlier` (another batch) closed them at a nonce at least the leaf's and below every
-    ///           closing of them in `batch` (`earlier` is ignored for a leaf above).
-    ///         Pays no reward (see refuteCharge).
-    function refutePlacement(
-        ClosedBatch calldata batch,
-        Leaf calldata leaf,
-        bytes32[] calldata proof,
-        ClosedBatch calldata earlier
-    ) external returns (Outcome memory outcome);
+    /// @notice Refutes `batch` through a `leaf` of its own root that lies outside the receipts it charged
+    ///         (no range of `batch.closings`/`batch.starts` for its authorization and model holds its nonce): a
+    ///         root holds exactly the receipts its batch charges. Pays no reward (see refuteCharge).
+    function refutePlacement(ClosedBatch calldata batch, Leaf calldata leaf, bytes32[] calldata proof)
+        external
+        returns (Outcome memory outcome);
 
-    /// @notice Refutes `batch` through its `leaf` when the operator signed another receipt `other` (in its
-    ///         batch `otherRoot`, possibly the same) with the same authorization, model and nonce: one of them
-    ///         is not what it served. Pays no reward (see refuteCharge).
-    function refuteEquivocation(
-        BatchRef calldata batch,
-        Leaf calldata leaf,
-        bytes32[] calldata proof,
-        bytes32 otherRoot,
-        Leaf calldata other,
-        bytes32[] calldata otherProof
-    ) external returns (Outcome memory outcome);
+    /// @notice Refutes `batch` through a `leaf` it answers for (see `challenge`) when the operator signed
+    ///         another receipt `other` (in any of its roots) with the same authorization, model and nonce: one
+    ///         of them is not what it served. Pays no reward (see refuteCharge).
+    function refuteEquivocation(ClosedBatch calldata batch, LeafProof calldata leaf, LeafProof calldata other)
+        external
+        returns (Outcome memory outcome);
 
     /// @notice Credits `requester` (anyone may send it) its share of refuted `batch`'s refund pool: the pool
     ///         times what it was charged in the batch over the batch's total charges. Once per requester.

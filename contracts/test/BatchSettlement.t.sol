@@ -23,9 +23,18 @@ contract BatchSettlementTest is DisputesFixture {
     uint256 internal payerKey = 0xB0B;
     address internal payer;
     address internal stranger = address(0x9000);
-    /// @dev What each posted batch charged, and its closing leaves' hash (its challengers name them).
+    /// @dev What each posted batch charged, its closing leaves and their ranges' starts (its challengers name
+    ///      them).
     mapping(bytes32 batchId => IBatchSettlement.Charge[]) internal _chargesOf;
-    mapping(bytes32 batchId => bytes32) internal _closingsOf;
+    mapping(bytes32 batchId => IBatchSettlement.Leaf[]) internal _closingLeavesOf;
+    mapping(bytes32 batchId => uint256[]) internal _startsOf;
+
+    /// @dev A batch's ledger as its challengers rebuild it.
+    struct Ledger {
+        IBatchSettlement.Charge[] charges;
+        IBatchSettlement.Leaf[] closings;
+        uint256[] starts;
+    }
 
     function setUp() public {
         _deployDisputes();
@@ -119,41 +128,73 @@ contract BatchSettlementTest is DisputesFixture {
         list[0] = h;
     }
 
-    /// @dev What `settlements` will charge, per authorization (before they are posted).
-    function _chargesFor(IBatchSettlement.Settlement[] memory settlements)
-        internal
-        view
-        returns (IBatchSettlement.Charge[] memory charges)
-    {
-        charges = new IBatchSettlement.Charge[](settlements.length);
+    /// @dev What `settlements` will charge, per authorization, their closing leaves and where each one's range
+    ///      starts (before they are posted).
+    function _ledgerFor(IBatchSettlement.Settlement[] memory settlements) internal view returns (Ledger memory l) {
+        uint256 n;
+        for (uint256 i = 0; i < settlements.length; ++i) n += settlements[i].closings.length;
+        l.charges = new IBatchSettlement.Charge[](settlements.length);
+        l.closings = new IBatchSettlement.Leaf[](n);
+        l.starts = new uint256[](n);
+        n = 0;
         for (uint256 i = 0; i < settlements.length; ++i) {
             bytes32 id = batches.authorizationId(settlements[i].authorization);
-            charges[i].requester = settlements[i].authorization.requester;
+            l.charges[i].requester = settlements[i].authorization.requester;
             for (uint256 j = 0; j < settlements[i].closings.length; ++j) {
                 IBatchSettlement.Leaf memory leaf = settlements[i].closings[j].leaf;
-                charges[i].amount += leaf.cumulative - batches.settledOf(id, leaf.modelId);
+                // An earlier closing of the same running total in this post moves both its settled amount and
+                // its range's start.
+                uint256 settled = batches.settledOf(id, leaf.modelId);
+                uint256 start = batches.nextNonceOf(id, leaf.modelId);
+                for (uint256 k = 0; k < n; ++k) {
+                    if (l.closings[k].authorization == id && l.closings[k].modelId == leaf.modelId) {
+                        (settled, start) = (l.closings[k].cumulative, l.closings[k].nonce + 1);
+                    }
+                }
+                l.charges[i].amount += leaf.cumulative - settled;
+                (l.closings[n], l.starts[n]) = (leaf, start);
+                ++n;
             }
         }
     }
 
-    function _remember(address op, bytes32 root, IBatchSettlement.Charge[] memory charges, bytes32[] memory closings)
-        internal
-    {
-        _closingsOf[keccak256(abi.encode(op, root))] = keccak256(abi.encodePacked(closings));
-        IBatchSettlement.Charge[] storage list = _chargesOf[keccak256(abi.encode(op, root))];
-        for (uint256 i = 0; i < charges.length; ++i) {
-            list.push(charges[i]);
+    function _remember(address op, bytes32 root, Ledger memory l) internal {
+        bytes32 key = keccak256(abi.encode(op, root));
+        for (uint256 i = 0; i < l.charges.length; ++i) _chargesOf[key].push(l.charges[i]);
+        for (uint256 i = 0; i < l.closings.length; ++i) {
+            _closingLeavesOf[key].push(l.closings[i]);
+            _startsOf[key].push(l.starts[i]);
         }
     }
 
-    /// @dev `op`'s batch `root` as a challenger names it (with the charges it made).
+    /// @dev `op`'s batch `root` as a challenger names it (with the charges it made and its ledger's hashes).
     function _ref(address op, bytes32 root) internal view returns (IBatchSettlement.BatchRef memory) {
+        bytes32 key = keccak256(abi.encode(op, root));
+        IBatchSettlement.Leaf[] memory closings = _closingLeavesOf[key];
+        bytes32[] memory hashes = new bytes32[](closings.length);
+        for (uint256 i = 0; i < closings.length; ++i) hashes[i] = _hash(closings[i]);
         return IBatchSettlement.BatchRef({
             operator: op,
             root: root,
-            charges: _chargesOf[keccak256(abi.encode(op, root))],
-            closings: _closingsOf[keccak256(abi.encode(op, root))]
+            charges: _chargesOf[key],
+            closings: keccak256(abi.encodePacked(hashes)),
+            starts: keccak256(abi.encodePacked(_startsOf[key]))
         });
+    }
+
+    /// @dev `op`'s batch `root` with its closing leaves and their ranges' starts.
+    function _closed(address op, bytes32 root) internal view returns (IBatchSettlement.ClosedBatch memory) {
+        bytes32 key = keccak256(abi.encode(op, root));
+        return IBatchSettlement.ClosedBatch({batch: _ref(op, root), closings: _closingLeavesOf[key], starts: _startsOf[key]});
+    }
+
+    /// @dev A leaf with its proof in `root`.
+    function _lp(bytes32 root, IBatchSettlement.Leaf memory leaf, bytes32[] memory proof)
+        internal
+        pure
+        returns (IBatchSettlement.LeafProof memory)
+    {
+        return IBatchSettlement.LeafProof({root: root, leaf: leaf, proof: proof});
     }
 
     /// @dev Posts `leaves` (one or two) whose last leaf closes the authorization; returns the root.
@@ -179,9 +220,9 @@ contract BatchSettlementTest is DisputesFixture {
             signature: _signAuthorization(a),
             closings: _closings(closing, proof)
         });
-        IBatchSettlement.Charge[] memory charges = _chargesFor(settlements);
+        Ledger memory ledger = _ledgerFor(settlements);
         batches.postBatch(header, signer, _signBatch(signerKey, header, _one(_hash(closing))), settlements);
-        _remember(operator, root, charges, _one(_hash(closing)));
+        _remember(operator, root, ledger);
     }
 
     function _signAuthorization(IBatchSettlement.SpendingAuthorization memory a) internal view returns (bytes memory) {
@@ -239,7 +280,7 @@ contract BatchSettlementTest is DisputesFixture {
         (uint256[] memory outputs, uint256[8] memory proof) = _fraud(root, leaves[1], _trapdoorKey(0), challenger);
         vm.prank(challenger);
         IBatchSettlement.Outcome memory o =
-            batches.challenge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
+            batches.challenge(_closed(operator, root), _lp(root, leaves[1], _proofOf(leaves, 1)), TRUE_OUTPUT, outputs, proof);
 
         assertEq(o.slashed, bond, "the batch's bond is slashed");
         assertEq(o.reward, bond * REWARD_BPS / 10_000, "challenger's share");
@@ -266,7 +307,7 @@ contract BatchSettlementTest is DisputesFixture {
         (outputs, proof) = _fraud(root, leaves[0], _trapdoorKey(0), challenger);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementBatchRefuted.selector, batches.batchIdOf(operator, root)));
-        batches.challenge(_ref(operator, root), leaves[0], _proofOf(leaves, 0), TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_closed(operator, root), _lp(root, leaves[0], _proofOf(leaves, 0)), TRUE_OUTPUT, outputs, proof);
     }
 
     function test_badChallengesChangeNothing() public {
@@ -282,12 +323,12 @@ contract BatchSettlementTest is DisputesFixture {
         (uint256[] memory outputs, uint256[8] memory proof) = _fraud(root, leaves[1], _trapdoorKey(1), challenger);
         vm.prank(challenger);
         vm.expectRevert(invalid);
-        batches.challenge(_ref(operator, root), leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_closed(operator, root), _lp(root, leaves[1], merkle), TRUE_OUTPUT, outputs, proof);
         // A proof bound to another challenger (copied from the mempool).
         (outputs, proof) = _fraud(root, leaves[1], _trapdoorKey(0), challenger);
         vm.prank(stranger);
         vm.expectRevert(invalid);
-        batches.challenge(_ref(operator, root), leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_closed(operator, root), _lp(root, leaves[1], merkle), TRUE_OUTPUT, outputs, proof);
         // A leaf that is not in the root.
         IBatchSettlement.Leaf memory forged = _leaf(leaves[1].authorization, 1, 2 * LEAF_PRICE, WRONG_OUTPUT);
         forged.inputCommitment = bytes32(uint256(1));
@@ -295,7 +336,7 @@ contract BatchSettlementTest is DisputesFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IBatchSettlement.BatchSettlementLeafNotInRoot.selector, root, _hash(forged))
         );
-        batches.challenge(_ref(operator, root), forged, merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_closed(operator, root), _lp(root, forged, merkle), TRUE_OUTPUT, outputs, proof);
         // After the window.
         vm.warp(block.timestamp + WINDOW);
         vm.prank(challenger);
@@ -306,7 +347,7 @@ contract BatchSettlementTest is DisputesFixture {
                 batches.batchOf(operator, root).finalAt
             )
         );
-        batches.challenge(_ref(operator, root), leaves[1], merkle, TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_closed(operator, root), _lp(root, leaves[1], merkle), TRUE_OUTPUT, outputs, proof);
 
         assertEq(token.balanceOf(address(batches)), held, "nothing moved");
         assertEq(operators.lockedOf(operator), locked, "bond intact");
@@ -321,7 +362,7 @@ contract BatchSettlementTest is DisputesFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IBatchSettlement.BatchSettlementSameOutput.selector, _hash(leaves[1]))
         );
-        batches.challenge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_closed(operator, root), _lp(root, leaves[1], _proofOf(leaves, 1)), TRUE_OUTPUT, outputs, proof);
     }
 
     function test_refutesAnInflatedRunningTotal() public {
@@ -337,14 +378,14 @@ contract BatchSettlementTest is DisputesFixture {
 
         // A consistent pair (the first receipt on its own) cannot be refuted.
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementChargeConsistent.selector, rootA));
-        batches.refuteCharge(_ref(operator, rootA), first[0], none, rootA, first[0], none);
+        batches.refuteCharge(_closed(operator, rootA), _lp(rootA, first[0], none), _lp(rootA, first[0], none));
         // Two leaves that do not follow each other prove nothing.
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementNotConsecutive.selector, rootB));
-        batches.refuteCharge(_ref(operator, rootB), second[0], none, rootB, second[0], none);
+        batches.refuteCharge(_closed(operator, rootB), _lp(rootB, second[0], none), _lp(rootB, second[0], none));
 
         (uint256 depositBefore,,) = batches.depositOf(payer);
         vm.prank(challenger);
-        IBatchSettlement.Outcome memory o = batches.refuteCharge(_ref(operator, rootB), second[0], none, rootA, first[0], none);
+        IBatchSettlement.Outcome memory o = batches.refuteCharge(_closed(operator, rootB), _lp(rootB, second[0], none), _lp(rootA, first[0], none));
         uint256 bond = 2 * LEAF_PRICE * BOND_MULTIPLE;
         assertEq(o.slashed, bond, "the inflating batch's bond is slashed");
         assertEq(o.reward, 0, "copyable evidence pays no reward");
@@ -365,10 +406,10 @@ contract BatchSettlementTest is DisputesFixture {
         first[0] = _leaf(id, 0, 2 * LEAF_PRICE, TRUE_OUTPUT);
         bytes32 root = _post(a, first);
         bytes32[] memory none = new bytes32[](0);
-        IBatchSettlement.Outcome memory o = batches.refuteCharge(_ref(operator, root), first[0], none, bytes32(0), first[0], none);
+        IBatchSettlement.Outcome memory o = batches.refuteCharge(_closed(operator, root), _lp(root, first[0], none), _lp(bytes32(0), first[0], none));
         assertEq(o.slashed, 2 * LEAF_PRICE * BOND_MULTIPLE, "slashed");
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementBatchRefuted.selector, batches.batchIdOf(operator, root)));
-        batches.refuteCharge(_ref(operator, root), first[0], none, bytes32(0), first[0], none);
+        batches.refuteCharge(_closed(operator, root), _lp(root, first[0], none), _lp(bytes32(0), first[0], none));
     }
 
     /// @dev Batches adding `counts[i]` receipts each: what is settled never exceeds the cap, the requester pays

@@ -54,9 +54,9 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
     ) public {
         IBatchSettlement.BatchHeader memory header =
             IBatchSettlement.BatchHeader({root: root, leafCount: leafCount, uri: "x"});
-        IBatchSettlement.Charge[] memory charges = _chargesFor(settlements);
+        Ledger memory ledger = _ledgerFor(settlements);
         batches.postBatch(header, vm.addr(key), _signBatch(key, header, closingHashes), settlements);
-        _remember(operators.activeOperatorOf(vm.addr(key)), root, charges, closingHashes);
+        _remember(operators.activeOperatorOf(vm.addr(key)), root, ledger);
     }
 
     function postEmpty(bytes32 root) external {
@@ -87,7 +87,7 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         vm.expectRevert(
             abi.encodeWithSelector(IBatchSettlement.BatchSettlementUnknownBatch.selector, operator, fakeRoot)
         );
-        batches.refuteCharge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), fakeRoot, fake, fakeProof);
+        batches.refuteCharge(_closed(operator, root), _lp(root, leaves[1], _proofOf(leaves, 1)), _lp(fakeRoot, fake, fakeProof));
         assertEq(operators.lockedOf(operator), lockedBefore, "the honest bond is untouched");
     }
 
@@ -139,21 +139,21 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         leaves[1] = _leaf(id, 0, LEAF_PRICE, WRONG_OUTPUT);
         bytes32 root = _post(a, leaves);
         // Naming other charges (the sybil charged the whole batch) does not pass the stored hash.
-        IBatchSettlement.BatchRef memory lie = _ref(operator, root);
-        lie.charges[0].requester = sybil;
+        IBatchSettlement.ClosedBatch memory lie = _closed(operator, root);
+        lie.batch.charges[0].requester = sybil;
         bytes memory wrongLedger = abi.encodeWithSelector(
             IBatchSettlement.BatchSettlementWrongLedger.selector, batches.batchIdOf(operator, root)
         );
         vm.expectRevert(wrongLedger);
-        batches.refuteCharge(lie, decoy, _proofOf(leaves, 0), bytes32(0), decoy, new bytes32[](0));
+        batches.refuteCharge(lie, _lp(lie.batch.root, decoy, _proofOf(leaves, 0)), _lp(bytes32(0), decoy, new bytes32[](0)));
         // Nor do other closing leaves.
-        lie = _ref(operator, root);
-        lie.closings = keccak256("other closings");
+        lie = _closed(operator, root);
+        lie.batch.closings = keccak256("other closings");
         vm.expectRevert(wrongLedger);
-        batches.refuteCharge(lie, decoy, _proofOf(leaves, 0), bytes32(0), decoy, new bytes32[](0));
+        batches.refuteCharge(lie, _lp(lie.batch.root, decoy, _proofOf(leaves, 0)), _lp(bytes32(0), decoy, new bytes32[](0)));
         vm.prank(operator);
         IBatchSettlement.Outcome memory o =
-            batches.refuteCharge(_ref(operator, root), decoy, _proofOf(leaves, 0), bytes32(0), decoy, new bytes32[](0));
+            batches.refuteCharge(_closed(operator, root), _lp(root, decoy, _proofOf(leaves, 0)), _lp(bytes32(0), decoy, new bytes32[](0)));
         assertEq(o.reward, 0, "the operator earns no reward");
         vm.expectRevert(
             abi.encodeWithSelector(IBatchSettlement.BatchSettlementNoRefund.selector, batches.batchIdOf(operator, root), sybil)
@@ -203,7 +203,7 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         uint256 before = token.balanceOf(stranger);
         vm.prank(stranger);
         IBatchSettlement.Outcome memory o =
-            batches.refuteCharge(_ref(operator, root), first[0], new bytes32[](0), bytes32(0), first[0], new bytes32[](0));
+            batches.refuteCharge(_closed(operator, root), _lp(root, first[0], new bytes32[](0)), _lp(bytes32(0), first[0], new bytes32[](0)));
         assertEq(o.reward, 0, "no reward");
         assertEq(token.balanceOf(stranger), before, "the front-runner gets nothing");
         assertEq(batches.claimRefund(_ref(operator, root), payer), o.refund, "the requester gets the pool");
@@ -268,9 +268,9 @@ contract BatchSettlementAttacksTest is BatchSettlementTest {
         // Running totals chain per (authorization, model): a leaf of the other model is no previous leaf.
         bytes32 root = _tree4(l);
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementNotConsecutive.selector, _hash(l[3])));
-        batches.refuteCharge(_ref(operator, root), l[3], _proof4(l, 3), root, l[0], _proof4(l, 0));
+        batches.refuteCharge(_closed(operator, root), _lp(root, l[3], _proof4(l, 3)), _lp(root, l[0], _proof4(l, 0)));
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementChargeConsistent.selector, _hash(l[3])));
-        batches.refuteCharge(_ref(operator, root), l[3], _proof4(l, 3), root, l[2], _proof4(l, 2));
+        batches.refuteCharge(_closed(operator, root), _lp(root, l[3], _proof4(l, 3)), _lp(root, l[2], _proof4(l, 2)));
     }
 
     /// @dev Finding 4: a griefer holding the operator's signed root posts it with an early closing leaf, or

@@ -7,9 +7,10 @@ import {BatchSettlementTest} from "./BatchSettlement.t.sol";
 
 /// @notice Regressions from the third attacker's review of batch settlement.
 ///         H1: a wrong receipt placed in a batch that charged little (a small bond) while another batch charged it.
-///         A root must hold exactly the receipts its batch charges: a leaf above or below that range refutes its
-///         batch (refutePlacement), and two receipts signed for one nonce refute the batch that charged either
-///         (refuteEquivocation); closing nonces rise, so "below" is provable.
+///         A root must hold exactly the receipts its batch charges (its ledger holds each running total's range:
+///         a leaf outside them refutes the batch, refutePlacement); two receipts signed for one nonce refute the
+///         batch that charged it (refuteEquivocation); and a receipt kept out of the batch that charged it, in a
+///         refuted root, refutes the charging batch too (every refutation).
 ///         Decoy: every requester a refuted batch charged shares its refund pool in proportion, whoever refuted
 ///         it: an operator refuting its own batch first through a requester of its own still pays the others.
 contract BatchSettlementPlacementTest is BatchSettlementTest {
@@ -96,9 +97,9 @@ contract BatchSettlementPlacementTest is BatchSettlementTest {
         }
         IBatchSettlement.BatchHeader memory header =
             IBatchSettlement.BatchHeader({root: posted.root, leafCount: uint32(leaves.length), uri: "ipfs://leaves"});
-        IBatchSettlement.Charge[] memory charges = _chargesFor(settlements);
+        Ledger memory ledger = _ledgerFor(settlements);
         batches.postBatch(header, signer, _signBatch(signerKey, header, hashes), settlements);
-        _remember(operator, posted.root, charges, hashes);
+        _remember(operator, posted.root, ledger);
     }
 
     /// @dev One authorization of the payer, closing at `closingIndex`.
@@ -124,10 +125,12 @@ contract BatchSettlementPlacementTest is BatchSettlementTest {
     }
 
     function _closed(Posted memory p) internal view returns (IBatchSettlement.ClosedBatch memory) {
-        return IBatchSettlement.ClosedBatch({batch: _ref(operator, p.root), closings: p.closings});
+        return _closed(operator, p.root);
     }
 
-    function _noBatch() internal pure returns (IBatchSettlement.ClosedBatch memory none) {}
+    function _in(Posted memory p, uint256 i) internal pure returns (IBatchSettlement.LeafProof memory) {
+        return _lp(p.root, p.leaves[i], _proofIn(p.leaves, i));
+    }
 
     function _inPlace(IBatchSettlement.Leaf memory leaf) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(IBatchSettlement.BatchSettlementLeafInPlace.selector, _hash(leaf));
@@ -145,65 +148,100 @@ contract BatchSettlementPlacementTest is BatchSettlementTest {
         Posted memory b1 = _postPayer(_two(r0, wrong1), 0);
         Posted memory b2 = _postPayer(_two(r1, r2), 1);
         assertEq(operators.lockedOf(operator), 3 * LEAF_PRICE * BOND_MULTIPLE, "bonds of one and two prices");
+        assertEq(_startsOf[keccak256(abi.encode(operator, b2.root))][0], 1, "batch 2 charged nonces 1 and 2");
 
-        // Receipt 0 is in its place; its closing leaves must be the batch's own.
+        // Receipt 0 is in its place; the closing leaves and starts given must be the batch's own.
         vm.expectRevert(_inPlace(r0));
-        batches.refutePlacement(_closed(b1), r0, _proofIn(b1.leaves, 0), _noBatch());
+        batches.refutePlacement(_closed(b1), r0, _proofIn(b1.leaves, 0));
         IBatchSettlement.ClosedBatch memory lie = _closed(b1);
         lie.closings = b2.closings;
-        vm.expectRevert(
-            abi.encodeWithSelector(IBatchSettlement.BatchSettlementWrongLedger.selector, batches.batchIdOf(operator, b1.root))
-        );
-        batches.refutePlacement(lie, wrong1, _proofIn(b1.leaves, 1), _noBatch());
+        bytes memory wrongLedger =
+            abi.encodeWithSelector(IBatchSettlement.BatchSettlementWrongLedger.selector, batches.batchIdOf(operator, b1.root));
+        vm.expectRevert(wrongLedger);
+        batches.refutePlacement(lie, wrong1, _proofIn(b1.leaves, 1));
+        lie = _closed(b1);
+        lie.starts[0] = 1; // as if batch 1's range were [1, 0]: receipt 0 "out of place"
+        vm.expectRevert(wrongLedger);
+        batches.refutePlacement(lie, r0, _proofIn(b1.leaves, 0));
 
         // Not equivocations: a leaf against itself, or against a receipt of another nonce.
         bytes memory notEquivocation =
             abi.encodeWithSelector(IBatchSettlement.BatchSettlementNotEquivocation.selector, _hash(r1));
         vm.expectRevert(notEquivocation);
-        batches.refuteEquivocation(_ref(operator, b2.root), r1, _proofIn(b2.leaves, 0), b2.root, r1, _proofIn(b2.leaves, 0));
+        batches.refuteEquivocation(_closed(b2), _in(b2, 0), _in(b2, 0));
         vm.expectRevert(notEquivocation);
-        batches.refuteEquivocation(_ref(operator, b2.root), r1, _proofIn(b2.leaves, 0), b1.root, r0, _proofIn(b1.leaves, 0));
+        batches.refuteEquivocation(_closed(b2), _in(b2, 0), _in(b1, 0));
 
         // The batch that charged receipt 1 answers for the receipt signed beside it.
-        IBatchSettlement.Outcome memory o = batches.refuteEquivocation(
-            _ref(operator, b2.root), r1, _proofIn(b2.leaves, 0), b1.root, wrong1, _proofIn(b1.leaves, 1)
-        );
+        IBatchSettlement.Outcome memory o = batches.refuteEquivocation(_closed(b2), _in(b2, 0), _in(b1, 1));
         assertEq(o.slashed, 2 * LEAF_PRICE * BOND_MULTIPLE, "the charging batch's bond");
         assertEq(o.reward, 0, "copyable evidence: no reward");
         (,, ResultStatus status,) = batches.verifyLeaf(operator, b2.root, r1, _proofIn(b2.leaves, 0));
         assertEq(uint256(status), uint256(ResultStatus.Refuted), "the charging batch is refuted");
 
         // And the out-of-place receipt refutes the small batch too.
-        o = batches.refutePlacement(_closed(b1), wrong1, _proofIn(b1.leaves, 1), _noBatch());
+        o = batches.refutePlacement(_closed(b1), wrong1, _proofIn(b1.leaves, 1));
         assertEq(o.slashed, LEAF_PRICE * BOND_MULTIPLE, "the containing batch's bond");
         assertEq(batches.claimRefund(_ref(operator, b1.root), payer), o.refund, "its requester refunded");
         batches.claimRefund(_ref(operator, b2.root), payer);
         assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");
     }
 
-    /// @dev A receipt a batch charged earlier, placed again in a later root, is out of place there ("below").
+    /// @dev The third review's bypass: batch 2 charges receipt 1 but leaves it out of its root, and the operator
+    ///      signs the wrong receipt 1 into batch 1 (which charged only receipt 0). Once batch 1 is refuted (the
+    ///      receipt is out of place there), the wrong receipt refutes batch 2 too: the batch that charged it.
+    function test_wrongReceiptKeptOutOfTheChargingBatchStillCostsItsBond() public {
+        (, bytes32 id) = _authorization(1e18);
+        IBatchSettlement.Leaf memory r0 = _leaf(id, 0, LEAF_PRICE, TRUE_OUTPUT);
+        IBatchSettlement.Leaf memory wrong1 = _leaf(id, 1, 51 * LEAF_PRICE, WRONG_OUTPUT);
+        wrong1.price = 50 * LEAF_PRICE;
+        IBatchSettlement.Leaf memory r2 = _leaf(id, 2, 52 * LEAF_PRICE, TRUE_OUTPUT);
+        Posted memory b1 = _postPayer(_two(r0, wrong1), 0);
+        Posted memory b2 = _postPayer(_two(r2, r2), 0);
+        assertEq(operators.lockedOf(operator), 52 * LEAF_PRICE * BOND_MULTIPLE, "batch 2 charged 51 prices");
+
+        (uint256[] memory outputs, uint256[8] memory proof) = _fraud(b2.root, wrong1, _trapdoorKey(0), challenger);
+        bytes memory notCharged = abi.encodeWithSelector(IBatchSettlement.BatchSettlementNotCharged.selector, _hash(wrong1));
+        // While batch 1 stands, its receipt is batch 1's to answer for.
+        vm.prank(challenger);
+        vm.expectRevert(notCharged);
+        batches.challenge(_closed(b2), _in(b1, 1), TRUE_OUTPUT, outputs, proof);
+
+        batches.refutePlacement(_closed(b1), wrong1, _proofIn(b1.leaves, 1));
+        // Batch 2 did not charge receipt 0: it answers only for what it charged.
+        vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementNotCharged.selector, _hash(r0)));
+        batches.refuteEquivocation(_closed(b2), _in(b1, 0), _in(b1, 0));
+        // Nor can a challenger narrow its range to dodge that: the starts are the ledger's.
+        IBatchSettlement.ClosedBatch memory lie = _closed(b2);
+        lie.starts[0] = 0;
+        (uint256[] memory outputs0, uint256[8] memory proof0) = _fraud(b2.root, r0, _trapdoorKey(0), challenger);
+        vm.prank(challenger);
+        vm.expectRevert(
+            abi.encodeWithSelector(IBatchSettlement.BatchSettlementWrongLedger.selector, batches.batchIdOf(operator, b2.root))
+        );
+        batches.challenge(lie, _in(b1, 0), TRUE_OUTPUT, outputs0, proof0);
+
+        vm.prank(challenger);
+        IBatchSettlement.Outcome memory o = batches.challenge(_closed(b2), _in(b1, 1), TRUE_OUTPUT, outputs, proof);
+        assertEq(o.slashed, 51 * LEAF_PRICE * BOND_MULTIPLE, "the charging batch's bond");
+        assertEq(o.reward, o.slashed * REWARD_BPS / 10_000, "the bound challenger is rewarded");
+        uint256 refund = batches.claimRefund(_ref(operator, b2.root), payer);
+        assertEq(refund, 51 * LEAF_PRICE + 51 * LEAF_PRICE * BOND_MULTIPLE * COMPENSATION_BPS / 10_000, "the 51 prices back");
+        batches.claimRefund(_ref(operator, b1.root), payer);
+        assertEq(token.balanceOf(address(batches)), _held(), "every token accounted for");
+    }
+
+    /// @dev A receipt a batch charged earlier, placed again in a later root, is out of place there.
     function test_receiptOfAnEarlierBatchIsOutOfPlace() public {
         (, bytes32 id) = _authorization(1e18);
         IBatchSettlement.Leaf memory r0 = _leaf(id, 0, LEAF_PRICE, TRUE_OUTPUT);
         IBatchSettlement.Leaf memory r1 = _leaf(id, 1, 2 * LEAF_PRICE, TRUE_OUTPUT);
         IBatchSettlement.Leaf memory r2 = _leaf(id, 2, 3 * LEAF_PRICE, TRUE_OUTPUT);
-        IBatchSettlement.Leaf memory r3 = _leaf(id, 3, 4 * LEAF_PRICE, TRUE_OUTPUT);
         Posted memory b1 = _postPayer(_two(r0, r1), 1);
         Posted memory b2 = _postPayer(_two(r0, r2), 1);
-        Posted memory b3 = _postPayer(_two(r3, r3), 0);
-
-        // Receipt 2 is batch 2's: neither batch 1 (closed before it) nor batch 3 (after) proves otherwise, and
-        // a batch is no evidence against itself.
         vm.expectRevert(_inPlace(r2));
-        batches.refutePlacement(_closed(b2), r2, _proofIn(b2.leaves, 1), _closed(b1));
-        vm.expectRevert(_inPlace(r2));
-        batches.refutePlacement(_closed(b2), r2, _proofIn(b2.leaves, 1), _closed(b3));
-        vm.expectRevert(_inPlace(r2));
-        batches.refutePlacement(_closed(b2), r2, _proofIn(b2.leaves, 1), _closed(b2));
-        // Receipt 0 in batch 2 is below it: batch 1 closed at nonce 1 >= 0, before batch 2's first closing (2).
-        vm.expectRevert(_inPlace(r0));
-        batches.refutePlacement(_closed(b2), r0, _proofIn(b2.leaves, 0), _closed(b3));
-        IBatchSettlement.Outcome memory o = batches.refutePlacement(_closed(b2), r0, _proofIn(b2.leaves, 0), _closed(b1));
+        batches.refutePlacement(_closed(b2), r2, _proofIn(b2.leaves, 1));
+        IBatchSettlement.Outcome memory o = batches.refutePlacement(_closed(b2), r0, _proofIn(b2.leaves, 0));
         assertEq(o.slashed, LEAF_PRICE * BOND_MULTIPLE, "batch 2's bond");
         (,, ResultStatus status,) = batches.verifyLeaf(operator, b1.root, r1, _proofIn(b1.leaves, 1));
         assertEq(uint256(status), uint256(ResultStatus.Pending), "batch 1 stands");
@@ -260,7 +298,7 @@ contract BatchSettlementPlacementTest is BatchSettlementTest {
         (uint256[] memory outputs, uint256[8] memory proof) = _fraud(b.root, wrong, _trapdoorKey(0), challenger);
         vm.prank(challenger);
         IBatchSettlement.Outcome memory o =
-            batches.challenge(_ref(operator, b.root), wrong, _proofIn(b.leaves, 0), TRUE_OUTPUT, outputs, proof);
+            batches.challenge(_closed(b), _in(b, 0), TRUE_OUTPUT, outputs, proof);
         uint256 total = 4 * LEAF_PRICE;
         assertEq(o.refund, total + total * BOND_MULTIPLE * COMPENSATION_BPS / 10_000, "charges + compensation");
 
@@ -292,7 +330,7 @@ contract BatchSettlementPlacementTest is BatchSettlementTest {
 
         vm.prank(other);
         IBatchSettlement.Outcome memory o =
-            batches.refuteCharge(_ref(operator, b.root), decoy, _proofIn(b.leaves, 1), bytes32(0), decoy, new bytes32[](0));
+            batches.refuteCharge(_closed(b), _in(b, 1), _in(b, 1));
         assertEq(o.reward, 0, "no reward for the operator");
         assertEq(o.slashed, 11 * LEAF_PRICE * BOND_MULTIPLE, "the whole bond");
         uint256 toVictim = batches.claimRefund(_ref(operator, b.root), payer);
@@ -303,7 +341,7 @@ contract BatchSettlementPlacementTest is BatchSettlementTest {
         (uint256[] memory outputs, uint256[8] memory proof) = _fraud(b.root, victim, _trapdoorKey(0), challenger);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementBatchRefuted.selector, batches.batchIdOf(operator, b.root)));
-        batches.challenge(_ref(operator, b.root), victim, _proofIn(b.leaves, 0), TRUE_OUTPUT, outputs, proof);
+        batches.challenge(_closed(b), _in(b, 0), TRUE_OUTPUT, outputs, proof);
     }
 
     function _depositOf(address account) internal view returns (uint256) {

@@ -34,9 +34,7 @@ contract BatchSettlementReviewTest is BatchSettlementTest {
         // Nothing to prove against: no proof is needed, so anyone could copy it and it pays no reward.
         uint256[8] memory noProof;
         vm.prank(challenger);
-        IBatchSettlement.Outcome memory o = batches.challenge(
-            _ref(operator, root), leaves[0], _proofOf(leaves, 0), TRUE_OUTPUT, new uint256[](0), noProof
-        );
+        IBatchSettlement.Outcome memory o = batches.challenge(_closed(operator, root), _lp(root, leaves[0], _proofOf(leaves, 0)), TRUE_OUTPUT, new uint256[](0), noProof);
         assertEq(o.slashed, bond, "the batch's bond is slashed");
         assertEq(o.reward, 0, "no reward");
         assertEq(token.balanceOf(challenger), 0, "nothing paid to the sender");
@@ -64,7 +62,7 @@ contract BatchSettlementReviewTest is BatchSettlementTest {
         uint256[8] memory noProof;
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(IBatchSettlement.BatchSettlementSameOutput.selector, _hash(leaves[0])));
-        batches.challenge(_ref(operator, root), leaves[0], _proofOf(leaves, 0), TRUE_OUTPUT, new uint256[](0), noProof);
+        batches.challenge(_closed(operator, root), _lp(root, leaves[0], _proofOf(leaves, 0)), TRUE_OUTPUT, new uint256[](0), noProof);
     }
 
     function test_malformedClosingLeafRefused() public {
@@ -106,7 +104,7 @@ contract BatchSettlementReviewTest is BatchSettlementTest {
             _withFirst(_leaf(id, 0, type(uint256).max, TRUE_OUTPUT));
         vm.prank(payer);
         IBatchSettlement.Outcome memory o =
-            batches.refuteCharge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), root, leaves[0], _proofOf(leaves, 0));
+            batches.refuteCharge(_closed(operator, root), _lp(root, leaves[1], _proofOf(leaves, 1)), _lp(root, leaves[0], _proofOf(leaves, 0)));
         assertEq(o.slashed, 2 * LEAF_PRICE * BOND_MULTIPLE, "refuted and slashed");
         assertEq(token.balanceOf(address(batches)), _held() + o.refund, "every token accounted for (the pool unclaimed)");
         batches.claimRefund(_ref(operator, root), payer);
@@ -127,7 +125,7 @@ contract BatchSettlementReviewTest is BatchSettlementTest {
         (uint256[] memory outputs, uint256[8] memory proof) = _fraud(root, leaves[1], _trapdoorKey(0), challenger);
         vm.prank(challenger);
         IBatchSettlement.Outcome memory o =
-            batches.challenge(_ref(operator, root), leaves[1], _proofOf(leaves, 1), TRUE_OUTPUT, outputs, proof);
+            batches.challenge(_closed(operator, root), _lp(root, leaves[1], _proofOf(leaves, 1)), TRUE_OUTPUT, outputs, proof);
         assertEq(o.reward, bond * REWARD_BPS / 10_000, "the challenger's share when posted");
         assertEq(o.refund, 2 * LEAF_PRICE + bond * COMPENSATION_BPS / 10_000, "the requesters' compensation when posted");
     }

@@ -9,8 +9,9 @@ export const HEADER_TUPLE = "(bytes32 root, uint32 leafCount, string uri)";
 export const CLOSING_TUPLE = `(${LEAF_TUPLE} leaf, bytes32[] proof)`;
 export const SETTLEMENT_TUPLE = `(${AUTHORIZATION_TUPLE} authorization, bytes signature, ${CLOSING_TUPLE}[] closings)`;
 export const CHARGE_TUPLE = "(address requester, uint256 amount)";
-export const BATCH_REF_TUPLE = `(address operator, bytes32 root, ${CHARGE_TUPLE}[] charges, bytes32 closings)`;
-export const CLOSED_BATCH_TUPLE = `(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE}[] closings)`;
+export const BATCH_REF_TUPLE = `(address operator, bytes32 root, ${CHARGE_TUPLE}[] charges, bytes32 closings, bytes32 starts)`;
+export const CLOSED_BATCH_TUPLE = `(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE}[] closings, uint256[] starts)`;
+export const LEAF_PROOF_TUPLE = `(bytes32 root, ${LEAF_TUPLE} leaf, bytes32[] proof)`;
 const OUTCOME_TUPLE = "(uint256 slashed, uint256 reward, uint256 refund, uint256 remainder)";
 export const CONFIG_TUPLE =
   "(uint32 window, uint16 bondMultiple, uint16 operatorBps, uint16 modelOwnerBps, uint16 rewardBps, uint16 compensationBps)";
@@ -18,10 +19,10 @@ export const CONFIG_TUPLE =
 export const BATCH_SETTLEMENT_ABI = [
   `function postBatch(${HEADER_TUPLE} header, address signer, bytes signature, ${SETTLEMENT_TUPLE}[] settlements)`,
   `function verifyLeaf(address operator, bytes32 root, ${LEAF_TUPLE} leaf, bytes32[] proof) view returns (uint8 tier, bytes32 outputCommitment, uint8 status, uint64 finalAt)`,
-  `function challenge(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof, bytes32 provenOutput, uint256[] outputs, uint256[8] zkProof) returns (${OUTCOME_TUPLE} outcome)`,
-  `function refuteCharge(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof, bytes32 previousRoot, ${LEAF_TUPLE} previous, bytes32[] previousProof) returns (${OUTCOME_TUPLE} outcome)`,
-  `function refutePlacement(${CLOSED_BATCH_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof, ${CLOSED_BATCH_TUPLE} earlier) returns (${OUTCOME_TUPLE} outcome)`,
-  `function refuteEquivocation(${BATCH_REF_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof, bytes32 otherRoot, ${LEAF_TUPLE} other, bytes32[] otherProof) returns (${OUTCOME_TUPLE} outcome)`,
+  `function challenge(${CLOSED_BATCH_TUPLE} batch, ${LEAF_PROOF_TUPLE} leaf, bytes32 provenOutput, uint256[] outputs, uint256[8] zkProof) returns (${OUTCOME_TUPLE} outcome)`,
+  `function refuteCharge(${CLOSED_BATCH_TUPLE} batch, ${LEAF_PROOF_TUPLE} leaf, ${LEAF_PROOF_TUPLE} previous) returns (${OUTCOME_TUPLE} outcome)`,
+  `function refutePlacement(${CLOSED_BATCH_TUPLE} batch, ${LEAF_TUPLE} leaf, bytes32[] proof) returns (${OUTCOME_TUPLE} outcome)`,
+  `function refuteEquivocation(${CLOSED_BATCH_TUPLE} batch, ${LEAF_PROOF_TUPLE} leaf, ${LEAF_PROOF_TUPLE} other) returns (${OUTCOME_TUPLE} outcome)`,
   `function claimRefund(${BATCH_REF_TUPLE} batch, address requester) returns (uint256 amount)`,
   "function refundPoolOf(bytes32 batchId) view returns ((uint128 pool, uint128 claimed))",
   "function refundedOf(bytes32 batchId, address requester) view returns (bool)",
@@ -30,6 +31,7 @@ export const BATCH_SETTLEMENT_ABI = [
   `function batchDigest(${HEADER_TUPLE} header, bytes32 closings) view returns (bytes32)`,
   "function authorizationStateOf(bytes32 id) view returns ((uint128 settled, uint64 revokedAt))",
   "function settledOf(bytes32 id, bytes32 modelId) view returns (uint256)",
+  "function nextNonceOf(bytes32 id, bytes32 modelId) view returns (uint256)",
   "function batchOf(address operator, bytes32 root) view returns ((address operator, uint40 finalAt, bool refuted, uint16 bondMultiple, uint16 rewardBps, uint16 compensationBps, bytes32 ledger))",
   `function config() view returns (${CONFIG_TUPLE})`,
   "function bindingOf(bytes32 leafId, address challenger) view returns (uint256)",
@@ -45,7 +47,7 @@ export const BATCH_SETTLEMENT_ABI = [
   "function earningsOf(address account) view returns (uint256)",
   "function token() view returns (address)",
   "function withdrawalDelay() view returns (uint64)",
-  "event BatchPosted(bytes32 indexed batchId, bytes32 indexed root, address indexed operator, address signer, uint32 leafCount, uint256 total, uint256 bond, uint64 finalAt, string uri, bytes32 closings)",
+  "event BatchPosted(bytes32 indexed batchId, bytes32 indexed root, address indexed operator, address signer, uint32 leafCount, uint256 total, uint256 bond, uint64 finalAt, string uri, bytes32 closings, bytes32 starts)",
   "event AuthorizationSettled(bytes32 indexed authorization, bytes32 indexed batchId, address indexed requester, uint256 settled, uint256 amount)",
   "event AuthorizationRevoked(bytes32 indexed authorization, address indexed requester, uint64 revokedAt)",
   "event BatchRefuted(bytes32 indexed batchId, bytes32 indexed leaf, address indexed rewarded, bytes32 provenOutput, uint256 slashed, uint256 reward, uint256 refund, uint256 remainder)",
@@ -78,6 +80,7 @@ export const BATCH_SETTLEMENT_ABI = [
   "error BatchSettlementWrongLedger(bytes32 batchId)",
   "error BatchSettlementStaleNonce(bytes32 authorization, bytes32 modelId, uint256 nonce, uint256 next)",
   "error BatchSettlementLeafInPlace(bytes32 leaf)",
+  "error BatchSettlementNotCharged(bytes32 leaf)",
   "error BatchSettlementNotEquivocation(bytes32 leaf)",
   "error BatchSettlementNotRefuted(bytes32 batchId)",
   "error BatchSettlementNoRefund(bytes32 batchId, address requester)",

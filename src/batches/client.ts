@@ -2,7 +2,7 @@
  * Batch settlement on-chain: sign an authorization (requester), sign and post a batch (operator), verify a
  * leaf (anyone). Pure functions over an ethers contract, so the CLI, the node, the demo and tests share them.
  */
-import { Contract, hexlify, randomBytes, type ContractRunner, type Provider, type Signer, type TypedDataDomain } from "ethers";
+import { Contract, hexlify, randomBytes, solidityPackedKeccak256, type ContractRunner, type Provider, type Signer, type TypedDataDomain } from "ethers";
 import { onChain } from "../settlement/errors.ts";
 import type { Hex } from "../receipts/receipt.ts";
 import { Tier } from "../receipts/tier.ts";
@@ -131,25 +131,41 @@ export interface Charge {
 }
 
 /**
- * A posted batch as refutations name it: its operator, root, the charges it made and `closings`, the hash of its
- * closing leaves (the contract checks the last two against the ledger it stored).
+ * A posted batch as refutations name it: its operator, root, the charges it made, `closings` (the hash of its
+ * closing leaves) and `starts` (the hash of the nonces their ranges start at); the contract checks them against
+ * the ledger it stored.
  */
 export interface BatchRef {
   readonly operator: string;
   readonly root: Hex;
   readonly charges: readonly Charge[];
   readonly closings: Hex;
+  readonly starts: Hex;
 }
 
-/** A posted batch with its closing leaves in posting order (the contract's `ClosedBatch`, for refutePlacement). */
+/**
+ * A posted batch with its closing leaves in posting order and where each one's range starts (the contract's
+ * `ClosedBatch`): closing leaf i charged the receipts of its authorization and model with nonces `starts[i]`…
+ * `closings[i].nonce`.
+ */
 export interface ClosedBatch {
   readonly batch: BatchRef;
   readonly closings: readonly BatchLeaf[];
+  readonly starts: readonly bigint[];
+}
+
+/** A leaf with its Merkle proof in `root` (the contract's `LeafProof`). */
+export interface LeafProof {
+  readonly root: Hex;
+  readonly leaf: BatchLeaf;
+  readonly proof: readonly string[];
 }
 
 interface DecodedLog {
   readonly args: { readonly [key: string]: unknown };
   readonly transactionHash: string;
+  readonly blockNumber: number;
+  readonly index: number;
 }
 
 async function postedLog(contract: Contract, operator: string, root: Hex): Promise<{ batchId: Hex; log: DecodedLog }> {
@@ -162,7 +178,7 @@ async function postedLog(contract: Contract, operator: string, root: Hex): Promi
 
 /**
  * `operator`'s batch `root` as a challenger names it: the charges come from the posting transaction's
- * AuthorizationSettled events, in order, and the closing leaves' hash from its BatchPosted event.
+ * AuthorizationSettled events, in order, and the ledger's hashes from its BatchPosted event.
  */
 export async function batchRefOf(contract: Contract, operator: string, root: Hex): Promise<BatchRef> {
   const { batchId, log } = await postedLog(contract, operator, root);
@@ -171,30 +187,70 @@ export async function batchRefOf(contract: Contract, operator: string, root: Hex
     if (!("args" in entry)) throw new BatchError(`an AuthorizationSettled event of batch ${batchId} could not be decoded`);
     return { requester: entry.args["requester"] as string, amount: entry.args["amount"] as bigint };
   });
-  return { operator, root, charges, closings: log.args["closings"] as Hex };
+  return { operator, root, charges, closings: log.args["closings"] as Hex, starts: log.args["starts"] as Hex };
 }
 
+/** The closing leaves a postBatch transaction settled, in posting order (read from its calldata). */
+async function closingsOfPost(contract: Contract, txHash: string): Promise<BatchLeaf[]> {
+  const runner = contract.runner;
+  const provider = runner?.provider ?? (runner as unknown as Provider | null);
+  const tx = provider === null || provider === undefined ? null : await onChain(() => provider.getTransaction(txHash));
+  const parsed = tx === null ? null : contract.interface.parseTransaction({ data: tx.data });
+  if (parsed === null || parsed.name !== "postBatch") {
+    throw new BatchError(`the post ${txHash} was not a direct postBatch call: its closing leaves cannot be read from it`);
+  }
+  const settlements = parsed.args[3] as readonly { closings: readonly { leaf: Record<string, unknown> }[] }[];
+  // Plain arrays (ethers' Result is read-only, and would be passed back to the contract).
+  return [...settlements].flatMap((s) => [...s.closings].map((c) => leafFromResult(c.leaf)));
+}
+
+const before = (a: { blockNumber: number; index: number }, b: { blockNumber: number; index: number }) =>
+  a.blockNumber < b.blockNumber || (a.blockNumber === b.blockNumber && a.index < b.index);
+
 /**
- * `operator`'s batch `root` with its closing leaves, read from the posting transaction's calldata (a post sent
- * through another contract cannot be read this way: a BatchError says so).
+ * `operator`'s batch `root` with its closing leaves (from the posting calldata) and where each one's range starts:
+ * one past the running total's previous closing leaf, found in the earlier posts that settled its authorization
+ * (its AuthorizationSettled events). Both are checked against the hashes the batch posted. A post sent through
+ * another contract cannot be read this way: a BatchError says so.
  */
 export async function closedBatchOf(contract: Contract, operator: string, root: Hex): Promise<ClosedBatch> {
   const batch = await batchRefOf(contract, operator, root);
   const { log } = await postedLog(contract, operator, root);
-  const runner = contract.runner;
-  const provider = runner?.provider ?? (runner as unknown as Provider | null);
-  const tx = provider === null || provider === undefined ? null : await onChain(() => provider.getTransaction(log.transactionHash));
-  const parsed = tx === null ? null : contract.interface.parseTransaction({ data: tx.data });
-  if (parsed === null || parsed.name !== "postBatch") {
-    throw new BatchError(`the post of batch ${root} (${log.transactionHash}) was not a direct postBatch call: its closing leaves cannot be read from it`);
-  }
-  const settlements = parsed.args[3] as readonly { closings: readonly { leaf: Record<string, unknown> }[] }[];
-  // Plain arrays (ethers' Result is read-only, and would be passed back to the contract).
-  const closings = [...settlements].flatMap((s) => [...s.closings].map((c) => leafFromResult(c.leaf)));
+  const closings = await closingsOfPost(contract, log.transactionHash);
   if (closingsHash(closings.map(leafHash)).toLowerCase() !== batch.closings.toLowerCase()) {
     throw new BatchError(`the closing leaves read from ${log.transactionHash} do not hash to the posted ${batch.closings}`);
   }
-  return { batch, closings };
+  const posts = new Map<string, Promise<BatchLeaf[]>>();
+  const last = new Map<string, bigint>();
+  const starts: bigint[] = [];
+  for (const c of closings) {
+    const key = `${c.authorization.toLowerCase()}:${c.modelId.toLowerCase()}`;
+    let previous = last.get(key);
+    if (previous === undefined) {
+      const settled = await onChain(() => contract.queryFilter(contract.filters["AuthorizationSettled"]!(c.authorization), 0));
+      for (const entry of settled) {
+        // Earlier posts only: this post's own earlier closings are `last`'s.
+        if (entry.transactionHash === log.transactionHash || !before(entry as unknown as DecodedLog, log)) continue;
+        const posted = posts.get(entry.transactionHash) ?? closingsOfPost(contract, entry.transactionHash);
+        posts.set(entry.transactionHash, posted);
+        for (const earlier of await posted) {
+          if (`${earlier.authorization.toLowerCase()}:${earlier.modelId.toLowerCase()}` !== key) continue;
+          if (previous === undefined || earlier.nonce > previous) previous = earlier.nonce;
+        }
+      }
+    }
+    starts.push(previous === undefined ? 0n : previous + 1n);
+    last.set(key, c.nonce);
+  }
+  if (startsHash(starts).toLowerCase() !== batch.starts.toLowerCase()) {
+    throw new BatchError(`the ranges rebuilt for batch ${root} do not hash to the posted ${batch.starts}`);
+  }
+  return { batch, closings, starts };
+}
+
+/** The keccak256 of `starts` as uint256 words, concatenated (a batch's `starts` hash). */
+export function startsHash(starts: readonly bigint[]): Hex {
+  return solidityPackedKeccak256(starts.map(() => "uint256"), [...starts]) as Hex;
 }
 
 /** Credits `requester` its share of refuted batch `ref`'s refund pool (anyone may send it); returns the amount. */
@@ -207,7 +263,21 @@ export async function claimRefund(contract: Contract, ref: BatchRef, requester: 
 
 /** A BatchRef as the contract's tuple argument. */
 export function refArg(ref: BatchRef): unknown {
-  return { operator: ref.operator, root: ref.root, charges: ref.charges.map((c) => ({ requester: c.requester, amount: c.amount })), closings: ref.closings };
+  return { operator: ref.operator, root: ref.root, charges: ref.charges.map((c) => ({ requester: c.requester, amount: c.amount })), closings: ref.closings, starts: ref.starts };
+}
+
+/**
+ * A ClosedBatch as the contract's tuple argument; a BatchRef alone gives empty ranges (enough where the leaf is in
+ * the batch's own root).
+ */
+export function closedArg(batch: ClosedBatch | BatchRef): unknown {
+  const closed: ClosedBatch = "batch" in batch ? batch : { batch, closings: [], starts: [] };
+  return { batch: refArg(closed.batch), closings: closed.closings.map((leaf) => ({ ...leaf })), starts: [...closed.starts] };
+}
+
+/** A LeafProof as the contract's tuple argument. */
+export function leafProofArg(p: LeafProof): unknown {
+  return { root: p.root, leaf: { ...p.leaf }, proof: [...p.proof] };
 }
 
 function leafFromResult(r: Record<string, unknown>): BatchLeaf {

@@ -270,16 +270,25 @@ export class Batcher {
   /**
    * Posts every root still 'posting', oldest first. One root that fails does not stop the others: its error is
    * recorded and logged, it is tried again at the next flush, and a root re-cut without a failing authorization
-   * (see #post) is posted in the same flush.
+   * (see #post) is posted in the same flush. But a root that shares a running total with an older root still
+   * unposted waits for it: a running total's receipts are posted in nonce order, each root holding exactly the
+   * range its batch charges (the contract refutes any other placement).
    */
   async #flush(cut: boolean): Promise<void> {
     if (cut) this.#cut();
     const tried = new Set<string>();
+    const waiting = new Set<string>();
     let failure: unknown;
     for (;;) {
       const open = (this.#db.prepare("SELECT root FROM batch_roots WHERE status = 'posting' ORDER BY created_at").all() as { root: string }[]).find((r) => !tried.has(r.root));
       if (open === undefined) break;
       tried.add(open.root);
+      const keys = this.#runningTotalsOf(open.root);
+      if ([...keys].some((key) => waiting.has(key))) {
+        this.#o.log(`batch ${open.root} waits: it continues a running total of an older root not posted yet`);
+        for (const key of keys) waiting.add(key);
+        continue;
+      }
       try {
         await this.#post(open.root).catch((error: unknown) => {
           if (!(error instanceof PostDropped)) throw error;
@@ -290,8 +299,16 @@ export class Batcher {
         failure ??= error;
         this.#o.log(`batch ${open.root} not posted: ${(error as Error).message.split("\n")[0]}`);
       }
+      const still = this.#db.prepare("SELECT 1 FROM batch_roots WHERE root = ? AND status = 'posting'").get(open.root);
+      if (still !== undefined) for (const key of keys) waiting.add(key);
     }
     if (failure !== undefined) throw failure;
+  }
+
+  /** The running totals ("authorization:model" keys) whose receipts `root` holds. */
+  #runningTotalsOf(root: string): Set<string> {
+    const rows = this.#db.prepare("SELECT DISTINCT authorization, model FROM batch_leaves WHERE root = ?").all(root) as { authorization: string; model: string }[];
+    return new Set(rows.map((r) => runningTotalKey(r.authorization, r.model)));
   }
 
   /** Assigns every pending leaf to a new root and stores its published form, in one transaction. */
@@ -364,25 +381,45 @@ export class Batcher {
     const next = kept.length === 0 ? undefined : buildBatch(kept);
     const nextRoot = next?.root.toLowerCase();
     const created = (this.#db.prepare("SELECT created_at FROM batch_roots WHERE root = ?").get(root) as { created_at: number }).created_at;
+    // Later roots never sent that continue the same running totals give their receipts up too: those wait (or
+    // are set aside) with the older ones, so that a running total's receipts stay in nonce order.
+    const later = (this.#db.prepare("SELECT root, created_at FROM batch_roots WHERE status = 'posting' AND tx_hash IS NULL AND root != ? ORDER BY created_at").all(root) as { root: string; created_at: number }[]).filter(
+      (r) => [...this.#runningTotalsOf(r.root)].some((key) => drop.has(key)),
+    );
     this.#db.exec("BEGIN IMMEDIATE");
     try {
-      for (const key of drop) {
-        const [id, model] = key.split(":");
-        if (retry) this.#db.prepare("UPDATE batch_leaves SET root = NULL, created_at = ? WHERE root = ? AND authorization = ? AND model = ?").run(Date.now(), root, id!, model!);
-        else this.#db.prepare("UPDATE batch_leaves SET root = 'dropped' WHERE root = ? AND authorization = ? AND model = ?").run(root, id!, model!);
+      for (const from of [root, ...later.map((r) => r.root)]) {
+        for (const key of drop) {
+          const [id, model] = key.split(":");
+          if (retry) this.#db.prepare("UPDATE batch_leaves SET root = NULL, created_at = ? WHERE root = ? AND authorization = ? AND model = ?").run(Date.now(), from, id!, model!);
+          else this.#db.prepare("UPDATE batch_leaves SET root = 'dropped' WHERE root = ? AND authorization = ? AND model = ?").run(from, id!, model!);
+        }
       }
       this.#db.prepare("DELETE FROM batch_roots WHERE root = ?").run(root);
       if (next !== undefined && nextRoot !== undefined) {
         this.#db.prepare("INSERT INTO batch_roots (root, dump, status, created_at) VALUES (?, ?, 'posting', ?)").run(nextRoot, dumpBatch(next), created);
         this.#db.prepare("UPDATE batch_leaves SET root = ? WHERE root = ?").run(nextRoot, root);
       }
+      for (const r of later) this.#rebuild(r.root, r.created_at);
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
       throw error;
     }
     const what = [...new Set([...drop].map((key) => key.split(":")[0]))].join(", ");
-    this.#o.log(`batch ${root}: authorization(s) ${what} ${retry ? "left pending" : "dropped"} (${reason.split("\n")[0]}); ${nextRoot === undefined ? "nothing left to post" : `re-cut as ${nextRoot}`}`);
+    const others = later.length === 0 ? "" : ` (and from ${later.length} later root(s))`;
+    this.#o.log(`batch ${root}: authorization(s) ${what} ${retry ? "left pending" : "dropped"}${others} (${reason.split("\n")[0]}); ${nextRoot === undefined ? "nothing left to post" : `re-cut as ${nextRoot}`}`);
+  }
+
+  /** Replaces unsent `root` by the root over the leaves still assigned to it (none: it goes). In a transaction. */
+  #rebuild(root: string, created: number): void {
+    const leaves = (this.#db.prepare("SELECT json FROM batch_leaves WHERE root = ?").all(root) as { json: string }[]).map((r) => leafFromJson(JSON.parse(r.json)));
+    this.#db.prepare("DELETE FROM batch_roots WHERE root = ?").run(root);
+    if (leaves.length === 0) return;
+    const batch = buildBatch(leaves);
+    const next = batch.root.toLowerCase();
+    this.#db.prepare("INSERT INTO batch_roots (root, dump, status, created_at) VALUES (?, ?, 'posting', ?)").run(next, dumpBatch(batch), created);
+    this.#db.prepare("UPDATE batch_leaves SET root = ? WHERE root = ?").run(next, root);
   }
 
   /**
