@@ -10,7 +10,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Contract, Signer } from "ethers";
-import { AUTHORIZATION_TYPES, authorizationId, authorizationToJson, authorizationValue, batchDomain, batchSettlementAt, signAuthorization, type SpendingAuthorization } from "../src/batches/index.ts";
+import { AUTHORIZATION_TYPES, authorizationId, authorizationToJson, authorizationValue, batchDomain, batchSettlementAt, buildBatch, leafFromJson, postBatch, signAuthorization, signBatch, type BatchLeaf, type SpendingAuthorization } from "../src/batches/index.ts";
 import { Batcher } from "../src/node/batcher.ts";
 import { HttpError } from "../src/node/http.ts";
 import { TxSender } from "../src/node/sender.ts";
@@ -151,6 +151,37 @@ describe("Batch settlement: the node's batcher", function () {
     } finally {
       await batcher.stop();
       if ((await s.operators.stakeOf(s.operator.address)).unbonding !== 0n) await (await s.operators.connect(s.operator).cancelUnbond()).wait();
+    }
+  });
+
+  it("receipts a root signed earlier already settled on-chain (a reverted post replayed by anyone) are left out of the next root", async () => {
+    const { s, wallet, modelId, values } = env;
+    const address = await s.batches.getAddress();
+    const domain = batchDomain(env.chainId, address);
+    const frank = s.attesters[1]!;
+    await depositing([frank]);
+    const expiry = BigInt(await s.networkHelpers.time.latest()) + 30n * 86_400n;
+    const auth = await signAuthorization(frank, domain, { operator: wallet.address, cap: 10n * OPG, expiry });
+    const lines: string[] = [];
+    const batcher = await startBatcher(lines);
+    const infer = () => batcher.infer({ authorization: authorizationToJson(auth), model: modelId, input: values });
+    try {
+      const served: BatchLeaf[] = [];
+      for (let i = 0; i < 2; i++) served.push(leafFromJson(((await infer()).body as { leaf: unknown }).leaf));
+      // A root over receipts 0 and 1, signed by the operator's key, is posted by someone else.
+      const replayed = buildBatch(served);
+      const signed = await signBatch(wallet, domain, replayed, "replayed");
+      await postBatch(batchSettlementAt(address, s.stranger) as Contract, replayed, { ...signed, signer: wallet.address }, new Map([[served[0]!.authorization, auth]]));
+      expect(await s.batches.nextNonceOf(auth.id, modelId)).to.equal(2n);
+      // The node's next root charges receipt 2 alone: it holds exactly that range.
+      served.push(leafFromJson(((await infer()).body as { leaf: unknown }).leaf));
+      await batcher.flush(true);
+      expect(batcher.roots().map((r) => [r.status, r.receipts])).to.deep.equal([["posted", 1]]);
+      expect(lines.join("\n")).to.match(/2 receipt\(s\) already settled on-chain by an earlier root are left out/);
+      expect(await s.batches.nextNonceOf(auth.id, modelId)).to.equal(3n);
+      expect((await s.batches.authorizationStateOf(auth.id)).settled).to.equal(3n * PRICES[0]);
+    } finally {
+      await batcher.stop();
     }
   });
 

@@ -50,13 +50,13 @@ abstract contract BatchChallenges is BatchRefunds {
         uint256[8] calldata zkProof
     ) external nonReentrant returns (Outcome memory outcome) {
         (bytes32 batchId, bytes32 leafHash) = _answeredFor(batch, leaf);
-        Leaf calldata l = leaf.leaf;
+        Leaf calldata signed = leaf.leaf;
         // A leaf no proof can be checked against (another tier, an input commitment outside the field) is
         // refuted as it stands: the operator signed a root over a receipt nobody could challenge. Anyone can
         // copy that from the mempool, so it pays no reward.
-        if (!_wellFormed(l)) return _refute(batchId, batch.batch, leafHash, bytes32(0), address(0));
-        if (provenOutput == l.outputCommitment) revert BatchSettlementSameOutput(leafHash);
-        _checkProof(leafIdOf(batchId, leafHash), l, provenOutput, outputs, zkProof);
+        if (!_wellFormed(signed)) return _refute(batchId, batch.batch, leafHash, bytes32(0), address(0));
+        if (provenOutput == signed.outputCommitment) revert BatchSettlementSameOutput(leafHash);
+        _checkProof(leafIdOf(batchId, leafHash), signed, provenOutput, outputs, zkProof);
         return _refute(batchId, batch.batch, leafHash, provenOutput, msg.sender);
     }
 
@@ -92,10 +92,13 @@ abstract contract BatchChallenges is BatchRefunds {
         returns (Outcome memory outcome)
     {
         (bytes32 batchId, bytes32 leafHash) = _answeredFor(batch, leaf);
-        Leaf calldata l = leaf.leaf;
-        Leaf calldata o = other.leaf;
-        (, bytes32 otherHash) = _checkLeaf(batch.batch.operator, other.root, o, other.proof);
-        if (otherHash == leafHash || o.authorization != l.authorization || o.modelId != l.modelId || o.nonce != l.nonce) {
+        Leaf calldata one = leaf.leaf;
+        Leaf calldata two = other.leaf;
+        (, bytes32 otherHash) = _checkLeaf(batch.batch.operator, other.root, two, other.proof);
+        if (
+            otherHash == leafHash || two.authorization != one.authorization || two.modelId != one.modelId
+                || two.nonce != one.nonce
+        ) {
             revert BatchSettlementNotEquivocation(leafHash);
         }
         return _refute(batchId, batch.batch, leafHash, bytes32(0), address(0));

@@ -342,6 +342,32 @@ export class Batcher {
       return;
     }
     const leaves = (this.#db.prepare("SELECT json FROM batch_leaves WHERE root = ?").all(root) as { json: string }[]).map((r) => leafFromJson(JSON.parse(r.json)));
+    // Receipts a root this node signed earlier already settled on-chain (a post that reverted, replayed later by
+    // anyone) are not this root's to charge: a root holds exactly the range its batch charges, from each running
+    // total's next nonce on (the contract refutes any other placement).
+    const settled: BatchLeaf[] = [];
+    const next = new Map<string, bigint>();
+    for (const leaf of leaves) {
+      const key = runningTotalKey(leaf.authorization, leaf.modelId);
+      if (!next.has(key)) next.set(key, (await this.#o.contract.getFunction("nextNonceOf")(leaf.authorization, leaf.modelId)) as bigint);
+      if (leaf.nonce < next.get(key)!) settled.push(leaf);
+    }
+    if (settled.length > 0) {
+      const created = (this.#db.prepare("SELECT created_at FROM batch_roots WHERE root = ?").get(root) as { created_at: number }).created_at;
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const leaf of settled) {
+          this.#db.prepare("UPDATE batch_leaves SET root = 'settled' WHERE root = ? AND authorization = ? AND model = ? AND nonce = ?").run(root, leaf.authorization.toLowerCase(), leaf.modelId.toLowerCase(), leaf.nonce.toString());
+        }
+        this.#rebuild(root, created);
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
+      this.#o.log(`batch ${root}: ${settled.length} receipt(s) already settled on-chain by an earlier root are left out; re-cut`);
+      return;
+    }
     const batch = buildBatch(leaves);
     const authorizations = new Map<string, SignedAuthorization>();
     for (const id of batch.closing.keys()) {
