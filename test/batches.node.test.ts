@@ -35,6 +35,14 @@ async function depositing(requesters: readonly Signer[]): Promise<void> {
   }
 }
 
+/** Deposits 10 OPG for `requester` and has it sign a 10-OPG authorization for the node, valid 30 days. */
+async function depositedAuthorization(requester: Signer) {
+  const { s, wallet } = env;
+  await depositing([requester]);
+  const expiry = BigInt(await s.networkHelpers.time.latest()) + 30n * 86_400n;
+  return signAuthorization(requester, batchDomain(env.chainId, await s.batches.getAddress()), { operator: wallet.address, cap: 10n * OPG, expiry });
+}
+
 /** A started batcher with a new state file, logging into `lines`. */
 async function startBatcher(lines: string[]): Promise<Batcher> {
   const { s, provider, wallet, models } = env;
@@ -113,11 +121,8 @@ describe("Batch settlement: the node's batcher", function () {
 
   it("a running total's receipts are posted in nonce order: a later root waits for an older one, and gives its receipts back with it", async () => {
     const { s, wallet, modelId, values } = env;
-    const domain = batchDomain(env.chainId, await s.batches.getAddress());
     const erin = s.stranger;
-    await depositing([erin]);
-    const expiry = BigInt(await s.networkHelpers.time.latest()) + 30n * 86_400n;
-    const auth = await signAuthorization(erin, domain, { operator: wallet.address, cap: 10n * OPG, expiry });
+    const auth = await depositedAuthorization(erin);
     const lines: string[] = [];
     const batcher = await startBatcher(lines);
     const infer = () => batcher.infer({ authorization: authorizationToJson(auth), model: modelId, input: values });
@@ -158,10 +163,7 @@ describe("Batch settlement: the node's batcher", function () {
     const { s, wallet, modelId, values } = env;
     const address = await s.batches.getAddress();
     const domain = batchDomain(env.chainId, address);
-    const frank = s.attesters[1]!;
-    await depositing([frank]);
-    const expiry = BigInt(await s.networkHelpers.time.latest()) + 30n * 86_400n;
-    const auth = await signAuthorization(frank, domain, { operator: wallet.address, cap: 10n * OPG, expiry });
+    const auth = await depositedAuthorization(s.attesters[1]!);
     const lines: string[] = [];
     const batcher = await startBatcher(lines);
     const infer = () => batcher.infer({ authorization: authorizationToJson(auth), model: modelId, input: values });
@@ -212,11 +214,8 @@ describe("Batch settlement: the node's batcher", function () {
   });
   it("a node without the state of an authorization settled on-chain refuses it instead of restarting its running total", async () => {
     const { s, wallet, modelId, values } = env;
-    const domain = batchDomain(env.chainId, await s.batches.getAddress());
     const erin = s.stranger;
-    await depositing([erin]);
-    const expiry = BigInt(await s.networkHelpers.time.latest()) + 30n * 86_400n;
-    const auth = await signAuthorization(erin, domain, { operator: wallet.address, cap: 10n * OPG, expiry });
+    const auth = await depositedAuthorization(erin);
     const body = { authorization: authorizationToJson(auth), model: modelId, input: values };
     const first = await startBatcher([]);
     try {

@@ -181,9 +181,10 @@ abstract contract BatchChallenges is BatchRefunds {
         if (block.timestamp >= batch.finalAt) revert BatchSettlementWindowClosed(batchId, batch.finalAt);
     }
 
-    /// @dev Whether batch `batchId` (given by `batch`, its ledger checked) charged `leaf`'s nonce: one of its
-    ///      closing leaves of the leaf's authorization and model has a range `starts[i]`…`closings[i].nonce`
-    ///      holding it.
+    /// @dev Whether batch `batchId` charged `leaf`'s nonce: one of its closing leaves of the leaf's authorization
+    ///      and model has a range `starts[i]`…`closings[i].nonce` holding it. Checks the closing leaves and starts
+    ///      against `batch.batch`'s hashes; those are checked against the stored ledger when the batch is refuted
+    ///      (`_refute`), so false ranges only ever revert.
     function _charged(bytes32 batchId, ClosedBatch calldata batch, Leaf calldata leaf) private pure returns (bool charged) {
         Leaf[] calldata closings = batch.closings;
         uint256[] calldata starts = batch.starts;

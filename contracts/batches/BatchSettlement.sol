@@ -285,6 +285,7 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
         uint64 finalAt = uint64(block.timestamp) + (window > c.window ? window : c.window);
         uint256 bond = t.total * c.bondMultiple;
         bytes32 batchId = batchIdOf(operator, header.root);
+        t.startsHash = keccak256(abi.encodePacked(t.starts));
         _batches[batchId] = Batch({
             operator: operator,
             finalAt: uint40(finalAt),
@@ -292,7 +293,7 @@ contract BatchSettlement is BatchChallenges, AccessControlDefaultAdminRules, EIP
             bondMultiple: c.bondMultiple,
             rewardBps: c.rewardBps,
             compensationBps: c.compensationBps,
-            ledger: _ledgerOf(t.charges, t.closingsHash, t.startsHash = keccak256(abi.encodePacked(t.starts)))
+            ledger: _ledgerOf(t.charges, t.closingsHash, t.startsHash)
         });
         operators.lockBond(operator, bond, finalAt);
         _emitPosted(batchId, header, signer, operator, t, bond, finalAt);

@@ -181,13 +181,18 @@ async function postedLog(contract: Contract, operator: string, root: Hex): Promi
  * AuthorizationSettled events, in order, and the ledger's hashes from its BatchPosted event.
  */
 export async function batchRefOf(contract: Contract, operator: string, root: Hex): Promise<BatchRef> {
+  return (await postedRef(contract, operator, root)).batch;
+}
+
+/** batchRefOf, with the BatchPosted event it was read from. */
+async function postedRef(contract: Contract, operator: string, root: Hex): Promise<{ batch: BatchRef; log: DecodedLog }> {
   const { batchId, log } = await postedLog(contract, operator, root);
   const logs = await onChain(() => contract.queryFilter(contract.filters["AuthorizationSettled"]!(null, batchId), 0));
   const charges = logs.map((entry) => {
     if (!("args" in entry)) throw new BatchError(`an AuthorizationSettled event of batch ${batchId} could not be decoded`);
     return { requester: entry.args["requester"] as string, amount: entry.args["amount"] as bigint };
   });
-  return { operator, root, charges, closings: log.args["closings"] as Hex, starts: log.args["starts"] as Hex };
+  return { batch: { operator, root, charges, closings: log.args["closings"] as Hex, starts: log.args["starts"] as Hex }, log };
 }
 
 /** The closing leaves a postBatch transaction settled, in posting order (read from its calldata). */
@@ -214,21 +219,23 @@ const before = (a: { blockNumber: number; index: number }, b: { blockNumber: num
  * another contract cannot be read this way: a BatchError says so.
  */
 export async function closedBatchOf(contract: Contract, operator: string, root: Hex): Promise<ClosedBatch> {
-  const batch = await batchRefOf(contract, operator, root);
-  const { log } = await postedLog(contract, operator, root);
+  const { batch, log } = await postedRef(contract, operator, root);
   const closings = await closingsOfPost(contract, log.transactionHash);
   if (closingsHash(closings.map(leafHash)).toLowerCase() !== batch.closings.toLowerCase()) {
     throw new BatchError(`the closing leaves read from ${log.transactionHash} do not hash to the posted ${batch.closings}`);
   }
   const posts = new Map<string, Promise<BatchLeaf[]>>();
+  const settlements = new Map<string, Promise<readonly { transactionHash: string }[]>>();
   const last = new Map<string, bigint>();
   const starts: bigint[] = [];
   for (const c of closings) {
     const key = `${c.authorization.toLowerCase()}:${c.modelId.toLowerCase()}`;
     let previous = last.get(key);
     if (previous === undefined) {
-      const settled = await onChain(() => contract.queryFilter(contract.filters["AuthorizationSettled"]!(c.authorization), 0));
-      for (const entry of settled) {
+      const id = c.authorization.toLowerCase();
+      const query = settlements.get(id) ?? onChain(() => contract.queryFilter(contract.filters["AuthorizationSettled"]!(c.authorization), 0));
+      settlements.set(id, query);
+      for (const entry of await query) {
         // Earlier posts only: this post's own earlier closings are `last`'s.
         if (entry.transactionHash === log.transactionHash || !before(entry as unknown as DecodedLog, log)) continue;
         const posted = posts.get(entry.transactionHash) ?? closingsOfPost(contract, entry.transactionHash);

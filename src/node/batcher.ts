@@ -305,6 +305,18 @@ export class Batcher {
     if (failure !== undefined) throw failure;
   }
 
+  /** Runs `work` in one SQLite transaction (rolled back if it throws). */
+  #transaction(work: () => void): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      work();
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
   /** The running totals ("authorization:model" keys) whose receipts `root` holds. */
   #runningTotalsOf(root: string): Set<string> {
     const rows = this.#db.prepare("SELECT DISTINCT authorization, model FROM batch_leaves WHERE root = ?").all(root) as { authorization: string; model: string }[];
@@ -317,15 +329,10 @@ export class Batcher {
     if (rows.length === 0) return;
     const batch = buildBatch(rows.map((r) => leafFromJson(JSON.parse(r.json))));
     const root = batch.root.toLowerCase();
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
+    this.#transaction(() => {
       this.#db.prepare("INSERT INTO batch_roots (root, dump, status, created_at) VALUES (?, ?, 'posting', ?)").run(root, dumpBatch(batch), Date.now());
       this.#db.prepare("UPDATE batch_leaves SET root = ? WHERE root IS NULL").run(root);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    });
   }
 
   async #post(root: string): Promise<void> {
@@ -353,18 +360,12 @@ export class Batcher {
       if (leaf.nonce < next.get(key)!) settled.push(leaf);
     }
     if (settled.length > 0) {
-      const created = (this.#db.prepare("SELECT created_at FROM batch_roots WHERE root = ?").get(root) as { created_at: number }).created_at;
-      this.#db.exec("BEGIN IMMEDIATE");
-      try {
+      this.#transaction(() => {
         for (const leaf of settled) {
           this.#db.prepare("UPDATE batch_leaves SET root = 'settled' WHERE root = ? AND authorization = ? AND model = ? AND nonce = ?").run(root, leaf.authorization.toLowerCase(), leaf.modelId.toLowerCase(), leaf.nonce.toString());
         }
-        this.#rebuild(root, created);
-        this.#db.exec("COMMIT");
-      } catch (error) {
-        this.#db.exec("ROLLBACK");
-        throw error;
-      }
+        this.#rebuild(root);
+      });
       this.#o.log(`batch ${root}: ${settled.length} receipt(s) already settled on-chain by an earlier root are left out; re-cut`);
       return;
     }
@@ -391,7 +392,7 @@ export class Batcher {
       if (culprits === undefined) throw error;
       // One authorization cannot be settled (its requester's deposit went to another operator or left, its
       // revocation took effect, …): re-cut the root without it rather than let it block what others owe.
-      this.#recut(root, batch, culprits.ids, culprits.retry, (error as Error).message);
+      this.#recut(root, culprits.ids, culprits.retry, (error as Error).message);
     }
   }
 
@@ -402,50 +403,43 @@ export class Batcher {
    * again), or are set aside as 'dropped' (never to be posted: an expired, revoked or exhausted authorization, a
    * model withdrawn from the Signature tier).
    */
-  #recut(root: string, batch: Batch, drop: ReadonlySet<string>, retry: boolean, reason: string): void {
-    const kept = batch.leaves.filter((leaf) => !drop.has(runningTotalKey(leaf.authorization, leaf.modelId)));
-    const next = kept.length === 0 ? undefined : buildBatch(kept);
-    const nextRoot = next?.root.toLowerCase();
-    const created = (this.#db.prepare("SELECT created_at FROM batch_roots WHERE root = ?").get(root) as { created_at: number }).created_at;
+  #recut(root: string, drop: ReadonlySet<string>, retry: boolean, reason: string): void {
     // Later roots never sent that continue the same running totals give their receipts up too: those wait (or
     // are set aside) with the older ones, so that a running total's receipts stay in nonce order.
-    const later = (this.#db.prepare("SELECT root, created_at FROM batch_roots WHERE status = 'posting' AND tx_hash IS NULL AND root != ? ORDER BY created_at").all(root) as { root: string; created_at: number }[]).filter(
-      (r) => [...this.#runningTotalsOf(r.root)].some((key) => drop.has(key)),
-    );
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      for (const from of [root, ...later.map((r) => r.root)]) {
+    const later = (this.#db.prepare("SELECT root FROM batch_roots WHERE status = 'posting' AND tx_hash IS NULL AND root != ? ORDER BY created_at").all(root) as { root: string }[])
+      .map((r) => r.root)
+      .filter((r) => [...this.#runningTotalsOf(r)].some((key) => drop.has(key)));
+    let nextRoot: string | undefined;
+    this.#transaction(() => {
+      for (const from of [root, ...later]) {
         for (const key of drop) {
           const [id, model] = key.split(":");
           if (retry) this.#db.prepare("UPDATE batch_leaves SET root = NULL, created_at = ? WHERE root = ? AND authorization = ? AND model = ?").run(Date.now(), from, id!, model!);
           else this.#db.prepare("UPDATE batch_leaves SET root = 'dropped' WHERE root = ? AND authorization = ? AND model = ?").run(from, id!, model!);
         }
       }
-      this.#db.prepare("DELETE FROM batch_roots WHERE root = ?").run(root);
-      if (next !== undefined && nextRoot !== undefined) {
-        this.#db.prepare("INSERT INTO batch_roots (root, dump, status, created_at) VALUES (?, ?, 'posting', ?)").run(nextRoot, dumpBatch(next), created);
-        this.#db.prepare("UPDATE batch_leaves SET root = ? WHERE root = ?").run(nextRoot, root);
-      }
-      for (const r of later) this.#rebuild(r.root, r.created_at);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+      nextRoot = this.#rebuild(root);
+      for (const r of later) this.#rebuild(r);
+    });
     const what = [...new Set([...drop].map((key) => key.split(":")[0]))].join(", ");
     const others = later.length === 0 ? "" : ` (and from ${later.length} later root(s))`;
     this.#o.log(`batch ${root}: authorization(s) ${what} ${retry ? "left pending" : "dropped"}${others} (${reason.split("\n")[0]}); ${nextRoot === undefined ? "nothing left to post" : `re-cut as ${nextRoot}`}`);
   }
 
-  /** Replaces unsent `root` by the root over the leaves still assigned to it (none: it goes). In a transaction. */
-  #rebuild(root: string, created: number): void {
+  /**
+   * Replaces unsent `root` by the root over the leaves still assigned to it, in its place (its creation time);
+   * returns the new root (undefined: no leaf left, the root goes). Inside a transaction.
+   */
+  #rebuild(root: string): string | undefined {
+    const { created_at: created } = this.#db.prepare("SELECT created_at FROM batch_roots WHERE root = ?").get(root) as { created_at: number };
     const leaves = (this.#db.prepare("SELECT json FROM batch_leaves WHERE root = ?").all(root) as { json: string }[]).map((r) => leafFromJson(JSON.parse(r.json)));
     this.#db.prepare("DELETE FROM batch_roots WHERE root = ?").run(root);
-    if (leaves.length === 0) return;
+    if (leaves.length === 0) return undefined;
     const batch = buildBatch(leaves);
     const next = batch.root.toLowerCase();
     this.#db.prepare("INSERT INTO batch_roots (root, dump, status, created_at) VALUES (?, ?, 'posting', ?)").run(next, dumpBatch(batch), created);
     this.#db.prepare("UPDATE batch_leaves SET root = ? WHERE root = ?").run(next, root);
+    return next;
   }
 
   /**
@@ -476,8 +470,7 @@ export class Batcher {
 
   #record(id: Hex, signed: SignedAuthorization & { id: Hex }, leaf: BatchLeaf, total: bigint): void {
     const model = leaf.modelId.toLowerCase();
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
+    this.#transaction(() => {
       this.#db
         .prepare("INSERT INTO batch_authorizations (id, json, cumulative) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET cumulative = excluded.cumulative")
         .run(id, JSON.stringify(authorizationToJson({ ...signed, id })), total.toString());
@@ -485,11 +478,7 @@ export class Batcher {
         .prepare("INSERT INTO batch_chains (authorization, model, last_nonce, cumulative) VALUES (?, ?, ?, ?) ON CONFLICT(authorization, model) DO UPDATE SET last_nonce = excluded.last_nonce, cumulative = excluded.cumulative")
         .run(id, model, leaf.nonce.toString(), leaf.cumulative.toString());
       this.#db.prepare("INSERT INTO batch_leaves (authorization, model, nonce, json, root, created_at) VALUES (?, ?, ?, ?, NULL, ?)").run(id, model, leaf.nonce.toString(), JSON.stringify(leafToJson(leaf)), Date.now());
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    });
   }
 }
 
